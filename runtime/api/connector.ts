@@ -1,0 +1,177 @@
+import type { Static, TSchema } from 'typebox';
+import type { Logger } from './logger.js';
+import type { TaskMetrics } from './metrics.js';
+import type { SinkRecord, SourceRecord } from './records.js';
+
+/** A source partition's stored offset, or `undefined` when the partition was never committed. */
+export interface OffsetReader {
+  /**
+   * The last committed `sourceOffset` for `sourcePartition` (matched by value, key order does not
+   * matter). `undefined` means start from the beginning (or from the connector's configured start).
+   */
+  offset(sourcePartition: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> | undefined;
+}
+
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/**
+ * A Kafka position. `offset` is the NEXT offset to read (Kafka's convention: last processed + 1),
+ * as a decimal int64 string.
+ */
+export interface TopicPartitionOffset extends TopicPartition {
+  readonly offset: string;
+}
+
+export type TopicPartitionOffsets = readonly TopicPartitionOffset[];
+
+/** What every task gets from the runtime. */
+export interface TaskContext {
+  readonly connector: string;
+  /** 0-based index of this task among the connector's tasks. */
+  readonly taskId: number;
+  /** Already bound to connector and task. */
+  readonly logger: Logger;
+  readonly metrics: TaskMetrics;
+}
+
+export interface SourceTaskContext extends TaskContext {
+  /** Committed offsets as of `start()`. Offsets committed later are not reflected. */
+  readonly offsets: OffsetReader;
+}
+
+export interface SinkTaskContext extends TaskContext {
+  /**
+   * Declares that the sink stores its Kafka offsets itself (in the same transaction as the data),
+   * so the runtime must not rely on the consumer group's committed offsets for correctness. Call it
+   * in `start()`, before the first `put()`. The runtime still commits to the group for monitoring.
+   */
+  offsetsManagedBySink(): void;
+  /**
+   * Asks the runtime to continue from these positions (NEXT offsets to read). Takes effect before
+   * the next `put()`; records already delivered are not redelivered unless a seek moves back.
+   * Typically called from `open()` with the offsets read from the sink's own store.
+   */
+  seek(offsets: TopicPartitionOffsets): void;
+  /** Partitions currently assigned to this task. */
+  assignment(): readonly TopicPartition[];
+}
+
+/**
+ * A source task reads one share of the source and returns records.
+ *
+ * Call order: `start` once, then `poll` repeatedly, then `stop` once. `commitRecord` and `commit`
+ * may be called between polls. The runtime never calls two methods of one task concurrently,
+ * except `stop`, which may run while a `poll` is pending: `poll` must then settle promptly, which
+ * is also what its `signal` says.
+ */
+export interface SourceTask<C = unknown> {
+  /**
+   * Connects and positions the reader. `config` is the frozen task config from `taskConfigs`.
+   * `lastOffsets` is the same reader as `ctx.offsets`. Throwing fails the task (a
+   * `RetriableError` is retried first).
+   */
+  start(ctx: SourceTaskContext, config: C, lastOffsets: OffsetReader): Promise<void>;
+  /**
+   * Returns the next batch, possibly empty. Must return (an empty batch if nothing arrived) within
+   * about a second so the runtime can pause, commit and stop; must return promptly when `signal`
+   * aborts. Returned records belong to the runtime: do not touch them afterwards.
+   */
+  poll(signal: AbortSignal): Promise<SourceRecord[]>;
+  /**
+   * Kafka acknowledged `record` (written with acks=all). Called in acknowledgement order per
+   * source partition. Optional: most tasks rely on the runtime's offset commits instead.
+   */
+  commitRecord?(record: SourceRecord, metadata: TopicPartitionOffset): Promise<void> | void;
+  /** The runtime just committed the offsets of acknowledged records (for sources that ack upstream). */
+  commit?(): Promise<void>;
+  /** Releases everything (cursors, connections, timers). Called once, also after a failed `start`. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A sink task writes batches of records to the destination.
+ *
+ * Call order: `start`, then `open` for assigned partitions, then any mix of `put` and `flush` (and
+ * `close`/`open` on rebalance), then `stop`. Calls never overlap.
+ */
+export interface SinkTask<C = unknown> {
+  start(ctx: SinkTaskContext, config: C): Promise<void>;
+  /**
+   * Writes (or buffers) a batch. Records are in offset order per partition. Throwing a
+   * `RetriableError` makes the runtime retry the same batch; a `DataError` is about one record and
+   * must say which (the runtime cannot dead-letter a whole batch meaningfully).
+   */
+  put(records: SinkRecord[]): Promise<void>;
+  /**
+   * Makes everything passed to `put` so far durable. `offsets` are the positions the runtime
+   * is about to commit to the consumer group (NEXT offsets to read).
+   */
+  flush(offsets: TopicPartitionOffsets): Promise<void>;
+  /**
+   * Returns the offsets that are safe to commit (for sinks that write asynchronously). When
+   * absent, the runtime calls `flush` and commits `offsets`.
+   */
+  preCommit?(offsets: TopicPartitionOffsets): Promise<TopicPartitionOffsets>;
+  /** These partitions were assigned to the task (startup, rebalance). */
+  open?(partitions: readonly TopicPartition[]): Promise<void>;
+  /** These partitions are being revoked; flush or discard their buffered records. */
+  close?(partitions: readonly TopicPartition[]): Promise<void>;
+  /** Releases everything. Called once, also after a failed `start`. */
+  stop(): Promise<void>;
+}
+
+interface ConnectorDefinitionBase {
+  /** Registry name, used as `connector.class`. */
+  readonly name: string;
+  readonly version: string;
+  /** One paragraph for `GET /connector-plugins`. */
+  readonly description: string;
+  /**
+   * TypeBox object schema of the plugin's own keys (the common keys such as `tasks.max` are added
+   * by the runtime). Descriptions, defaults and examples are the user documentation.
+   */
+  readonly config: TSchema;
+}
+
+/**
+ * A source connector plugin: a definition object, registered in `connectors/index.ts`.
+ * `C` is the validated, frozen connector config; `TC` the per-task config.
+ */
+export interface SourceConnectorDefinition<C = unknown, TC = C> extends ConnectorDefinitionBase {
+  readonly type: 'source';
+  /**
+   * Splits the work into at most `maxTasks` task configs (fewer when there is less to share).
+   * Pure and deterministic: it runs again on every config change and on rebalance. Task configs
+   * must be JSON-serialisable because they are stored.
+   */
+  taskConfigs(config: C, maxTasks: number): TC[];
+  /** A new, unstarted task. Called once per task (re)start; tasks are never reused. */
+  createTask(): SourceTask<TC>;
+}
+
+/** A sink connector plugin. Every task consumes from all `topics` in one consumer group. */
+export interface SinkConnectorDefinition<C = unknown, TC = C> extends ConnectorDefinitionBase {
+  readonly type: 'sink';
+  /** See {@link SourceConnectorDefinition.taskConfigs}. */
+  taskConfigs(config: C, maxTasks: number): TC[];
+  createTask(): SinkTask<TC>;
+}
+
+export type ConnectorDefinition = SourceConnectorDefinition | SinkConnectorDefinition;
+
+/** Types a source definition from its config schema: `config` in every method is `Static<S>`. */
+export function defineSourceConnector<S extends TSchema, TC = Static<S>>(
+  def: SourceConnectorDefinition<Static<S>, TC> & { readonly config: S },
+): SourceConnectorDefinition<Static<S>, TC> {
+  return Object.freeze(def);
+}
+
+/** Types a sink definition from its config schema. */
+export function defineSinkConnector<S extends TSchema, TC = Static<S>>(
+  def: SinkConnectorDefinition<Static<S>, TC> & { readonly config: S },
+): SinkConnectorDefinition<Static<S>, TC> {
+  return Object.freeze(def);
+}

@@ -1,0 +1,29 @@
+// The plugin contract: the only module connectors/ and transforms/ may import. It depends on
+// nothing else in runtime/, so plugins cannot reach into the engine.
+export type { Logger, LogFields } from './logger.js';
+export { silentLogger } from './logger.js';
+export type { Counter, Gauge, Histogram, TaskMetrics } from './metrics.js';
+export { noopMetrics } from './metrics.js';
+export type { ConnectRecord, Headers, RecordChanges, RecordSchema, SinkRecord, SourceRecord } from './records.js';
+export { withHeader, withRecord } from './records.js';
+export type {
+  ConnectorDefinition,
+  OffsetReader,
+  SinkConnectorDefinition,
+  SinkTask,
+  SinkTaskContext,
+  SourceConnectorDefinition,
+  SourceTask,
+  SourceTaskContext,
+  TaskContext,
+  TopicPartition,
+  TopicPartitionOffset,
+  TopicPartitionOffsets,
+} from './connector.js';
+export { defineSinkConnector, defineSourceConnector } from './connector.js';
+export type { Predicate, PredicateDefinition, Transform, TransformDefinition } from './transform.js';
+export { definePredicate, defineTransform } from './transform.js';
+export type { ConfigErrorEntry } from './errors.js';
+export { ConfigError, ConnectError, DataError, FatalError, RetriableError } from './errors.js';
+export type { TSecret } from './schema.js';
+export { SECRET_KEYWORD, Secret, isSecretSchema } from './schema.js';

@@ -1,0 +1,75 @@
+/**
+ * Record headers. A header value is a string (UTF-8 on the wire) or raw bytes. Kafka allows repeated
+ * header keys; conflux keeps the last one, which is what every transform and connector here needs.
+ */
+export type Headers = Readonly<Record<string, string | Buffer>>;
+
+/** An Avro schema as parsed JSON (record, union, primitive name wrapped in an object, ...). */
+export type RecordSchema = object;
+
+/**
+ * A record between a connector and Kafka, in either direction.
+ *
+ * Records are immutable by contract: a transform or converter that wants to change a record
+ * returns a new one (see {@link withRecord}); it never writes to the record it was given, because
+ * the runtime may still hold it (for the dead-letter queue, for retries, for offset tracking).
+ */
+export interface ConnectRecord {
+  readonly topic: string;
+  /** Target partition; `undefined` lets the producer's partitioner choose (by key hash). */
+  readonly partition?: number;
+  /** `null` is a record without a key (round-robin partitioning). */
+  readonly key: unknown;
+  /** Avro schema of `key`; `undefined` means schemaless (the converter infers or rejects). */
+  readonly keySchema?: RecordSchema;
+  /** `null` is a tombstone: on a compacted topic it deletes the key. */
+  readonly value: unknown;
+  readonly valueSchema?: RecordSchema;
+  readonly headers: Headers;
+  /** Milliseconds since the epoch. */
+  readonly timestamp: number;
+}
+
+/**
+ * A record produced by a source task.
+ *
+ * `sourcePartition` names the stream the record came from (a collection, a table shard) and
+ * `sourceOffset` the position within it to resume *after* this record. Both are small JSON objects;
+ * they are stored verbatim by the offset store, so they must survive `JSON.stringify` round trips.
+ */
+export interface SourceRecord extends ConnectRecord {
+  readonly sourcePartition: Readonly<Record<string, unknown>>;
+  readonly sourceOffset: Readonly<Record<string, unknown>>;
+}
+
+/** A record consumed from Kafka and handed to a sink task. */
+export interface SinkRecord extends ConnectRecord {
+  readonly kafkaPartition: number;
+  /** The record's int64 offset as a decimal string, as kafkajs reports it (no precision loss). */
+  readonly kafkaOffset: string;
+}
+
+/** The fields a transform may change. Identity fields (source offsets, Kafka position) are kept. */
+export type RecordChanges = Partial<
+  Pick<ConnectRecord, 'topic' | 'partition' | 'key' | 'keySchema' | 'value' | 'valueSchema' | 'headers' | 'timestamp'>
+>;
+
+/**
+ * Returns a shallow copy of `record` with `changes` applied, frozen so that accidental mutation
+ * downstream fails loudly instead of corrupting the record the runtime still holds. Nested values
+ * (`key`, `value`, `headers`) are shared, not copied: replace them, don't edit them.
+ *
+ * The copy keeps the record's kind, so a transform written against `ConnectRecord` returns a
+ * `SourceRecord` when given one.
+ */
+export function withRecord<R extends ConnectRecord>(record: R, changes: RecordChanges): R {
+  return Object.freeze({ ...record, ...changes });
+}
+
+/** Returns a copy of `headers` with `name` set (or removed when `value` is `undefined`). */
+export function withHeader(headers: Headers, name: string, value: string | Buffer | undefined): Headers {
+  const next: Record<string, string | Buffer> = { ...headers };
+  if (value === undefined) delete next[name];
+  else next[name] = value;
+  return Object.freeze(next);
+}

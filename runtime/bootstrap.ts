@@ -1,0 +1,81 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { Kafka, logLevel as kafkaLogLevel, type logCreator } from 'kafkajs';
+import { ConfigError } from './api/index.js';
+import { parseList, resolvePlaceholders, validateWorkerConfig, type WorkerConfig } from './config/index.js';
+import { LogManager } from './logging.js';
+import { WorkerMetrics } from './metrics.js';
+import { FileOffsetStore } from './offsets/file-store.js';
+import { KafkaOffsetStore } from './offsets/kafka-store.js';
+import type { OffsetStore } from './offsets/store.js';
+import type { PluginRegistry } from './plugins.js';
+import { Worker, type ConnectorConfigStore, type RawConfig } from './worker.js';
+
+export interface CreateWorkerOptions {
+  logs?: LogManager;
+  configStore?: ConnectorConfigStore;
+  /** Environment for `${env:..}` placeholders; process.env by default. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Resolves placeholders in a worker config and validates it; throws ConfigError with every error. */
+export async function loadWorkerConfig(raw: unknown, env: Readonly<Record<string, string | undefined>> = process.env): Promise<{ config: WorkerConfig; secrets: readonly string[] }> {
+  const resolved = await resolvePlaceholders(raw, { env, readFile: (path) => readFile(path, 'utf8') });
+  if (!resolved.ok) throw new ConfigError(resolved.errors);
+  const validated = validateWorkerConfig(resolved.config);
+  if (!validated.ok) throw new ConfigError(validated.errors);
+  return { config: validated.config, secrets: resolved.secrets };
+}
+
+/** Wires a Worker from a validated worker config: Kafka client, Schema Registry, offset store. */
+export function createWorker(config: WorkerConfig, plugins: PluginRegistry, opts: CreateWorkerOptions = {}): Worker {
+  const logs = opts.logs ?? new LogManager();
+  const env = opts.env ?? process.env;
+  const kafka = new Kafka({
+    clientId: `conflux-${config['worker.id']}`,
+    brokers: parseList(config['bootstrap.servers']),
+    logLevel: kafkaLogLevel.WARN,
+    logCreator: kafkaLogs(logs),
+  });
+  const schemaRegistry = config['schema.registry.url'] ? new SchemaRegistry({ host: config['schema.registry.url'] }) : undefined;
+  const offsetStore: OffsetStore =
+    config['offset.storage'] === 'kafka'
+      ? new KafkaOffsetStore(kafka, config['offset.storage.topic'])
+      : new FileOffsetStore(resolve(config['offset.storage.file.filename']));
+  return new Worker({
+    workerId: config['worker.id'],
+    plugins,
+    kafka,
+    ...(schemaRegistry ? { schemaRegistry } : {}),
+    offsetStore,
+    logs,
+    metrics: new WorkerMetrics(),
+    resolveConfig: async (raw: RawConfig) => {
+      const resolved = await resolvePlaceholders({ ...raw }, { env, readFile: (path) => readFile(path, 'utf8') });
+      if (!resolved.ok) throw new ConfigError(resolved.errors);
+      return { config: resolved.config, secrets: [...resolved.secrets] };
+    },
+    restartPolicy: {
+      enabled: config['task.restart.auto'],
+      initialDelayMs: config['task.restart.backoff.initial.ms'],
+      maxDelayMs: config['task.restart.backoff.max.ms'],
+      maxAttempts: config['task.restart.max.attempts'],
+    },
+    ...(opts.configStore ? { configStore: opts.configStore } : {}),
+  });
+}
+
+/** Routes kafkajs's own log lines into the worker's logger `kafkajs`. */
+function kafkaLogs(logs: LogManager): logCreator {
+  return () => {
+    const logger = logs.get('kafkajs');
+    return ({ level, log }) => {
+      const { message, ...fields } = log;
+      if (level === kafkaLogLevel.ERROR) logger.error(message, fields);
+      else if (level === kafkaLogLevel.WARN) logger.warn(message, fields);
+      else if (level === kafkaLogLevel.INFO) logger.info(message, fields);
+      else logger.debug(message, fields);
+    };
+  };
+}

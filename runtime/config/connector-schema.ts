@@ -1,0 +1,108 @@
+import Type, { type Static } from 'typebox';
+
+/** Pattern of dynamic keys of the transform chain, validated against each plugin's own schema. */
+export const TRANSFORM_KEY = /^transforms\.([^.]+)\.(.+)$/;
+export const PREDICATE_KEY = /^predicates\.([^.]+)\.(.+)$/;
+
+/**
+ * Keys every connector accepts, with Kafka Connect's names and defaults. The transform and
+ * predicate keys with an alias in the middle (`transforms.<alias>.type`) are not listed here:
+ * their shape depends on the plugin named by `type` and they are validated separately.
+ */
+export const commonConnectorProperties = {
+  name: Type.Optional(
+    Type.String({
+      description: 'The connector name. Optional here because the name is also given outside the config; when present it must match.',
+      minLength: 1,
+    }),
+  ),
+  'connector.class': Type.String({
+    description: 'Name of the connector plugin, as listed by GET /connector-plugins.',
+    minLength: 1,
+    examples: ['mongodb-source', 'postgres-sink'],
+  }),
+  'tasks.max': Type.Integer({
+    description: 'Maximum number of tasks. The connector may create fewer if the work cannot be split further.',
+    minimum: 1,
+    default: 1,
+  }),
+  'key.converter': Type.Enum(['avro', 'json', 'string'], {
+    description: 'Serialisation of record keys in Kafka.',
+    default: 'string',
+  }),
+  'value.converter': Type.Enum(['avro', 'json', 'string'], {
+    description: 'Serialisation of record values in Kafka. avro uses the Schema Registry wire format.',
+    default: 'avro',
+  }),
+  transforms: Type.String({
+    description:
+      'Comma-separated aliases of the single-message transforms to apply, in order. Each alias is configured with transforms.<alias>.type and further transforms.<alias>.* keys; transforms.<alias>.predicate and transforms.<alias>.negate make it conditional.',
+    default: '',
+    examples: ['parseOrder,enrichCustomer'],
+  }),
+  predicates: Type.String({
+    description: 'Comma-separated aliases of predicates, each configured with predicates.<alias>.type and predicates.<alias>.* keys.',
+    default: '',
+    examples: ['isTombstone'],
+  }),
+  'errors.tolerance': Type.Enum(['none', 'all'], {
+    description:
+      'none: a record that fails conversion or a transform fails the task. all: such records are skipped (and sent to the dead-letter topic if one is set).',
+    default: 'none',
+  }),
+  'errors.retry.timeout': Type.Integer({
+    description: 'Total time in ms to retry a failed operation that may succeed later. 0 disables retries, -1 retries forever.',
+    minimum: -1,
+    default: 0,
+    examples: [300000],
+  }),
+  'errors.retry.delay.max.ms': Type.Integer({
+    description: 'Upper bound in ms of the backoff delay between two retries.',
+    minimum: 1,
+    default: 60000,
+  }),
+  'errors.deadletterqueue.topic.name': Type.String({
+    description: 'Topic receiving records rejected under errors.tolerance=all, with the reason in conflux.error.* headers. Empty: no dead-letter topic.',
+    default: '',
+    examples: ['orders-dlq'],
+  }),
+  'errors.deadletterqueue.context.headers.enable': Type.Boolean({
+    description: 'Add conflux.error.* headers (stage, class, message, original topic/partition/offset) to dead-lettered records.',
+    default: true,
+  }),
+  'errors.log.enable': Type.Boolean({
+    description: 'Log every tolerated error with the record position.',
+    default: false,
+  }),
+  'offset.flush.interval.ms': Type.Integer({
+    description: 'Interval in ms between offset commits.',
+    minimum: 1,
+    default: 10000,
+  }),
+};
+
+export const sinkConnectorProperties = {
+  ...commonConnectorProperties,
+  topics: Type.String({
+    description: 'Comma-separated list of topics to consume.',
+    minLength: 1,
+    pattern: '^\\s*[A-Za-z0-9._-]+(\\s*,\\s*[A-Za-z0-9._-]+)*\\s*$',
+    examples: ['orders-cdc,customers-cdc'],
+  }),
+};
+
+export const commonConnectorConfig = Type.Object(commonConnectorProperties);
+export const sinkConnectorConfig = Type.Object(sinkConnectorProperties);
+
+export type CommonConnectorConfig = Static<typeof commonConnectorConfig>;
+export type SinkConnectorConfig = Static<typeof sinkConnectorConfig>;
+export type ConverterName = CommonConnectorConfig['key.converter'];
+
+/** Splits a comma-separated list value (`transforms`, `topics`), dropping blanks. */
+export function parseList(value: string | undefined): string[] {
+  if (!value) return [];
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}

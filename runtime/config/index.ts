@@ -1,0 +1,26 @@
+export {
+  PREDICATE_KEY,
+  TRANSFORM_KEY,
+  commonConnectorConfig,
+  commonConnectorProperties,
+  parseList,
+  sinkConnectorConfig,
+  sinkConnectorProperties,
+  type CommonConnectorConfig,
+  type ConverterName,
+  type SinkConnectorConfig,
+} from './connector-schema.js';
+export { SECRET_KEYWORD, Secret, isSecretSchema, type TSecret } from './secret.js';
+export {
+  lookupFromMaps,
+  validateConnectorConfig,
+  type PredicateSpec,
+  type TransformLookup,
+  type TransformSpec,
+  type ValidateConnectorOptions,
+  type ValidationResult,
+} from './validate.js';
+export { isPlaceholder, parseProperties, resolvePlaceholders, type PlaceholderSources, type ResolveResult } from './placeholders.js';
+export { REDACTED, looksSecret, redact, redactConnectorConfig, redactString, secretKeys } from './redact.js';
+export { validateWorkerConfig, workerConfigSchema, type WorkerConfig, type WorkerValidationResult } from './worker-schema.js';
+export { compileSchema, toConfigErrors } from './ajv.js';

@@ -1,0 +1,105 @@
+import { hostname } from 'node:os';
+import Type, { type Static } from 'typebox';
+import type { ConfigErrorEntry } from '../api/errors.js';
+import { Secret } from '../api/schema.js';
+import { compileSchema, toConfigErrors } from './ajv.js';
+
+/** Schema of config/worker.json. */
+export const workerConfigSchema = Type.Object(
+  {
+    'worker.id': Type.Optional(
+      Type.String({
+        description: 'Identifier reported in connector and task status. Defaults to <hostname>:<rest.port>.',
+        minLength: 1,
+        examples: ['conflux-1:8083'],
+      }),
+    ),
+    'rest.host': Type.String({
+      description: 'Interface the REST API listens on. Binding beyond loopback requires rest.auth.token or rest.allow.insecure.bind.',
+      default: '127.0.0.1',
+      examples: ['0.0.0.0'],
+    }),
+    'rest.port': Type.Integer({ description: 'Port of the REST API.', minimum: 0, maximum: 65535, default: 8083 }),
+    'rest.auth.token': Type.Optional(
+      Secret(
+        Type.String({
+          description: 'Bearer token required on every REST request except GET /health. Give it as ${env:NAME} or ${file:/path:key}.',
+          minLength: 16,
+          examples: ['${env:CONFLUX_REST_TOKEN}'],
+        }),
+      ),
+    ),
+    'rest.allow.insecure.bind': Type.Boolean({
+      description: 'Allow listening on a non-loopback interface without rest.auth.token.',
+      default: false,
+    }),
+    'bootstrap.servers': Type.String({
+      description: 'Comma-separated Kafka brokers (host:port).',
+      minLength: 1,
+      default: '127.0.0.1:9092',
+      examples: ['kafka-1:9092,kafka-2:9092'],
+    }),
+    'schema.registry.url': Type.String({
+      description: 'Base URL of the Confluent-compatible Schema Registry API, used by the avro converter.',
+      format: 'uri',
+      default: 'http://127.0.0.1:8081',
+      examples: ['http://127.0.0.1:8080/apis/ccompat/v7'],
+    }),
+    'offset.storage': Type.Enum(['file', 'kafka'], {
+      description: 'Where source offsets are stored: a local file (standalone) or a compacted Kafka topic.',
+      default: 'file',
+    }),
+    'offset.storage.file.filename': Type.String({
+      description: 'Offset file when offset.storage=file, relative to the working directory.',
+      minLength: 1,
+      default: 'state/offsets.json',
+    }),
+    'offset.storage.topic': Type.String({
+      description: 'Compacted topic holding offsets when offset.storage=kafka.',
+      minLength: 1,
+      default: 'conflux-offsets',
+    }),
+    'state.dir': Type.String({ description: 'Directory for local worker state.', minLength: 1, default: 'state' }),
+    'task.restart.auto': Type.Boolean({
+      description: 'Restart FAILED tasks automatically with exponential backoff.',
+      default: false,
+    }),
+    'task.restart.backoff.initial.ms': Type.Integer({
+      description: 'First delay before an automatic task restart.',
+      minimum: 1,
+      default: 1000,
+    }),
+    'task.restart.backoff.max.ms': Type.Integer({
+      description: 'Upper bound of the delay between automatic task restarts.',
+      minimum: 1,
+      default: 60000,
+    }),
+    'task.restart.max.attempts': Type.Integer({
+      description: 'Automatic restarts of one task before it stays FAILED; a task that ran healthy for a while starts counting again.',
+      minimum: 0,
+      default: 10,
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export type WorkerConfig = Static<typeof workerConfigSchema> & { readonly 'worker.id': string };
+
+export type WorkerValidationResult =
+  | { readonly ok: true; readonly config: Readonly<WorkerConfig> }
+  | { readonly ok: false; readonly errors: readonly ConfigErrorEntry[] };
+
+/**
+ * Validates config/worker.json (placeholders already resolved): defaults applied, strings coerced,
+ * every error reported with its key. `host` only exists for tests of the `worker.id` default.
+ */
+export function validateWorkerConfig(rawConfig: unknown, host: string = hostname()): WorkerValidationResult {
+  if (typeof rawConfig !== 'object' || rawConfig === null || Array.isArray(rawConfig)) {
+    return { ok: false, errors: [{ key: '', message: 'the worker config must be a JSON object of key/value pairs' }] };
+  }
+  const config = structuredClone(rawConfig) as Record<string, unknown>;
+  const validate = compileSchema(workerConfigSchema);
+  if (!validate(config)) return { ok: false, errors: toConfigErrors(validate.errors) };
+  config['worker.id'] ??= `${host}:${String(config['rest.port'])}`;
+  return { ok: true, config: Object.freeze(config) as WorkerConfig };
+}

@@ -1,0 +1,28 @@
+import { DataError } from '../api/index.js';
+import type { Converter, RecordPart } from './converter.js';
+
+/** Schemaless JSON (like Kafka Connect's JsonConverter with schemas.enable=false). */
+export function jsonConverter(part: RecordPart): Converter {
+  return {
+    async fromConnect(topic, value) {
+      if (value === null || value === undefined) return null;
+      try {
+        return Buffer.from(JSON.stringify(value, bigintReplacer), 'utf8');
+      } catch (err) {
+        throw new DataError(`json converter: cannot serialize the ${part} for topic ${topic}: ${(err as Error).message}`, { cause: err });
+      }
+    },
+    async toConnect(topic, data) {
+      if (data === null) return { value: null };
+      try {
+        return { value: JSON.parse(data.toString('utf8')) };
+      } catch (err) {
+        throw new DataError(`json converter: the ${part} on topic ${topic} is not valid JSON: ${(err as Error).message}`, { cause: err });
+      }
+    },
+  };
+}
+
+function bigintReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka, Producer } from 'kafkajs';
+import { OffsetTable } from './offset-table.js';
+import { stableKey } from './stable-key.js';
+import type { OffsetEntry, OffsetStore, OffsetWrite, SourceOffset, SourcePartition } from './store.js';
+
+/**
+ * Source offsets in a compacted Kafka topic (`conflux-offsets`), as Kafka Connect's distributed
+ * mode keeps them: the key is `[connector, partition]` as stable JSON, the value the offset as JSON,
+ * a tombstone deletes it. Compaction keeps the newest offset per key, so start-up reads the topic
+ * from the beginning to its end and replays it into memory.
+ */
+export class KafkaOffsetStore implements OffsetStore {
+  private readonly table = new OffsetTable();
+  private producer: Producer | undefined;
+  private writes: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topic: string,
+  ) {}
+
+  async start(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        topics: [{ topic: this.topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+        waitForLeaders: true,
+      });
+      const ends = await admin.fetchTopicOffsets(this.topic);
+      if (ends.some((p) => p.high !== p.low)) await this.replay(ends);
+    } finally {
+      await admin.disconnect();
+    }
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await this.producer.connect();
+  }
+
+  private async replay(ends: Array<{ partition: number; high: string }>): Promise<void> {
+    const remaining = new Map(ends.filter((p) => p.high !== '0').map((p) => [p.partition, BigInt(p.high)]));
+    // A throwaway group: the store reads everything on every start and commits nothing.
+    const groupId = `conflux-offsets-reader-${randomUUID()}`;
+    const consumer = this.kafka.consumer({ groupId });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic: this.topic, fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        consumer
+          .run({
+            autoCommit: false,
+            eachMessage: async ({ partition, message }) => {
+              this.apply(message.key, message.value);
+              const end = remaining.get(partition);
+              if (end !== undefined && BigInt(message.offset) + 1n >= end) remaining.delete(partition);
+              if (remaining.size === 0) resolve();
+            },
+          })
+          .catch(reject);
+        if (remaining.size === 0) resolve();
+      });
+    } finally {
+      await consumer.disconnect();
+      const admin = this.kafka.admin();
+      await admin.connect();
+      await admin.deleteGroups([groupId]).catch(() => undefined);
+      await admin.disconnect();
+    }
+  }
+
+  private apply(key: Buffer | null, value: Buffer | null): void {
+    if (!key) return;
+    const [connector, partition] = JSON.parse(key.toString('utf8')) as [string, SourcePartition];
+    const offset = value ? (JSON.parse(value.toString('utf8')) as SourceOffset) : null;
+    this.table.set(connector, [{ partition, offset }]);
+  }
+
+  async get(connector: string, partition: SourcePartition): Promise<SourceOffset | undefined> {
+    return this.table.get(connector, partition);
+  }
+
+  async getAll(connector: string): Promise<OffsetEntry[]> {
+    return this.table.getAll(connector);
+  }
+
+  async set(connector: string, entries: readonly OffsetWrite[]): Promise<void> {
+    if (!this.producer) throw new Error('the Kafka offset store is not started');
+    this.table.set(connector, entries);
+    const producer = this.producer;
+    const send = producer.send({
+      topic: this.topic,
+      acks: -1,
+      messages: entries.map((e) => ({
+        key: stableKey([connector, e.partition]),
+        value: e.offset === null ? null : JSON.stringify(e.offset),
+      })),
+    });
+    this.writes = this.writes.then(() => send);
+    await send;
+  }
+
+  async deleteAll(connector: string): Promise<void> {
+    const entries = this.table.getAll(connector).map((e) => ({ partition: e.partition, offset: null }));
+    if (entries.length > 0) await this.set(connector, entries);
+    this.table.deleteAll(connector);
+  }
+
+  async flush(): Promise<void> {
+    await this.writes;
+  }
+
+  async stop(): Promise<void> {
+    await this.writes.catch(() => undefined);
+    await this.producer?.disconnect();
+    this.producer = undefined;
+  }
+}

@@ -1,0 +1,244 @@
+import type { Batch, Consumer, Kafka } from 'kafkajs';
+import type {
+  Logger,
+  SinkRecord,
+  SinkTask,
+  SinkTaskContext,
+  TopicPartition,
+  TopicPartitionOffset,
+  TopicPartitionOffsets,
+} from './api/index.js';
+import type { Converter } from './converters/index.js';
+import type { RecordErrorHandler } from './error-handler.js';
+import type { WorkerMetrics } from './metrics.js';
+import { PauseGate } from './pause-gate.js';
+import type { ObservedState } from './status.js';
+import type { TaskRunner } from './task-runner.js';
+import type { TransformChain } from './transform-chain.js';
+
+export interface SinkRunnerOptions {
+  connector: string;
+  taskId: number;
+  task: SinkTask;
+  taskConfig: unknown;
+  kafka: Kafka;
+  topics: string[];
+  keyConverter: Converter;
+  valueConverter: Converter;
+  /** Built when the task starts, so a transform that cannot be created fails the task visibly. */
+  buildChain: () => Promise<TransformChain>;
+  errors: RecordErrorHandler;
+  abort: AbortController;
+  metrics: WorkerMetrics;
+  logger: Logger;
+  context: Omit<SinkTaskContext, 'offsetsManagedBySink' | 'seek' | 'assignment'>;
+  /** Upper bound of bytes fetched per partition and request: caps the size of one put() batch. */
+  maxBytesPerPartition?: number;
+}
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/**
+ * Runs one sink task as a member of the connector's consumer group `connect-<name>`:
+ * fetch -> converters -> transforms -> put -> flush -> commit, one fetched batch at a time.
+ * Because a batch is flushed and committed before the next one is taken, nothing committed was
+ * not flushed, and a rebalance (which waits for the running batch) never loses records.
+ * Sinks that keep offsets themselves seek on assignment; records below the sought position are
+ * skipped, so a batch fetched before the seek is not written twice.
+ */
+export class SinkTaskRunner implements TaskRunner {
+  readonly taskId: number;
+  private readonly gate = new PauseGate();
+  private consumer: Consumer | undefined;
+  private running: Promise<void> | undefined;
+  private chain: TransformChain | undefined;
+  private readonly labels: { connector: string; task: string };
+  private sinkManagedOffsets = false;
+  private assigned: TopicPartition[] = [];
+  private readonly opened = new Set<string>();
+  private readonly positions = new Map<string, string>();
+  private failure: ((err: unknown) => void) | undefined;
+
+  constructor(private readonly o: SinkRunnerOptions) {
+    this.taskId = o.taskId;
+    this.labels = { connector: o.connector, task: String(o.taskId) };
+  }
+
+  get state(): ObservedState {
+    return this.gate.isPaused ? 'PAUSED' : 'RUNNING';
+  }
+
+  pause(): void {
+    this.gate.pause();
+    this.consumer?.pause(this.o.topics.map((topic) => ({ topic })));
+  }
+
+  resume(): void {
+    this.gate.resume();
+    this.consumer?.resume(this.o.topics.map((topic) => ({ topic })));
+  }
+
+  run(): Promise<void> {
+    this.running ??= this.loop();
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.o.abort.abort();
+    await this.running?.catch(() => undefined);
+  }
+
+  private context(): SinkTaskContext {
+    return {
+      ...this.o.context,
+      offsetsManagedBySink: () => {
+        this.sinkManagedOffsets = true;
+      },
+      seek: (offsets) => {
+        for (const { topic, partition, offset } of offsets) this.positions.set(tpKey(topic, partition), offset);
+      },
+      assignment: () => [...this.assigned],
+    };
+  }
+
+  private async loop(): Promise<void> {
+    const { o } = this;
+    const signal = o.abort.signal;
+    const failed = new Promise<never>((_, reject) => {
+      this.failure = reject;
+    });
+    failed.catch(() => undefined);
+    try {
+      this.chain = await o.buildChain();
+      await o.errors.retry('start', () => o.task.start(this.context(), o.taskConfig));
+      const consumer = o.kafka.consumer({
+        groupId: `connect-${o.connector}`,
+        allowAutoTopicCreation: false,
+        maxBytesPerPartition: o.maxBytesPerPartition ?? 1024 * 1024,
+        // A failed batch fails the task (visible in its status) instead of a silent consumer restart.
+        retry: { retries: 0, restartOnFailure: async () => false },
+      });
+      this.consumer = consumer;
+      consumer.on(consumer.events.GROUP_JOIN, (event) => {
+        this.assigned = Object.entries(event.payload.memberAssignment).flatMap(([topic, partitions]) =>
+          (partitions as number[]).map((partition) => ({ topic, partition })),
+        );
+      });
+      consumer.on(consumer.events.CRASH, (event) => this.failure?.(event.payload.error));
+      await o.errors.retry('connect', () => consumer.connect());
+      await consumer.subscribe({ topics: o.topics, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          if (!isRunning() || isStale() || signal.aborted) return;
+          try {
+            await this.handleBatch(batch, resolveOffset);
+            await heartbeat();
+          } catch (err) {
+            this.failure?.(err);
+            throw err;
+          }
+        },
+      });
+      if (this.gate.isPaused) this.pause();
+      await Promise.race([failed, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+    } finally {
+      await this.consumer?.disconnect().catch(() => undefined);
+      await Promise.allSettled([o.task.stop()]);
+      await this.chain?.close();
+    }
+  }
+
+  /** Calls open() for newly assigned partitions and close() for revoked ones, before any put(). */
+  private async syncAssignment(): Promise<void> {
+    const current = new Set(this.assigned.map((tp) => tpKey(tp.topic, tp.partition)));
+    const revoked = [...this.opened].filter((k) => !current.has(k));
+    if (revoked.length > 0) {
+      await this.o.task.close?.(revoked.map(parseKey));
+      for (const k of revoked) this.opened.delete(k);
+    }
+    const added = this.assigned.filter((tp) => !this.opened.has(tpKey(tp.topic, tp.partition)));
+    if (added.length > 0) {
+      await this.o.task.open?.(added);
+      for (const tp of added) this.opened.add(tpKey(tp.topic, tp.partition));
+    }
+  }
+
+  private async handleBatch(batch: Batch, resolveOffset: (offset: string) => void): Promise<void> {
+    const { o } = this;
+    await this.syncAssignment();
+    const { topic, partition } = batch;
+    const key = tpKey(topic, partition);
+    const position = this.positions.get(key);
+    if (position !== undefined && batch.messages.length > 0 && BigInt(batch.messages[0]!.offset) > BigInt(position)) {
+      // The sink asked for records before this batch: go back and fetch them.
+      this.consumer!.seek({ topic, partition, offset: position });
+      return;
+    }
+    this.positions.delete(key);
+
+    const records: SinkRecord[] = [];
+    for (const message of batch.messages) {
+      if (position !== undefined && BigInt(message.offset) < BigInt(position)) continue;
+      const original = () => ({ key: message.key, value: message.value, headers: message.headers ?? {}, topic, partition, offset: message.offset });
+      const converted = await o.errors.execute('convert', original, async () => {
+        const k = await o.keyConverter.toConnect(topic, message.key);
+        const v = await o.valueConverter.toConnect(topic, message.value);
+        const record: SinkRecord = Object.freeze({
+          topic,
+          kafkaPartition: partition,
+          kafkaOffset: message.offset,
+          key: k.value,
+          value: v.value,
+          ...(k.schema ? { keySchema: k.schema } : {}),
+          ...(v.schema ? { valueSchema: v.schema } : {}),
+          headers: Object.freeze({ ...(message.headers as Record<string, string | Buffer>) }),
+          timestamp: Number(message.timestamp),
+        });
+        return record;
+      });
+      if (!converted.ok) continue;
+      const transformed = await o.errors.execute('transform', original, () => this.chain!.apply(converted.value));
+      if (!transformed.ok) continue;
+      if (transformed.value === null) {
+        o.metrics.recordsFiltered.inc(this.labels);
+        continue;
+      }
+      records.push(transformed.value);
+    }
+    o.metrics.recordsConsumed.inc(this.labels, batch.messages.length);
+
+    if (records.length > 0) {
+      const end = o.metrics.putLatency.startTimer(this.labels);
+      await o.errors.retry('put', () => o.task.put(records));
+      end();
+      o.metrics.batchSize.observe({ ...this.labels, direction: 'put' }, records.length);
+    }
+    const next: TopicPartitionOffsets = [{ topic, partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }];
+    const endFlush = o.metrics.flushLatency.startTimer(this.labels);
+    await o.errors.retry('flush', () => o.task.flush(next));
+    endFlush();
+    const committable = o.task.preCommit ? await o.task.preCommit(next) : next;
+    if (committable.length > 0) await this.commit(committable);
+    resolveOffset(batch.lastOffset());
+
+    const now = Date.now();
+    for (const r of records) o.metrics.endToEndLatency.observe(this.labels, Math.max(0, now - r.timestamp) / 1000);
+    o.metrics.recordsWritten.inc(this.labels, records.length);
+    o.metrics.consumerLag.set({ ...this.labels, topic, partition: String(partition) }, Number(batch.offsetLag()));
+  }
+
+  private async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    const end = this.o.metrics.offsetCommitLatency.startTimer(this.labels);
+    // With sink-managed offsets the group commit is for monitoring only; still worth doing.
+    await this.o.errors.retry('commit', () => this.consumer!.commitOffsets(offsets.map((tp) => ({ ...tp }))));
+    end();
+    if (this.sinkManagedOffsets) this.o.logger.debug('committed group offsets (sink-managed)', { offsets });
+  }
+}
+
+function parseKey(key: string): TopicPartition {
+  const [topic, partition] = key.split('\u0000');
+  return { topic: topic!, partition: Number(partition) };
+}

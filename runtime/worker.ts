@@ -1,0 +1,568 @@
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { ConnectorDefinition, Logger } from './api/index.js';
+import { parseList, type CommonConnectorConfig } from './config/connector-schema.js';
+import { validateConnectorConfig, type TransformSpec } from './config/validate.js';
+import { createConverter } from './converters/index.js';
+import { DeadLetterWriter } from './dead-letter.js';
+import { RecordErrorHandler, type ErrorPolicy } from './error-handler.js';
+import { BadRequestError, ConfigError, ConflictError, NotFoundError } from './errors.js';
+import type { LogManager } from './logging.js';
+import type { WorkerMetrics } from './metrics.js';
+import type { OffsetStore } from './offsets/store.js';
+import { connectorPlugin, transformLookup, type PluginRegistry } from './plugins.js';
+import { SinkTaskRunner } from './sink-runner.js';
+import { SourceTaskRunner } from './source-runner.js';
+import type { ConnectorStatus, ObservedState, TargetState, TaskStatus } from './status.js';
+import type { TaskRunner } from './task-runner.js';
+import { buildTransformChain } from './transform-chain.js';
+
+/** Raw connector config as given by the user: string values, placeholders unresolved. */
+export type RawConfig = Readonly<Record<string, string>>;
+
+export interface RestartPolicy {
+  /** Restart FAILED tasks automatically (Kafka Connect never does). */
+  enabled: boolean;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  maxAttempts: number;
+}
+
+/** Where connector configs and desired states survive a worker restart (standalone: a file). */
+export interface ConnectorConfigStore {
+  load(): Promise<Array<{ name: string; config: RawConfig; target: TargetState }>>;
+  save(name: string, config: RawConfig, target: TargetState): Promise<void>;
+  remove(name: string): Promise<void>;
+}
+
+export interface WorkerOptions {
+  workerId: string;
+  plugins: PluginRegistry;
+  kafka: Kafka;
+  schemaRegistry?: SchemaRegistry;
+  offsetStore: OffsetStore;
+  logs: LogManager;
+  metrics: WorkerMetrics;
+  /** Resolves `${env:..}` / `${file:..}` placeholders; returns the values that are secrets. */
+  resolveConfig: (raw: RawConfig) => Promise<{ config: Record<string, string>; secrets: string[] }>;
+  restartPolicy?: RestartPolicy;
+  configStore?: ConnectorConfigStore;
+}
+
+interface TaskSlot {
+  id: number;
+  config: unknown;
+  state: ObservedState;
+  trace?: string;
+  runner?: TaskRunner;
+  restarts: number;
+  restartTimer?: NodeJS.Timeout;
+}
+
+interface ConnectorInstance {
+  name: string;
+  raw: RawConfig;
+  definition: ConnectorDefinition;
+  config: CommonConnectorConfig & Record<string, unknown>;
+  transforms: readonly TransformSpec[];
+  target: TargetState;
+  state: ObservedState;
+  trace?: string;
+  tasks: TaskSlot[];
+}
+
+export interface ConnectorInfo {
+  name: string;
+  config: RawConfig;
+  tasks: Array<{ connector: string; task: number }>;
+  type: 'source' | 'sink';
+}
+
+export type ValidatedConfig = { definition: ConnectorDefinition; config: CommonConnectorConfig & Record<string, unknown>; transforms: readonly TransformSpec[] };
+
+/**
+ * Owns the connectors and their tasks on this worker: desired state (what the operator asked)
+ * versus observed state (what the tasks do), task supervision and restarts, and the lifecycle of
+ * the Kafka clients the tasks share. It knows nothing about any particular connector.
+ */
+export class Worker {
+  readonly id: string;
+  private readonly connectors = new Map<string, ConnectorInstance>();
+  private readonly logger: Logger;
+  private dlqProducer: Producer | undefined;
+  private admin: Admin | undefined;
+  private stopping = false;
+
+  constructor(private readonly o: WorkerOptions) {
+    this.id = o.workerId;
+    this.logger = o.logs.get('worker');
+  }
+
+  get plugins(): PluginRegistry {
+    return this.o.plugins;
+  }
+
+  get metrics(): WorkerMetrics {
+    return this.o.metrics;
+  }
+
+  /** Starts the offset store and the connectors saved by an earlier run. */
+  async start(): Promise<void> {
+    await this.o.offsetStore.start();
+    for (const saved of (await this.o.configStore?.load()) ?? []) {
+      try {
+        await this.createConnector(saved.name, saved.config, saved.target, { persist: false });
+      } catch (err) {
+        this.logger.error('could not restore a saved connector', { connector: saved.name, error: (err as Error).message });
+      }
+    }
+  }
+
+  /** Graceful shutdown: every task finishes its batch and commits its offsets. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all([...this.connectors.values()].map((c) => this.stopTasks(c)));
+    await this.dlqProducer?.disconnect().catch(() => undefined);
+    await this.admin?.disconnect().catch(() => undefined);
+    await this.o.offsetStore.stop();
+  }
+
+  connectorNames(): string[] {
+    return [...this.connectors.keys()].sort();
+  }
+
+  has(name: string): boolean {
+    return this.connectors.has(name);
+  }
+
+  /** Validates a raw config the way create/update would; throws ConfigError with every error. */
+  async validate(raw: RawConfig): Promise<ValidatedConfig> {
+    const className = raw['connector.class'];
+    const definition = className ? connectorPlugin(this.o.plugins, className) : undefined;
+    if (!definition) {
+      throw new ConfigError([
+        {
+          key: 'connector.class',
+          message: className
+            ? `unknown connector plugin '${className}' (known: ${Object.keys(this.o.plugins.connectors).join(', ') || 'none'})`
+            : 'missing required key',
+        },
+      ]);
+    }
+    const { config, secrets } = await this.o.resolveConfig(raw);
+    this.o.logs.addSecrets(secrets);
+    const result = validateConnectorConfig(definition.config, config, { kind: definition.type, lookup: transformLookup(this.o.plugins) });
+    if (!result.ok) throw new ConfigError(result.errors);
+    return { definition, config: result.config as ValidatedConfig['config'], transforms: result.transforms };
+  }
+
+  async createConnector(name: string, raw: RawConfig, initial: TargetState = 'RUNNING', opts: { persist?: boolean } = {}): Promise<ConnectorInfo> {
+    if (this.connectors.has(name)) throw new ConflictError(`Connector ${name} already exists`);
+    const validated = await this.validate(raw);
+    const instance: ConnectorInstance = { name, raw: { ...raw }, ...validated, target: initial, state: 'UNASSIGNED', tasks: [] };
+    this.connectors.set(name, instance);
+    if (opts.persist !== false) await this.o.configStore?.save(name, instance.raw, initial);
+    await this.startConnector(instance);
+    return this.info(name);
+  }
+
+  /** PUT /connectors/:name/config semantics: create or replace; a change restarts the tasks. */
+  async putConnectorConfig(name: string, raw: RawConfig): Promise<{ created: boolean; info: ConnectorInfo }> {
+    const existing = this.connectors.get(name);
+    if (!existing) return { created: true, info: await this.createConnector(name, raw) };
+    const validated = await this.validate(raw);
+    await this.stopTasks(existing);
+    Object.assign(existing, validated, { raw: { ...raw } });
+    await this.o.configStore?.save(name, existing.raw, existing.target);
+    await this.startConnector(existing);
+    return { created: false, info: this.info(name) };
+  }
+
+  async deleteConnector(name: string): Promise<void> {
+    const instance = this.get(name);
+    this.connectors.delete(name);
+    await this.stopTasks(instance);
+    await this.o.configStore?.remove(name);
+  }
+
+  info(name: string): ConnectorInfo {
+    const c = this.get(name);
+    return {
+      name,
+      config: c.raw,
+      tasks: c.tasks.map((t) => ({ connector: name, task: t.id })),
+      type: c.definition.type,
+    };
+  }
+
+  config(name: string): RawConfig {
+    return this.get(name).raw;
+  }
+
+  target(name: string): TargetState {
+    return this.get(name).target;
+  }
+
+  taskConfigs(name: string): Array<{ id: { connector: string; task: number }; config: unknown }> {
+    return this.get(name).tasks.map((t) => ({ id: { connector: name, task: t.id }, config: t.config }));
+  }
+
+  status(name: string): ConnectorStatus {
+    const c = this.get(name);
+    return {
+      name,
+      connector: { state: c.state, worker_id: this.id, ...(c.trace ? { trace: c.trace } : {}) },
+      tasks: c.tasks.map((t) => this.taskStatus(t)),
+      type: c.definition.type,
+    };
+  }
+
+  taskStatus(slot: TaskSlot): TaskStatus;
+  taskStatus(name: string, id: number): TaskStatus;
+  taskStatus(a: TaskSlot | string, id?: number): TaskStatus {
+    const slot = typeof a === 'string' ? this.slot(a, id!) : a;
+    const state = slot.runner && slot.state !== 'FAILED' && slot.state !== 'RESTARTING' ? slot.runner.state : slot.state;
+    return { id: slot.id, state, worker_id: this.id, ...(slot.trace && state === 'FAILED' ? { trace: slot.trace } : {}) };
+  }
+
+  async pause(name: string): Promise<void> {
+    const c = this.get(name);
+    await this.setTarget(c, 'PAUSED');
+  }
+
+  async resume(name: string): Promise<void> {
+    const c = this.get(name);
+    await this.setTarget(c, 'RUNNING');
+  }
+
+  async stopConnector(name: string): Promise<void> {
+    const c = this.get(name);
+    await this.setTarget(c, 'STOPPED');
+  }
+
+  /**
+   * Kafka Connect's restart: the connector, and with `includeTasks` its tasks; `onlyFailed`
+   * limits it to instances that are FAILED. Returns the status after the restart began.
+   */
+  async restart(name: string, opts: { includeTasks?: boolean; onlyFailed?: boolean } = {}): Promise<ConnectorStatus> {
+    const c = this.get(name);
+    const restartConnector = !opts.onlyFailed || c.state === 'FAILED';
+    if (restartConnector && !opts.includeTasks) {
+      // The connector itself is the task-config generator: regenerate and restart on change.
+      c.trace = undefined;
+      await this.stopTasks(c);
+      await this.startConnector(c);
+      return this.status(name);
+    }
+    if (opts.includeTasks) {
+      const slots = c.tasks.filter((t) => !opts.onlyFailed || t.state === 'FAILED');
+      await Promise.all(slots.map((slot) => this.restartSlot(c, slot)));
+    }
+    return this.status(name);
+  }
+
+  async restartTask(name: string, id: number): Promise<void> {
+    const c = this.get(name);
+    await this.restartSlot(c, this.slot(name, id));
+  }
+
+  // ---- offsets (KIP-875): readable any time, changeable only while STOPPED ----
+
+  async offsets(name: string): Promise<Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }>> {
+    const c = this.get(name);
+    if (c.definition.type === 'source') {
+      return (await this.o.offsetStore.getAll(name)).map((e) => ({ partition: { ...e.partition }, offset: e.offset ? { ...e.offset } : null }));
+    }
+    const admin = await this.adminClient();
+    const topics = parseList(c.config.topics as string | undefined);
+    const groups = await admin.fetchOffsets({ groupId: `connect-${name}`, topics });
+    return groups.flatMap((g) =>
+      g.partitions
+        .filter((p) => p.offset !== '-1')
+        .map((p) => ({ partition: { kafka_topic: g.topic, kafka_partition: p.partition }, offset: { kafka_offset: Number(p.offset) } })),
+    );
+  }
+
+  async alterOffsets(name: string, entries: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }>): Promise<void> {
+    const c = this.requireStopped(name);
+    if (c.definition.type === 'source') {
+      await this.o.offsetStore.set(name, entries.map((e) => ({ partition: e.partition, offset: e.offset })));
+      await this.o.offsetStore.flush();
+      return;
+    }
+    const admin = await this.adminClient();
+    const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+    for (const e of entries) {
+      const topic = e.partition.kafka_topic;
+      const partition = e.partition.kafka_partition;
+      const offset = e.offset?.kafka_offset;
+      if (typeof topic !== 'string' || typeof partition !== 'number') {
+        throw new BadRequestError('sink connector offsets need partition.kafka_topic (string) and partition.kafka_partition (number)');
+      }
+      if (e.offset !== null && typeof offset !== 'number') throw new BadRequestError('sink connector offsets need offset.kafka_offset (number) or null');
+      const list = byTopic.get(topic) ?? [];
+      // Kafka has no "delete one partition's committed offset"; null rewinds it to the start.
+      list.push({ partition, offset: e.offset === null ? '-2' : String(offset) });
+      byTopic.set(topic, list);
+    }
+    for (const [topic, partitions] of byTopic) {
+      if (partitions.some((p) => p.offset === '-2')) {
+        await admin.resetOffsets({ groupId: `connect-${name}`, topic, earliest: true });
+      }
+      const explicit = partitions.filter((p) => p.offset !== '-2');
+      if (explicit.length > 0) await admin.setOffsets({ groupId: `connect-${name}`, topic, partitions: explicit });
+    }
+  }
+
+  async resetOffsets(name: string): Promise<void> {
+    const c = this.requireStopped(name);
+    if (c.definition.type === 'source') {
+      await this.o.offsetStore.deleteAll(name);
+      await this.o.offsetStore.flush();
+      return;
+    }
+    const admin = await this.adminClient();
+    await admin.deleteGroups([`connect-${name}`]).catch((err: Error & { groups?: Array<{ errorCode: number }> }) => {
+      // GROUP_ID_NOT_FOUND (69): nothing was committed, which is already the reset state.
+      if (!err.groups?.every((g) => g.errorCode === 69)) throw err;
+    });
+  }
+
+  /** Names of the topics the connector reads from or writes to (known statically). */
+  topics(name: string): string[] {
+    const c = this.get(name);
+    if (c.definition.type === 'sink') return parseList(c.config.topics as string | undefined);
+    const topic = c.config.topic ?? c.config['topic.prefix'];
+    return typeof topic === 'string' ? parseList(topic) : [];
+  }
+
+  // ---- internals ----
+
+  private get(name: string): ConnectorInstance {
+    const c = this.connectors.get(name);
+    if (!c) throw new NotFoundError(`Connector ${name} not found`);
+    return c;
+  }
+
+  private slot(name: string, id: number): TaskSlot {
+    const slot = this.get(name).tasks.find((t) => t.id === id);
+    if (!slot) throw new NotFoundError(`Task ${name}-${id} not found`);
+    return slot;
+  }
+
+  private requireStopped(name: string): ConnectorInstance {
+    const c = this.get(name);
+    if (c.target !== 'STOPPED' || c.tasks.some((t) => t.runner)) {
+      throw new BadRequestError(`Connectors must be in the STOPPED state before their offsets can be modified; ${name} is ${c.target}`);
+    }
+    return c;
+  }
+
+  private async setTarget(c: ConnectorInstance, target: TargetState): Promise<void> {
+    const previous = c.target;
+    c.target = target;
+    await this.o.configStore?.save(c.name, c.raw, target);
+    if (target === 'STOPPED') {
+      await this.stopTasks(c);
+      c.tasks = [];
+      c.state = 'STOPPED';
+      return;
+    }
+    if (previous === 'STOPPED') {
+      await this.startConnector(c);
+      return;
+    }
+    c.state = target;
+    for (const t of c.tasks) {
+      if (target === 'PAUSED') t.runner?.pause();
+      else t.runner?.resume();
+    }
+  }
+
+  private async startConnector(c: ConnectorInstance): Promise<void> {
+    if (c.target === 'STOPPED') {
+      c.state = 'STOPPED';
+      c.tasks = [];
+      return;
+    }
+    try {
+      const configs = c.definition.taskConfigs(c.config as never, c.config['tasks.max']);
+      c.tasks = configs.map((config, id) => ({ id, config, state: 'UNASSIGNED', restarts: 0 }));
+      c.state = c.target;
+      c.trace = undefined;
+    } catch (err) {
+      c.state = 'FAILED';
+      c.trace = this.o.logs.scrub(traceOf(err));
+      c.tasks = [];
+      return;
+    }
+    for (const slot of c.tasks) this.startTask(c, slot);
+  }
+
+  private startTask(c: ConnectorInstance, slot: TaskSlot): void {
+    const runner = this.createRunner(c, slot);
+    slot.runner = runner;
+    slot.state = 'RUNNING';
+    slot.trace = undefined;
+    if (c.target === 'PAUSED') runner.pause();
+    this.o.metrics.taskState.set({ connector: c.name, task: String(slot.id) }, 1);
+    runner.run().then(
+      () => {
+        if (slot.runner === runner) {
+          slot.state = 'UNASSIGNED';
+          slot.runner = undefined;
+        }
+      },
+      (err: unknown) => {
+        if (slot.runner !== runner) return;
+        slot.runner = undefined;
+        slot.state = 'FAILED';
+        slot.trace = this.o.logs.scrub(traceOf(err));
+        this.o.metrics.taskState.set({ connector: c.name, task: String(slot.id) }, 0);
+        this.o.logs.get(`task.${c.name}-${slot.id}`).error('task failed', { error: this.o.logs.scrub((err as Error)?.message ?? String(err)) });
+        this.scheduleAutoRestart(c, slot);
+      },
+    );
+  }
+
+  private scheduleAutoRestart(c: ConnectorInstance, slot: TaskSlot): void {
+    const policy = this.o.restartPolicy;
+    if (!policy?.enabled || this.stopping || slot.restarts >= policy.maxAttempts) return;
+    const delay = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** slot.restarts);
+    slot.restarts += 1;
+    slot.restartTimer = setTimeout(() => {
+      slot.restartTimer = undefined;
+      if (this.connectors.get(c.name) !== c || c.target === 'STOPPED' || slot.state !== 'FAILED') return;
+      this.logger.info('restarting failed task', { connector: c.name, task: slot.id, attempt: slot.restarts });
+      slot.state = 'RESTARTING';
+      this.startTask(c, slot);
+    }, delay);
+    slot.restartTimer.unref();
+  }
+
+  private async restartSlot(c: ConnectorInstance, slot: TaskSlot): Promise<void> {
+    if (c.target === 'STOPPED') return;
+    slot.state = 'RESTARTING';
+    await this.stopSlot(slot);
+    slot.restarts = 0;
+    this.startTask(c, slot);
+  }
+
+  private async stopSlot(slot: TaskSlot): Promise<void> {
+    if (slot.restartTimer) clearTimeout(slot.restartTimer);
+    slot.restartTimer = undefined;
+    const runner = slot.runner;
+    slot.runner = undefined;
+    await runner?.stop();
+  }
+
+  private async stopTasks(c: ConnectorInstance): Promise<void> {
+    await Promise.all(c.tasks.map((slot) => this.stopSlot(slot)));
+    for (const slot of c.tasks) {
+      if (slot.state !== 'FAILED') slot.state = 'UNASSIGNED';
+      this.o.metrics.taskState.set({ connector: c.name, task: String(slot.id) }, 0);
+    }
+  }
+
+  private createRunner(c: ConnectorInstance, slot: TaskSlot): TaskRunner {
+    const abort = new AbortController();
+    const logger = this.o.logs.get(`task.${c.name}-${slot.id}`);
+    const cfg = c.config;
+    const labels = { connector: c.name, task: String(slot.id) };
+    const dlqTopic = cfg['errors.deadletterqueue.topic.name'];
+    const policy: ErrorPolicy = {
+      tolerance: cfg['errors.tolerance'],
+      retryTimeoutMs: cfg['errors.retry.timeout'],
+      retryMaxDelayMs: cfg['errors.retry.delay.max.ms'],
+      logErrors: cfg['errors.log.enable'],
+      ...(dlqTopic
+        ? {
+            deadLetter: new DeadLetterWriter(
+              this.dlqProducerClient(),
+              dlqTopic,
+              c.name,
+              slot.id,
+              cfg['errors.deadletterqueue.context.headers.enable'],
+              (t) => this.o.logs.scrub(t),
+            ),
+          }
+        : {}),
+    };
+    const errors = new RecordErrorHandler(policy, labels, this.o.metrics, logger, abort.signal);
+    const buildChain = () => buildTransformChain(c.transforms, transformLookup(this.o.plugins));
+    const keyConverter = createConverter(cfg['key.converter'], 'key', this.o.schemaRegistry);
+    const valueConverter = createConverter(cfg['value.converter'], 'value', this.o.schemaRegistry);
+    const context = { connector: c.name, taskId: slot.id, logger, metrics: this.o.metrics.forTask(c.name, slot.id) };
+    if (c.definition.type === 'source') {
+      return new SourceTaskRunner({
+        connector: c.name,
+        taskId: slot.id,
+        task: c.definition.createTask(),
+        taskConfig: slot.config,
+        kafka: this.o.kafka,
+        keyConverter,
+        valueConverter,
+        buildChain,
+        offsetStore: this.o.offsetStore,
+        errors,
+        abort,
+        offsetFlushIntervalMs: cfg['offset.flush.interval.ms'],
+        metrics: this.o.metrics,
+        logger,
+        context,
+      });
+    }
+    return new SinkTaskRunner({
+      connector: c.name,
+      taskId: slot.id,
+      task: c.definition.createTask(),
+      taskConfig: slot.config,
+      kafka: this.o.kafka,
+      topics: parseList(cfg.topics as string | undefined),
+      keyConverter,
+      valueConverter,
+      buildChain,
+      errors,
+      abort,
+      metrics: this.o.metrics,
+      logger,
+      context,
+    });
+  }
+
+  private dlqProducerClient(): Producer {
+    if (!this.dlqProducer) {
+      const producer = this.o.kafka.producer({ allowAutoTopicCreation: true, idempotent: true, maxInFlightRequests: 1 });
+      const connected = producer.connect();
+      connected.catch(() => undefined);
+      // kafkajs queues nothing before connect(): wrap send so the first DLQ write waits for it.
+      const send = producer.send.bind(producer);
+      producer.send = async (record) => {
+        await connected;
+        return send(record);
+      };
+      this.dlqProducer = producer;
+    }
+    return this.dlqProducer;
+  }
+
+  private async adminClient(): Promise<Admin> {
+    if (!this.admin) {
+      const admin = this.o.kafka.admin();
+      await admin.connect();
+      this.admin = admin;
+    }
+    return this.admin;
+  }
+}
+
+function traceOf(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  let trace = err.stack ?? `${err.name}: ${err.message}`;
+  let cause = err.cause;
+  while (cause instanceof Error) {
+    trace += `\nCaused by: ${cause.stack ?? cause.message}`;
+    cause = cause.cause;
+  }
+  return trace;
+}

@@ -1,0 +1,78 @@
+import t from 'tap';
+import { Kafka, logLevel, type IHeaders } from 'kafkajs';
+import { collected } from '../fixtures/collecting-sink.js';
+import { startWorker, tempDir } from '../fixtures/worker.js';
+import { services, uniqueName, waitFor } from '../helpers/services.js';
+
+const kafka = new Kafka({ brokers: services().kafkaBrokers, logLevel: logLevel.NOTHING });
+const numbers = (collector: string) => (collected.get(collector) ?? []).map((r) => Number((r.value as { n: number }).n));
+const header = (headers: IHeaders | undefined, name: string) => headers?.[name]?.toString();
+
+t.test('errors.tolerance=all: a throwing transform dead-letters the record with its reason and the flow continues', async (t) => {
+  const topic = uniqueName('dlq-src');
+  const dlq = uniqueName('dlq');
+  const collector = uniqueName('dlq-collector');
+  const worker = await startWorker(t, tempDir(t));
+  await worker.createConnector('src', {
+    'connector.class': 'counting-source',
+    topic,
+    count: '20',
+    'value.converter': 'json',
+    transforms: 'reject',
+    'transforms.reject.type': 'FailEvery',
+    'transforms.reject.every': '5',
+    'errors.tolerance': 'all',
+    'errors.deadletterqueue.topic.name': dlq,
+  });
+  await waitFor('the topic', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    const topics = await admin.listTopics();
+    await admin.disconnect();
+    return topics.includes(topic) ? true : undefined;
+  });
+  await worker.createConnector('sink', { 'connector.class': 'collecting-sink', topics: topic, collector, 'value.converter': 'json' });
+  const expected = Array.from({ length: 20 }, (_, i) => i).filter((n) => n % 5 !== 0);
+  await waitFor('16 records in the sink', () => (numbers(collector).length >= expected.length ? true : undefined));
+  t.same(numbers(collector), expected, 'every record but the rejected ones arrived');
+
+  const consumer = kafka.consumer({ groupId: uniqueName('dlq-reader') });
+  await consumer.connect();
+  t.teardown(() => consumer.disconnect());
+  await consumer.subscribe({ topic: dlq, fromBeginning: true });
+  const dead: Array<{ value: string; headers: IHeaders | undefined }> = [];
+  await consumer.run({ eachMessage: async ({ message }) => void dead.push({ value: message.value!.toString(), headers: message.headers }) });
+  await waitFor('4 dead letters', () => (dead.length >= 4 ? true : undefined));
+  t.same(dead.map((d) => JSON.parse(d.value).n), [0, 5, 10, 15], 'the rejected records, with their original value');
+  const first = dead[0]!.headers;
+  t.equal(header(first, 'conflux.error.stage'), 'transform:reject');
+  t.equal(header(first, 'conflux.error.class'), 'DataError');
+  t.match(header(first, 'conflux.error.message'), /n=0 is a multiple of 5/);
+  t.equal(header(first, 'conflux.error.connector'), 'src');
+  t.equal(header(first, 'conflux.error.topic'), topic);
+  t.equal(worker.status('src').tasks[0]!.state, 'RUNNING', 'the source kept running');
+});
+
+t.test('errors.tolerance=none: the first rejected record fails the task with the trace', async (t) => {
+  const worker = await startWorker(t, tempDir(t));
+  await worker.createConnector('strict', {
+    'connector.class': 'counting-source',
+    topic: uniqueName('strict'),
+    count: '20',
+    'value.converter': 'json',
+    transforms: 'reject',
+    'transforms.reject.type': 'FailEvery',
+    'transforms.reject.every': '7',
+  });
+  const status = await waitFor('the task to fail', () => {
+    const s = worker.status('strict');
+    return s.tasks[0]?.state === 'FAILED' ? s : undefined;
+  });
+  t.equal(status.connector.state, 'RUNNING', 'the connector itself keeps running, as in Kafka Connect');
+  t.match(status.tasks[0]!.trace, /transform:reject failed and errors.tolerance=none: n=0 is a multiple of 7/);
+  t.match(status.tasks[0]!.trace, /Caused by: DataError/);
+
+  // Restarting a failed task with onlyFailed re-runs it (and it fails again on the same record).
+  await worker.restart('strict', { includeTasks: true, onlyFailed: true });
+  await waitFor('the task to fail again', () => (worker.status('strict').tasks[0]?.state === 'FAILED' ? true : undefined));
+});

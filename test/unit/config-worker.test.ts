@@ -1,0 +1,48 @@
+import t from 'tap';
+import { isSecretSchema, validateWorkerConfig, workerConfigSchema } from '../../runtime/config/index.js';
+
+t.test('defaults', async (t) => {
+  const r = validateWorkerConfig({}, 'box');
+  t.ok(r.ok);
+  if (!r.ok) return;
+  t.same(r.config, {
+    'worker.id': 'box:8083',
+    'rest.host': '127.0.0.1',
+    'rest.port': 8083,
+    'rest.allow.insecure.bind': false,
+    'bootstrap.servers': '127.0.0.1:9092',
+    'schema.registry.url': 'http://127.0.0.1:8081',
+    'offset.storage': 'file',
+    'offset.storage.file.filename': 'state/offsets.json',
+    'offset.storage.topic': 'conflux-offsets',
+    'state.dir': 'state',
+    'task.restart.auto': false,
+    'task.restart.backoff.initial.ms': 1000,
+    'task.restart.backoff.max.ms': 60000,
+    'task.restart.max.attempts': 10,
+  });
+  t.ok(Object.isFrozen(r.config));
+});
+
+t.test('explicit values, coerced', async (t) => {
+  const r = validateWorkerConfig({ 'worker.id': 'w1', 'rest.port': '9000', 'task.restart.auto': 'true', 'offset.storage': 'kafka' });
+  t.ok(r.ok);
+  if (!r.ok) return;
+  t.equal(r.config['worker.id'], 'w1');
+  t.equal(r.config['rest.port'], 9000);
+  t.equal(r.config['task.restart.auto'], true);
+  t.equal(r.config['offset.storage'], 'kafka');
+});
+
+t.test('all errors with keys', async (t) => {
+  const r = validateWorkerConfig({ 'rest.port': 70000, 'offset.storage': 'db', 'schema.registry.url': 'not a url', 'rest.auth.token': 'short', extra: 1 });
+  t.notOk(r.ok);
+  if (r.ok) return;
+  t.same(r.errors.map((e) => e.key).sort(), ['extra', 'offset.storage', 'rest.auth.token', 'rest.port', 'schema.registry.url']);
+  t.notOk(JSON.stringify(r.errors).includes('short'), 'the secret value is not echoed');
+  t.notOk(validateWorkerConfig([]).ok);
+});
+
+t.test('the REST token is marked secret', async (t) => {
+  t.ok(isSecretSchema(workerConfigSchema.properties['rest.auth.token']));
+});
