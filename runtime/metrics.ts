@@ -23,6 +23,7 @@ export class WorkerMetrics {
     labelNames: [...this.labels, 'stage', 'outcome'],
     registers: [this.registry],
   });
+  readonly taskRestarts = this.counter('task_restarts_total', 'Automatic restarts of failed tasks');
   readonly deadLettered = this.counter('records_dead_lettered_total', 'Records sent to the dead-letter topic');
   readonly batchSize = new client.Histogram({
     name: 'conflux_batch_size_records',

@@ -430,6 +430,7 @@ export class Worker {
     if (!policy?.enabled || this.stopping || slot.restarts >= policy.maxAttempts) return;
     const delay = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** slot.restarts);
     slot.restarts += 1;
+    this.o.metrics.taskRestarts.inc({ connector: c.name, task: String(slot.id) });
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = undefined;
       if (this.connectors.get(c.name) !== c || c.target === 'STOPPED' || slot.state !== 'FAILED') return;
