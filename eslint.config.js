@@ -1,0 +1,41 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', '.services/', '.tap/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Plugins see the runtime only through its API, so the engine can change without breaking them.
+    files: ['connectors/**', 'transforms/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)runtime/(?!api(/|\\.js$|$))',
+              message: 'Connectors and transforms may import only runtime/api (the plugin contract).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The contract depends on nothing in the engine, so plugins cannot reach it transitively.
+    files: ['runtime/api/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^\\.\\./', message: 'runtime/api must not import from the rest of runtime/.' }] },
+      ],
+    },
+  },
+);
