@@ -62,8 +62,8 @@ export interface SinkTaskContext extends TaskContext {
 /**
  * A source task reads one share of the source and returns records.
  *
- * Call order: `start` once, then `poll` repeatedly, then `stop` once. `commitRecord` and `commit`
- * may be called between polls. The runtime never calls two methods of one task concurrently,
+ * Call order: `start` once, then `poll` repeatedly, then `stop` once. `commit` may be called
+ * between polls. The runtime never calls two methods of one task concurrently,
  * except `stop`, which may run while a `poll` is pending: `poll` must then settle promptly, which
  * is also what its `signal` says.
  */
@@ -80,11 +80,6 @@ export interface SourceTask<C = unknown> {
    * aborts. Returned records belong to the runtime: do not touch them afterwards.
    */
   poll(signal: AbortSignal): Promise<SourceRecord[]>;
-  /**
-   * Kafka acknowledged `record` (written with acks=all). Called in acknowledgement order per
-   * source partition. Optional: most tasks rely on the runtime's offset commits instead.
-   */
-  commitRecord?(record: SourceRecord, metadata: TopicPartitionOffset): Promise<void> | void;
   /** The runtime just committed the offsets of acknowledged records (for sources that ack upstream). */
   commit?(): Promise<void>;
   /** Releases everything (cursors, connections, timers). Called once, also after a failed `start`. */

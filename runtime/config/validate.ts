@@ -220,7 +220,8 @@ function validateChain(config: Props, raw: Props, lookup: TransformLookup | unde
  * Validates a raw connector config (a string map as stored, placeholders already resolved)
  * against the common keys plus the plugin's schema, and the transform chain keys against the
  * transform and predicate plugins. Returns the typed, frozen config with defaults applied and
- * strings coerced, or every error with its dotted key. Never throws for bad input.
+ * strings coerced, or every error with its dotted key. Never throws for bad input; a plugin schema
+ * that ajv rejects in strict mode (unknown keyword, typo) throws on first use, as a programming error.
  */
 export function validateConnectorConfig<C extends object = Record<string, unknown>>(
   pluginSchema: TSchema,

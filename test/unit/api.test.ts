@@ -63,7 +63,7 @@ t.test('Secret marks a schema and keeps TypeBox modifiers', async (t) => {
   const s = Secret(Type.String({ description: 'pw' }));
   t.ok(isSecretSchema(s));
   t.equal(s.writeOnly, true);
-  t.equal(s.description, 'pw');
+  t.equal((s as { description?: string }).description, 'pw');
   t.notOk(isSecretSchema(Type.String()));
   const obj = Type.Object({ a: Type.Optional(Secret(Type.String())), b: Secret(Type.Optional(Type.String())) });
   t.same(JSON.parse(JSON.stringify(obj)).required ?? [], [], 'both orders stay optional');
