@@ -21,11 +21,12 @@ registry_install() {
 registry_start() {
   is_running registry && return
   port_open "$REGISTRY_PORT" && die "port $REGISTRY_PORT is taken by a process that is not ours; set CONFLUX_REGISTRY_PORT"
+  port_open "$REGISTRY_MANAGEMENT_PORT" && die "port $REGISTRY_MANAGEMENT_PORT is taken by a process that is not ours; set CONFLUX_REGISTRY_MANAGEMENT_PORT"
   say "starting Apicurio Registry $REGISTRY_VERSION on $HOST:$REGISTRY_PORT"
   # Storage is in memory: schemas live as long as the process, which is what tests want.
   spawn registry "$JAVA" -Xms64m -Xmx512m \
     -Dquarkus.http.host="$HOST" -Dquarkus.http.port="$REGISTRY_PORT" \
-    -Dquarkus.management.enabled=false \
+    -Dquarkus.management.host="$HOST" -Dquarkus.management.port="$REGISTRY_MANAGEMENT_PORT" \
     -Dapicurio.rules.global.compatibility=BACKWARD \
     -Dapicurio.ccompat.legacy-id-mode.enabled=true \
     -Dquarkus.log.level=WARN -Dquarkus.log.category.\"io.quarkus\".level=INFO \
