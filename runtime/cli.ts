@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { connectors } from '../connectors/index.js';
+import { predicates, transforms } from '../transforms/index.js';
+import { ConfigError } from './api/index.js';
+import { applyDir } from './cli/apply-command.js';
+import { WorkerClient } from './cli/http-client.js';
+import { runStandalone } from './cli/standalone-command.js';
+import { printStatus } from './cli/status-command.js';
+import { validateFiles } from './cli/validate-command.js';
+import type { PluginRegistry } from './plugins.js';
+
+const USAGE = `conflux: a Kafka Connect-style CDC runtime
+
+Usage:
+  conflux standalone [--worker config/worker.json] [connector.json ...]
+      Run a worker (file offsets, REST API on rest.host:rest.port) with these connectors.
+  conflux apply <dir> [--dry-run] [--prune] [--url http://127.0.0.1:8083] [--token T]
+      Make a running worker match the connector files in <dir>; print the plan first.
+  conflux validate <connector.json ...>
+      Check connector files against the plugin schemas; every error with its key.
+  conflux status [name] [--url ...] [--token T]
+      Connectors and tasks as a table.
+
+--token defaults to $CONFLUX_REST_TOKEN, --url to $CONFLUX_URL or http://127.0.0.1:8083.
+`;
+
+export const plugins: PluginRegistry = { connectors, transforms, predicates };
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      worker: { type: 'string' },
+      url: { type: 'string', default: process.env.CONFLUX_URL ?? 'http://127.0.0.1:8083' },
+      token: { type: 'string', default: process.env.CONFLUX_REST_TOKEN },
+      'dry-run': { type: 'boolean', default: false },
+      prune: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const client = () => new WorkerClient(values.url!, values.token);
+  try {
+    switch (command) {
+      case 'standalone':
+        await runStandalone({ ...(values.worker ? { workerFile: values.worker } : {}), connectorFiles: positionals, version: version() }, plugins);
+        return 0;
+      case 'apply':
+        if (positionals.length !== 1) throw new UsageError('apply takes one directory');
+        return (await applyDir(client(), { dir: positionals[0]!, dryRun: values['dry-run']!, prune: values.prune! }, out)) > 0 ? 1 : 0;
+      case 'validate':
+        if (positionals.length === 0) throw new UsageError('validate takes one or more files');
+        return (await validateFiles(positionals, plugins, out)) > 0 ? 1 : 0;
+      case 'status':
+        return await printStatus(client(), positionals[0], out);
+      case undefined:
+      case 'help':
+        out(USAGE);
+        return command ? 0 : 2;
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`error: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof ConfigError) {
+      for (const entry of e.errors) err(`error: ${entry.key ? `${entry.key}: ` : ''}${entry.message}`);
+      return 1;
+    }
+    err(`error: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+class UsageError extends Error {}

@@ -1,0 +1,132 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { statusView, type RouteContext } from './context.js';
+import { ConnectorNameParams, ConnectorStatusSchema, TaskId, TaskStatusSchema, emptyResponse, errorResponses } from './schemas.js';
+
+const tags = ['connectors'];
+const accepted = emptyResponse('Accepted');
+const TaskParams = Type.Object({ name: Type.String({ description: 'Connector name' }), id: Type.Integer({ minimum: 0, description: 'Task id' }) });
+
+/** Status, lifecycle (restart, pause, resume, stop), tasks and topics of one connector. */
+export const connectorStatePlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app, ctx) => {
+  const { worker, secrets } = ctx;
+
+  app.get(
+    '/connectors/:name/status',
+    {
+      schema: {
+        summary: 'Get connector status',
+        description: 'Observed state of the connector and each task, with the failure trace of FAILED ones.',
+        tags,
+        params: ConnectorNameParams,
+        response: { 200: ConnectorStatusSchema, ...errorResponses(404) },
+      },
+    },
+    async (request) => statusView(ctx, request.params.name),
+  );
+
+  app.post(
+    '/connectors/:name/restart',
+    {
+      schema: {
+        summary: 'Restart a connector',
+        description:
+          'Without flags restarts the connector only (204). includeTasks also restarts its tasks and onlyFailed limits the restart to FAILED instances; then 202 with the status.',
+        tags,
+        params: ConnectorNameParams,
+        querystring: Type.Object({
+          includeTasks: Type.Boolean({ default: false }),
+          onlyFailed: Type.Boolean({ default: false }),
+        }),
+        response: { 202: ConnectorStatusSchema, 204: emptyResponse('Connector restarted'), ...errorResponses(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { includeTasks, onlyFailed } = request.query;
+      const { name } = request.params;
+      await worker.restart(name, { includeTasks, onlyFailed });
+      if (!includeTasks && !onlyFailed) return reply.status(204).send();
+      return reply.status(202).send(statusView(ctx, name));
+    },
+  );
+
+  const lifecycle = [
+    ['pause', 'Pause a connector', 'Tasks stop processing but keep their resources; resume continues where they were.', (n: string) => worker.pause(n)],
+    ['resume', 'Resume a connector', 'Resumes a PAUSED or STOPPED connector.', (n: string) => worker.resume(n)],
+    ['stop', 'Stop a connector', 'Shuts the tasks down (offsets committed) but keeps the config; required before changing offsets.', (n: string) => worker.stopConnector(n)],
+  ] as const;
+  for (const [action, summary, description, run] of lifecycle) {
+    app.put(
+      `/connectors/:name/${action}`,
+      { schema: { summary, description, tags, params: ConnectorNameParams, response: { 202: accepted, ...errorResponses(404) } } },
+      async (request, reply) => {
+        await run(request.params.name);
+        return reply.status(202).send();
+      },
+    );
+  }
+
+  app.get(
+    '/connectors/:name/tasks',
+    {
+      schema: {
+        summary: 'List tasks',
+        description: 'Each task with the config it runs with (secret values hidden).',
+        tags,
+        params: ConnectorNameParams,
+        response: { 200: Type.Array(Type.Object({ id: TaskId, config: Type.Unknown() })), ...errorResponses(404) },
+      },
+    },
+    async (request) => {
+      const { name } = request.params;
+      const raw = worker.config(name);
+      const values = secrets.secretValues(raw);
+      return worker.taskConfigs(name).map((t) => ({ id: t.id, config: secrets.redactDeep(t.config, values, raw['connector.class']) }));
+    },
+  );
+
+  app.get(
+    '/connectors/:name/tasks/:id/status',
+    {
+      schema: { summary: 'Get task status', tags, params: TaskParams, response: { 200: TaskStatusSchema, ...errorResponses(404) } },
+    },
+    async (request) => {
+      const { name, id } = request.params;
+      const task = worker.taskStatus(name, id);
+      return task.trace ? { ...task, trace: secrets.scrub(task.trace, secrets.secretValues(worker.config(name))) } : task;
+    },
+  );
+
+  app.post(
+    '/connectors/:name/tasks/:id/restart',
+    {
+      schema: {
+        summary: 'Restart a task',
+        tags,
+        params: TaskParams,
+        response: { 204: emptyResponse('Task restarted'), ...errorResponses(404) },
+      },
+    },
+    async (request, reply) => {
+      await worker.restartTask(request.params.name, request.params.id);
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/connectors/:name/topics',
+    {
+      schema: {
+        summary: 'Get connector topics',
+        description: 'Topics the connector reads from (sink) or writes to (source), as far as its config names them.',
+        tags,
+        params: ConnectorNameParams,
+        response: { 200: Type.Record(Type.String(), Type.Object({ topics: Type.Array(Type.String()) })), ...errorResponses(404) },
+      },
+    },
+    async (request) => {
+      const { name } = request.params;
+      return { [name]: { topics: worker.topics(name) } };
+    },
+  );
+};

@@ -1,0 +1,50 @@
+import { REDACTED } from '../config/redact.js';
+import type { LogManager } from '../logging.js';
+import type { ConnectorStatus } from '../status.js';
+import type { ConnectorInfo, RawConfig, Worker } from '../worker.js';
+import type { HealthProbe } from './health-check.js';
+import type { Secrets } from './secrets.js';
+
+/** What every route plugin gets as its options. */
+export interface RouteContext {
+  worker: Worker;
+  logs: LogManager;
+  secrets: Secrets;
+  version: string;
+  commit: string;
+  health: HealthProbe | undefined;
+}
+
+/** Kafka Connect accepts numbers and booleans in a config and stores them as strings. */
+export function toRawConfig(input: Readonly<Record<string, string | number | boolean>>): RawConfig {
+  return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, String(v)]));
+}
+
+/** A connector's info as shown over REST: the config with secret values hidden. */
+export function infoView(ctx: RouteContext, info: ConnectorInfo): ConnectorInfo {
+  return { ...info, config: ctx.secrets.redactConfig({ ...info.config }), tasks: info.tasks.map((t) => ({ ...t })) };
+}
+
+/**
+ * A client that GETs a config and PUTs it back sends `[hidden]` for the secret keys; keep the
+ * stored value then instead of storing the marker as the new secret.
+ */
+export function keepHiddenSecrets(ctx: RouteContext, name: string, incoming: RawConfig): RawConfig {
+  if (!ctx.worker.has(name)) return incoming;
+  const stored = ctx.worker.config(name);
+  const secret = ctx.secrets.secretKeysOf(stored);
+  const out: Record<string, string> = { ...incoming };
+  for (const [key, value] of Object.entries(incoming)) {
+    const previous = stored[key];
+    if (value === REDACTED && secret.has(key) && previous !== undefined) out[key] = previous;
+  }
+  return out;
+}
+
+/** A connector's status as shown over REST: failure traces without secret values. */
+export function statusView(ctx: RouteContext, name: string): ConnectorStatus {
+  const status = ctx.worker.status(name);
+  const values = ctx.secrets.secretValues(ctx.worker.config(name));
+  const scrub = <T extends { trace?: string }>(s: T): T => (s.trace ? { ...s, trace: ctx.secrets.scrub(s.trace, values) } : { ...s });
+  return { ...status, connector: scrub(status.connector), tasks: status.tasks.map(scrub) };
+}

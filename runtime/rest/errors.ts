@@ -1,0 +1,67 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from '../api/index.js';
+import { ConfigError, ConnectError, catalogueEntry, classify, type ConfigErrorEntry, type ErrorKind } from '../errors.js';
+import type { Secrets } from './secrets.js';
+
+/** The error body of every non-2xx response: Kafka Connect's shape plus the catalogue code. */
+export interface ErrorBody {
+  error_code: number;
+  message: string;
+  code: string;
+  errors?: ConfigErrorEntry[];
+}
+
+export function errorBody(kind: ErrorKind, message: string, status = catalogueEntry(kind).status, errors?: readonly ConfigErrorEntry[]): ErrorBody {
+  return { error_code: status, message, code: catalogueEntry(kind).code, ...(errors ? { errors: errors.map((e) => ({ ...e })) } : {}) };
+}
+
+/**
+ * Every invalid key with its problem, so that a user sees them all without parsing `errors`. One
+ * line (`; `-separated) because clients print it in logs and one-line CLI errors.
+ */
+export function configErrorMessage(errors: readonly ConfigErrorEntry[]): string {
+  const parts = errors.map((e) => (e.key ? `${e.key}: ${e.message}` : e.message));
+  return `Connector configuration is invalid and contains the following ${errors.length} error(s): ${parts.join('; ')}`;
+}
+
+function isFastifyClientError(err: FastifyError): boolean {
+  return typeof err.code === 'string' && err.code.startsWith('FST_') && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500;
+}
+
+/** Maps any error to a status and a body; the body never carries a stack. */
+export function toErrorBody(err: FastifyError | Error): ErrorBody {
+  const e = err as FastifyError;
+  if (e.validation) return errorBody('bad-request', e.message);
+  if (err instanceof ConfigError) return errorBody('config', configErrorMessage(err.errors), 400, err.errors);
+  if (err instanceof ConnectError) return errorBody(classify(err), err.message);
+  if (isFastifyClientError(e)) return errorBody('bad-request', e.message, e.statusCode);
+  const kind = classify(err);
+  // Unknown failures are reported by message only; the stack goes to the log, never to a client.
+  return errorBody(kind === 'retriable' ? 'retriable' : 'fatal', err.message || 'Internal server error');
+}
+
+/** Secret values the request itself carried (a config in the body), to strip from its error. */
+function requestSecrets(request: FastifyRequest, secrets: Secrets): string[] {
+  const body = request.body as Record<string, unknown> | undefined;
+  if (!body || typeof body !== 'object') return [];
+  const config = typeof body['config'] === 'object' && body['config'] !== null ? (body['config'] as Record<string, unknown>) : body;
+  const plugin = (request.params as Record<string, string> | undefined)?.['plugin'];
+  return secrets.secretValues(config, plugin);
+}
+
+/** The app's only error handler: the catalogue decides the status, secrets are scrubbed. */
+export function installErrorHandler(app: FastifyInstance, secrets: Secrets, logger: Logger): void {
+  app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const body = toErrorBody(err);
+    const extra = requestSecrets(request, secrets);
+    body.message = secrets.scrub(body.message, extra);
+    if (body.errors) body.errors = body.errors.map((x) => ({ key: x.key, message: secrets.scrub(x.message, extra) }));
+    if (body.error_code >= 500) {
+      logger.error('request failed', { method: request.method, url: request.url, error: secrets.scrub(err.stack ?? err.message, extra) });
+    }
+    return reply.status(body.error_code).send(body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send(errorBody('not-found', `Route ${request.method} ${request.url.split('?')[0]} not found`)),
+  );
+}

@@ -1,0 +1,77 @@
+import { PREDICATE_KEY, TRANSFORM_KEY } from '../config/connector-schema.js';
+import { REDACTED, looksSecret, redactString, secretKeys } from '../config/redact.js';
+import type { LogManager } from '../logging.js';
+import { connectorPlugin, transformLookup, type PluginRegistry } from '../plugins.js';
+
+/**
+ * Redaction for everything the REST layer sends back. A key is secret when the plugin schema
+ * (connector, or the transform/predicate named by `transforms.<alias>.type`) marks it with
+ * `Secret(...)`, or when its name looks secret (runtime/config/redact.ts). Unlike the log-side
+ * `redact`, a secret key is hidden even when its value is only a `${env:..}` placeholder: the API
+ * then shows one consistent answer for secret keys, and clients cannot tell literal secrets from
+ * references by probing.
+ */
+export class Secrets {
+  constructor(
+    private readonly plugins: PluginRegistry,
+    private readonly logs: LogManager,
+  ) {}
+
+  /** Keys of `config` that are secret. */
+  secretKeysOf(config: Readonly<Record<string, unknown>>, pluginName?: string): Set<string> {
+    const marked = new Set<string>();
+    const className = pluginName ?? config['connector.class'];
+    const definition = typeof className === 'string' ? connectorPlugin(this.plugins, className) : undefined;
+    if (definition) for (const k of secretKeys(definition.config)) marked.add(k);
+    const lookup = transformLookup(this.plugins);
+    for (const [key, value] of Object.entries(config)) {
+      if (looksSecret(key)) marked.add(key);
+      const t = TRANSFORM_KEY.exec(key);
+      const p = PREDICATE_KEY.exec(key);
+      if (typeof value !== 'string' || (t?.[2] ?? p?.[2]) !== 'type') continue;
+      const def = t ? lookup.transform(value) : lookup.predicate(value);
+      if (def) for (const k of secretKeys(def.config, key.slice(0, -'type'.length))) marked.add(k);
+    }
+    return marked;
+  }
+
+  /** A copy of a flat config with the value of every secret key replaced by `[hidden]`. */
+  redactConfig<T extends Record<string, unknown>>(config: T, pluginName?: string): T {
+    const marked = this.secretKeysOf(config, pluginName);
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(config)) out[key] = marked.has(key) && value !== '' && value != null ? REDACTED : value;
+    return out as T;
+  }
+
+  /** The literal (non-empty, string) values of the secret keys of `config`, to strip from text. */
+  secretValues(config: Readonly<Record<string, unknown>> | undefined, pluginName?: string): string[] {
+    if (!config || typeof config !== 'object') return [];
+    const marked = this.secretKeysOf(config, pluginName);
+    return Object.entries(config)
+      .filter(([k, v]) => marked.has(k) && (typeof v === 'string' || typeof v === 'number') && String(v).length > 0)
+      .map(([, v]) => String(v));
+  }
+
+  /** Removes resolved placeholder secrets (known to the log manager) and `extra` values from text. */
+  scrub(text: string, extra: readonly string[] = []): string {
+    return redactString(this.logs.scrub(text), extra);
+  }
+
+  /**
+   * Deep redaction of plugin-produced data (task configs): secret keys at any depth are hidden and
+   * secret values are stripped from every string, because a task config is derived from the
+   * resolved connector config and may carry resolved secrets under any name.
+   */
+  redactDeep(value: unknown, secretValues: readonly string[], pluginName?: string): unknown {
+    if (typeof value === 'string') return this.scrub(value, secretValues);
+    if (Array.isArray(value)) return value.map((v) => this.redactDeep(v, secretValues));
+    if (typeof value !== 'object' || value === null) return value;
+    const record = value as Record<string, unknown>;
+    const marked = this.secretKeysOf(record, pluginName);
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(record)) {
+      out[k] = marked.has(k) && v !== '' && v != null ? REDACTED : this.redactDeep(v, secretValues);
+    }
+    return out;
+  }
+}

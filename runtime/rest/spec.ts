@@ -1,0 +1,36 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createWorker } from '../bootstrap.js';
+import { validateWorkerConfig } from '../config/worker-schema.js';
+import { LogManager } from '../logging.js';
+import type { PluginRegistry } from '../plugins.js';
+import { buildApp } from './app.js';
+
+const NO_PLUGINS: PluginRegistry = { connectors: {}, transforms: {}, predicates: {} };
+
+/**
+ * Renders the OpenAPI document (YAML) from the route schemas. The worker behind the app is never
+ * started: creating its Kafka client opens no connection, so this runs without any service.
+ * The document does not depend on the installed plugins (their keys are served at run time by
+ * `GET /connector-plugins/:plugin/config`), so it is the same on every machine.
+ */
+export async function renderOpenApiYaml(): Promise<string> {
+  const validated = validateWorkerConfig(
+    {
+      'worker.id': 'openapi',
+      'bootstrap.servers': '127.0.0.1:1',
+      'offset.storage.file.filename': join(tmpdir(), 'conflux-openapi-unused-offsets.json'),
+    },
+    'openapi',
+  );
+  if (!validated.ok) throw new Error(`internal worker config is invalid: ${JSON.stringify(validated.errors)}`);
+  const logs = new LogManager({ level: 'silent' });
+  const worker = createWorker(validated.config, NO_PLUGINS, { logs, env: {} });
+  const app = buildApp({ worker, logs });
+  try {
+    await app.ready();
+    return app.swagger({ yaml: true });
+  } finally {
+    await app.close();
+  }
+}

@@ -1,0 +1,127 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import { Kafka, logLevel } from 'kafkajs';
+import { ConfigError, Secret, defineSinkConnector, defineSourceConnector, defineTransform } from '../../runtime/api/index.js';
+import { resolvePlaceholders } from '../../runtime/config/placeholders.js';
+import { LogManager } from '../../runtime/logging.js';
+import { WorkerMetrics } from '../../runtime/metrics.js';
+import { FileOffsetStore } from '../../runtime/offsets/file-store.js';
+import type { PluginRegistry } from '../../runtime/plugins.js';
+import { buildApp, type RestOptions } from '../../runtime/rest/index.js';
+import { Worker } from '../../runtime/worker.js';
+
+/** The literal secret the REST tests put into configs; it must never come back in a response. */
+export const SECRET = 'pa55-literal-Secret-value';
+/** The value behind `${env:REST_TEST_SECRET}`; it must never come back either. */
+export const ENV_SECRET = 'resolved-from-env-S3cret';
+
+/**
+ * A source that never produces: its task polls nothing, so connectors can be created and moved
+ * between states without Kafka. `fail.task.configs` makes the connector itself fail with an error
+ * that quotes the password, to prove traces are scrubbed.
+ */
+export const quietSource = defineSourceConnector({
+  name: 'quiet-source',
+  type: 'source',
+  version: '2.1.0',
+  description: 'Produces nothing; for REST tests.',
+  config: Type.Object({
+    topic: Type.String({ description: 'Topic it would write to.' }),
+    'connection.password': Type.Optional(Secret(Type.String({ description: 'Password of the imaginary source.' }))),
+    mode: Type.Enum(['fast', 'slow'], { description: 'Speed.', default: 'fast' }),
+    'fail.task.configs': Type.Boolean({ description: 'Fail while splitting the work.', default: false }),
+  }),
+  taskConfigs(config, maxTasks) {
+    if (config['fail.task.configs']) throw new Error(`cannot log in with password ${config['connection.password'] ?? ''}`);
+    return Array.from({ length: maxTasks }, (_, task) => ({ ...config, task }));
+  },
+  createTask() {
+    return {
+      async start() {},
+      async poll(signal) {
+        await new Promise((resolve) => {
+          const timer = setTimeout(resolve, 50);
+          signal.addEventListener('abort', () => (clearTimeout(timer), resolve(undefined)), { once: true });
+        });
+        return [];
+      },
+      async stop() {},
+    };
+  },
+});
+
+export const quietSink = defineSinkConnector({
+  name: 'quiet-sink',
+  type: 'sink',
+  version: '1.0.0',
+  description: 'Discards records; for REST tests.',
+  config: Type.Object({ 'api.credential': Type.Optional(Secret(Type.String({ description: 'Credential (secret by schema only).' }))) }),
+  taskConfigs: (config, maxTasks) => Array.from({ length: maxTasks }, () => config),
+  createTask: () => ({ async start() {}, async put() {}, async flush() {}, async stop() {} }),
+});
+
+export const saltTransform = defineTransform({
+  name: 'salt',
+  version: '1.0.0',
+  description: 'Identity transform with a secret key.',
+  config: Type.Object({ pepper: Secret(Type.String({ description: 'A secret of the transform.' })) }),
+  create: () => ({ apply: (r) => r }),
+});
+
+export const testPlugins: PluginRegistry = {
+  connectors: { [quietSource.name]: quietSource, [quietSink.name]: quietSink },
+  transforms: { [saltTransform.name]: saltTransform },
+  predicates: {},
+};
+
+export interface Harness {
+  app: FastifyInstance;
+  worker: Worker;
+  logs: LogManager;
+}
+
+interface TapLike {
+  teardown(fn: () => unknown): void;
+}
+
+const env = { REST_TEST_SECRET: ENV_SECRET };
+
+/**
+ * A worker whose Kafka is a closed port (nothing in these tests needs Kafka), a file offset store
+ * in a temporary directory, and the REST app on top, torn down with the test. The Kafka client
+ * does not retry, so a task that starts (PAUSED connectors start theirs) fails at once instead of
+ * holding up the test while the client retries a port nobody listens on.
+ */
+export async function restHarness(t: TapLike, options: Partial<Omit<RestOptions, 'worker' | 'logs'>> = {}): Promise<Harness> {
+  const dir = await mkdtemp(join(tmpdir(), 'conflux-rest-'));
+  const logs = new LogManager({ level: 'silent' });
+  const worker = new Worker({
+    workerId: 'test-worker:8083',
+    plugins: testPlugins,
+    kafka: new Kafka({ brokers: ['127.0.0.1:1'], logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 200 }),
+    offsetStore: new FileOffsetStore(join(dir, 'offsets.json')),
+    logs,
+    metrics: new WorkerMetrics(),
+    resolveConfig: async (raw) => {
+      const resolved = await resolvePlaceholders({ ...raw }, { env, readFile: async () => '' });
+      if (!resolved.ok) throw new ConfigError(resolved.errors);
+      return { config: resolved.config as Record<string, string>, secrets: [...resolved.secrets] };
+    },
+  });
+  await worker.start();
+  const app = buildApp({ worker, logs, ...options });
+  t.teardown(async () => {
+    await app.close();
+    await worker.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { app, worker, logs };
+}
+
+/** A valid quiet-source config with a literal secret. */
+export function sourceConfig(extra: Record<string, string> = {}): Record<string, string> {
+  return { 'connector.class': 'quiet-source', topic: 'quiet', 'value.converter': 'json', 'connection.password': SECRET, ...extra };
+}
