@@ -8,9 +8,10 @@ services=(postgres kafka registry)
 if [ -z "${MONGODB_URI:-}" ]; then services+=(mongo); fi
 
 bash scripts/services/services.sh up "${services[@]}" >/dev/null
+bash scripts/install-browser.sh
 set -a
 # shellcheck disable=SC1090
 source <(bash scripts/services/services.sh env "${services[@]}")
 set +a
 
-exec npx tap "$@" test/unit test/integration
+exec npx tap "$@" test/unit test/integration test/e2e

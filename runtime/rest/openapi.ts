@@ -18,7 +18,8 @@ export function swaggerOptions(version: string): FastifyDynamicSwaggerOptions {
         version,
         license: { name: 'Apache-2.0' },
       },
-      servers: [{ url: 'http://127.0.0.1:8083' }],
+      // Relative: requests go to the worker that served the document, whatever its address.
+      servers: [{ url: '/', description: 'The worker serving this document (default http://127.0.0.1:8083)' }],
       tags: [
         { name: 'worker', description: 'Worker information' },
         { name: 'connectors', description: 'Connector lifecycle, config, status and tasks' },

@@ -1,0 +1,52 @@
+import t from 'tap';
+import { chromium } from 'playwright-core';
+import { LogManager } from '../../runtime/logging.js';
+import { buildApp } from '../../runtime/rest/app.js';
+import { startWorker, tempDir } from '../fixtures/worker.js';
+import { uniqueName } from '../helpers/services.js';
+
+// Flags for a headless run as root on an offline machine: no sandbox (root), no background calls to the internet.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+t.test('Swagger UI in a real browser: the operations are listed and "Try it out" runs GET /connectors', async (t) => {
+  const worker = await startWorker(t, tempDir(t));
+  await worker.createConnector('browser-check', { 'connector.class': 'counting-source', topic: uniqueName('ui'), count: '0', 'value.converter': 'json' }, 'STOPPED');
+  const app = buildApp({ worker, logs: new LogManager({ level: 'fatal' }) });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  t.teardown(() => app.close());
+
+  // playwright-core gives each launch a new empty profile of its own.
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  t.teardown(() => browser.close());
+  const page = await browser.newPage();
+  const external: string[] = [];
+  page.on('request', (request) => {
+    if (!request.url().startsWith(url) && !request.url().startsWith('data:')) external.push(request.url());
+  });
+
+  await page.goto(`${url}/docs`);
+  const paths = page.locator('.opblock-summary-path');
+  await paths.first().waitFor({ timeout: 30_000 });
+  const post = page.locator('.opblock-post').filter({ has: page.locator('[data-path="/connectors"]') });
+  const status = page.locator('.opblock-get').filter({ has: page.locator('[data-path="/connectors/{name}/status"]') });
+  t.equal(await post.count(), 1, 'POST /connectors is listed');
+  t.equal(await status.count(), 1, 'GET /connectors/{name}/status is listed');
+
+  const list = page.locator('.opblock-get').filter({ has: page.locator('[data-path="/connectors"]') });
+  await list.locator('.opblock-summary').first().click();
+  await list.getByRole('button', { name: 'Try it out' }).click();
+  await list.getByRole('button', { name: 'Execute' }).click();
+  const code = list.locator('.live-responses-table .response .response-col_status').first();
+  await code.waitFor({ timeout: 30_000 });
+  t.equal((await code.innerText()).trim(), '200', 'the request ran and answered 200');
+  t.match(await list.locator('.live-responses-table').first().innerText(), /browser-check/, 'the response lists the connector');
+  t.same(external, [], 'the page loads nothing from outside the worker (no CDN)');
+});
