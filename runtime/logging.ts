@@ -13,6 +13,15 @@ export class LogManager {
   private readonly secrets = new Set<string>();
 
   constructor(options: { level?: LogLevel; destination?: NodeJS.WritableStream } = {}) {
+    const scrub = (text: string) => this.scrub(text);
+    // Messages and the string fields of a log line's object are both scrubbed.
+    const scrubArg = (arg: unknown): unknown => {
+      if (typeof arg === 'string') return scrub(arg);
+      if (arg && typeof arg === 'object' && !Array.isArray(arg) && !(arg instanceof Error)) {
+        return Object.fromEntries(Object.entries(arg).map(([k, v]) => [k, typeof v === 'string' ? scrub(v) : v]));
+      }
+      return arg;
+    };
     const level = options.level ?? ((process.env.CONFLUX_LOG_LEVEL as LogLevel | undefined) ?? 'info');
     this.root = pino(
       {
@@ -20,11 +29,9 @@ export class LogManager {
         base: undefined,
         // Resolved secret values must never reach a log line, whatever the message says.
         hooks: {
-          logMethod: (args, method) => {
-            method.apply(
-              this.root,
-              args.map((a) => (typeof a === 'string' ? this.scrub(a) : a)) as Parameters<typeof method>,
-            );
+          // `this` is the logger being called (a child keeps its bindings), so no arrow function.
+          logMethod(args, method) {
+            method.apply(this, args.map(scrubArg) as Parameters<typeof method>);
           },
         },
       },

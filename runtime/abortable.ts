@@ -1,0 +1,25 @@
+/**
+ * Settles with `work`, or rejects as soon as `signal` aborts. For calls that cannot be cancelled
+ * (a kafkajs connect() retrying against an unreachable broker) but must not hold up a stop: the
+ * call goes on in the background and its outcome is ignored.
+ */
+export function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(new Error('stopped'));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Error('stopped'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
