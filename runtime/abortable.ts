@@ -23,3 +23,20 @@ export function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> 
     );
   });
 }
+
+/**
+ * Connects a kafkajs client unless the task is stopped first. A connect abandoned by a stop still
+ * completes in the background; the client is then disconnected, so no socket outlives the task.
+ */
+export function connectUnlessStopped(client: { connect(): Promise<void>; disconnect(): Promise<void> }, signal: AbortSignal): Promise<void> {
+  const connecting = client.connect();
+  return abortable(connecting, signal).catch((err: unknown) => {
+    if (signal.aborted) {
+      connecting.then(
+        () => client.disconnect(),
+        () => undefined,
+      );
+    }
+    throw err;
+  });
+}

@@ -8,7 +8,7 @@ import type {
   TopicPartitionOffset,
   TopicPartitionOffsets,
 } from './api/index.js';
-import { abortable } from './abortable.js';
+import { connectUnlessStopped } from './abortable.js';
 import type { Converter } from './converters/index.js';
 import type { RecordErrorHandler } from './error-handler.js';
 import type { WorkerMetrics } from './metrics.js';
@@ -126,7 +126,7 @@ export class SinkTaskRunner implements TaskRunner {
         );
       });
       consumer.on(consumer.events.CRASH, (event) => this.failure?.(event.payload.error));
-      await o.errors.retry('connect', () => abortable(consumer.connect(), signal));
+      await o.errors.retry('connect', () => connectUnlessStopped(consumer, signal));
       await consumer.subscribe({ topics: o.topics, fromBeginning: true });
       await consumer.run({
         autoCommit: false,

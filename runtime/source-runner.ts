@@ -2,7 +2,7 @@ import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import type { Logger, OffsetReader, SourceRecord, SourceTask, SourceTaskContext } from './api/index.js';
 import type { Converter } from './converters/index.js';
 import type { DeadLetterPayload } from './dead-letter.js';
-import { abortable } from './abortable.js';
+import { connectUnlessStopped } from './abortable.js';
 import { RecordErrorHandler } from './error-handler.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { OffsetStore } from './offsets/store.js';
@@ -84,7 +84,7 @@ export class SourceTaskRunner implements TaskRunner {
       this.chain = await o.buildChain();
       const offsets = await this.offsetReader();
       this.producer = o.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
-      await o.errors.retry('connect', () => abortable(this.producer!.connect(), signal));
+      await o.errors.retry('connect', () => connectUnlessStopped(this.producer!, signal));
       await o.errors.retry('start', () => o.task.start({ ...o.context, offsets }, o.taskConfig, offsets));
       while (!signal.aborted) {
         if (this.gate.isPaused) {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { abortable } from '../../runtime/abortable.js';
+import { abortable, connectUnlessStopped } from '../../runtime/abortable.js';
 
 t.test('abortable settles with the work when not aborted', async (t) => {
   t.equal(await abortable(Promise.resolve(42), new AbortController().signal), 42);
@@ -13,4 +13,23 @@ t.test('abortable rejects at once on abort, without waiting for the work', async
   abort.abort();
   await t.rejects(pending, /stopped/);
   await t.rejects(abortable(Promise.resolve(1), abort.signal), /stopped/, 'already aborted');
+});
+
+t.test('a connect abandoned by a stop is disconnected once it completes', async (t) => {
+  const abort = new AbortController();
+  let finishConnect!: () => void;
+  let disconnected = false;
+  const client = {
+    connect: () => new Promise<void>((resolve) => (finishConnect = resolve)),
+    disconnect: async () => {
+      disconnected = true;
+    },
+  };
+  const pending = connectUnlessStopped(client, abort.signal);
+  abort.abort();
+  await t.rejects(pending, /stopped/);
+  t.equal(disconnected, false, 'not before the connect completes');
+  finishConnect();
+  await new Promise((r) => setImmediate(r));
+  t.equal(disconnected, true, 'the late connection is closed');
 });
