@@ -116,8 +116,9 @@ export class SinkTaskRunner implements TaskRunner {
         groupId: `connect-${o.connector}`,
         allowAutoTopicCreation: false,
         maxBytesPerPartition: o.maxBytesPerPartition ?? 1024 * 1024,
-        // A failed batch fails the task (visible in its status) instead of a silent consumer restart.
-        retry: { retries: 0, restartOnFailure: async () => false },
+        // kafkajs retries transient broker errors (coordinator loading, leader moves) itself; when
+        // it gives up, the task fails visibly instead of the consumer restarting silently.
+        retry: { restartOnFailure: async () => false },
       });
       this.consumer = consumer;
       consumer.on(consumer.events.GROUP_JOIN, (event) => {

@@ -38,15 +38,17 @@ t.test('REST over a running pipeline: states, offsets, health', async (t) => {
   });
   t.same(committed.offsets, [{ partition: { counter: 0 }, offset: { n: 19 } }], 'GET offsets shows what the task committed');
 
+  // Sink names are consumer groups (connect-<name>): unique, so parallel test files never share one.
+  const sinkName = uniqueName('sink');
   const sink = await app.inject({
     method: 'POST',
     url: '/connectors',
-    payload: { name: 'sink', config: { 'connector.class': 'collecting-sink', topics: topic, collector, 'value.converter': 'json' } },
+    payload: { name: sinkName, config: { 'connector.class': 'collecting-sink', topics: topic, collector, 'value.converter': 'json' } },
   });
   t.equal(sink.statusCode, 201, sink.body);
   await waitFor('sink to collect 20 records', () => ((collected.get(collector)?.length ?? 0) >= 20 ? true : undefined));
   const sinkOffsets = await waitFor('sink offsets', async () => {
-    const body = (await app.inject('/connectors/sink/offsets')).json() as Offsets;
+    const body = (await app.inject(`/connectors/${sinkName}/offsets`)).json() as Offsets;
     return body.offsets.length > 0 ? body : undefined;
   });
   t.same(sinkOffsets.offsets, [{ partition: { kafka_topic: topic, kafka_partition: 0 }, offset: { kafka_offset: 20 } }], 'sink offsets from the group');
@@ -72,16 +74,16 @@ t.test('REST over a running pipeline: states, offsets, health', async (t) => {
   t.equal(altered.statusCode, 200, altered.body);
   t.same(((await app.inject('/connectors/src/offsets')).json() as Offsets).offsets, rewind.offsets);
 
-  t.equal((await app.inject({ method: 'PUT', url: '/connectors/sink/stop' })).statusCode, 202);
+  t.equal((await app.inject({ method: 'PUT', url: `/connectors/${sinkName}/stop` })).statusCode, 202);
   const sinkRewind = { offsets: [{ partition: { kafka_topic: topic, kafka_partition: 0 }, offset: { kafka_offset: 5 } }] };
-  const sinkAltered = await app.inject({ method: 'PATCH', url: '/connectors/sink/offsets', payload: sinkRewind });
+  const sinkAltered = await app.inject({ method: 'PATCH', url: `/connectors/${sinkName}/offsets`, payload: sinkRewind });
   t.equal(sinkAltered.statusCode, 200, sinkAltered.body);
-  t.same(((await app.inject('/connectors/sink/offsets')).json() as Offsets).offsets, sinkRewind.offsets);
+  t.same(((await app.inject(`/connectors/${sinkName}/offsets`)).json() as Offsets).offsets, sinkRewind.offsets);
 
   const health = await app.inject('/health');
   t.equal(health.statusCode, 200);
   t.match(health.json(), { status: 'healthy', kafka: 'up', connectors: { src: 'STOPPED', sink: 'STOPPED' } });
 
   t.equal((await app.inject({ method: 'DELETE', url: '/connectors/src' })).statusCode, 204);
-  t.equal((await app.inject({ method: 'DELETE', url: '/connectors/sink' })).statusCode, 204);
+  t.equal((await app.inject({ method: 'DELETE', url: `/connectors/${sinkName}` })).statusCode, 204);
 });

@@ -31,7 +31,7 @@ t.test('errors.tolerance=all: a throwing transform dead-letters the record with 
     await admin.disconnect();
     return topics.includes(topic) ? true : undefined;
   });
-  await worker.createConnector('sink', { 'connector.class': 'collecting-sink', topics: topic, collector, 'value.converter': 'json' });
+  await worker.createConnector(uniqueName('sink'), { 'connector.class': 'collecting-sink', topics: topic, collector, 'value.converter': 'json' });
   const expected = Array.from({ length: 20 }, (_, i) => i).filter((n) => n % 5 !== 0);
   await waitFor('16 records in the sink', () => (numbers(collector).length >= expected.length ? true : undefined));
   t.same(numbers(collector), expected, 'every record but the rejected ones arrived');
