@@ -12,9 +12,7 @@ import { connectUnlessStopped } from './abortable.js';
 import type { Converter } from './converters/index.js';
 import type { RecordErrorHandler } from './error-handler.js';
 import type { WorkerMetrics } from './metrics.js';
-import { PauseGate } from './pause-gate.js';
-import type { ObservedState } from './status.js';
-import type { TaskRunner } from './task-runner.js';
+import { BaseTaskRunner } from './task-runner.js';
 import type { TransformChain } from './transform-chain.js';
 
 export interface SinkRunnerOptions {
@@ -47,13 +45,9 @@ const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
  * Sinks that keep offsets themselves seek on assignment; records below the sought position are
  * skipped, so a batch fetched before the seek is not written twice.
  */
-export class SinkTaskRunner implements TaskRunner {
-  readonly taskId: number;
-  private readonly gate = new PauseGate();
+export class SinkTaskRunner extends BaseTaskRunner {
   private consumer: Consumer | undefined;
-  private running: Promise<void> | undefined;
   private chain: TransformChain | undefined;
-  private readonly labels: { connector: string; task: string };
   private sinkManagedOffsets = false;
   private assigned: TopicPartition[] = [];
   private readonly opened = new Set<string>();
@@ -61,32 +55,17 @@ export class SinkTaskRunner implements TaskRunner {
   private failure: ((err: unknown) => void) | undefined;
 
   constructor(private readonly o: SinkRunnerOptions) {
-    this.taskId = o.taskId;
-    this.labels = { connector: o.connector, task: String(o.taskId) };
+    super(o.taskId, o.connector, o.abort);
   }
 
-  get state(): ObservedState {
-    return this.gate.isPaused ? 'PAUSED' : 'RUNNING';
-  }
-
-  pause(): void {
-    this.gate.pause();
+  override pause(): void {
+    super.pause();
     this.consumer?.pause(this.o.topics.map((topic) => ({ topic })));
   }
 
-  resume(): void {
-    this.gate.resume();
+  override resume(): void {
+    super.resume();
     this.consumer?.resume(this.o.topics.map((topic) => ({ topic })));
-  }
-
-  run(): Promise<void> {
-    this.running ??= this.loop();
-    return this.running;
-  }
-
-  async stop(): Promise<void> {
-    this.o.abort.abort();
-    await this.running?.catch(() => undefined);
   }
 
   private context(): SinkTaskContext {
@@ -102,7 +81,7 @@ export class SinkTaskRunner implements TaskRunner {
     };
   }
 
-  private async loop(): Promise<void> {
+  protected async loop(): Promise<void> {
     const { o } = this;
     const signal = o.abort.signal;
     const failed = new Promise<never>((_, reject) => {

@@ -8,9 +8,7 @@ import type { WorkerMetrics } from './metrics.js';
 import type { OffsetStore } from './offsets/store.js';
 import { SubmittedRecords } from './offsets/submitted-records.js';
 import { stableKey } from './offsets/stable-key.js';
-import { PauseGate } from './pause-gate.js';
-import type { ObservedState } from './status.js';
-import type { TaskRunner } from './task-runner.js';
+import { BaseTaskRunner } from './task-runner.js';
 import type { TransformChain } from './transform-chain.js';
 
 export interface SourceRunnerOptions {
@@ -40,44 +38,17 @@ export interface SourceRunnerOptions {
  * repeat records but never lose one. One batch is in flight at a time, which bounds memory and
  * gives backpressure: a slow broker slows polling.
  */
-export class SourceTaskRunner implements TaskRunner {
-  readonly taskId: number;
-  private readonly gate = new PauseGate();
+export class SourceTaskRunner extends BaseTaskRunner {
   private readonly submitted = new SubmittedRecords();
   private producer: Producer | undefined;
-  private running: Promise<void> | undefined;
   private chain: TransformChain | undefined;
   private lastCommit = Date.now();
-  private readonly labels: { connector: string; task: string };
 
   constructor(private readonly o: SourceRunnerOptions) {
-    this.taskId = o.taskId;
-    this.labels = { connector: o.connector, task: String(o.taskId) };
+    super(o.taskId, o.connector, o.abort);
   }
 
-  get state(): ObservedState {
-    return this.gate.isPaused ? 'PAUSED' : 'RUNNING';
-  }
-
-  pause(): void {
-    this.gate.pause();
-  }
-
-  resume(): void {
-    this.gate.resume();
-  }
-
-  run(): Promise<void> {
-    this.running ??= this.loop();
-    return this.running;
-  }
-
-  async stop(): Promise<void> {
-    this.o.abort.abort();
-    await this.running?.catch(() => undefined);
-  }
-
-  private async loop(): Promise<void> {
+  protected async loop(): Promise<void> {
     const { o } = this;
     const signal = o.abort.signal;
     try {
