@@ -1,0 +1,62 @@
+import t from 'tap';
+import { Kafka, logLevel } from 'kafkajs';
+import { collected, managedOffsets } from '../fixtures/collecting-sink.js';
+import { startWorker, tempDir } from '../fixtures/worker.js';
+import { services, uniqueName, waitFor } from '../helpers/services.js';
+
+const kafka = new Kafka({ brokers: services().kafkaBrokers, logLevel: logLevel.NOTHING });
+const numbers = (collector: string) => (collected.get(collector) ?? []).map((r) => Number((r.value as { n: number }).n));
+
+async function createTopic(topic: string, partitions: number) {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  await admin.disconnect();
+}
+
+t.test('sink-managed offsets: the sink seeks to its own offsets, so a lost group commit repeats nothing', async (t) => {
+  const topic = uniqueName('managed');
+  const collector = uniqueName('managed-collector');
+  const sinkName = uniqueName('managed-sink');
+  await createTopic(topic, 1);
+  const state = tempDir(t);
+  const source = (count: number) => ({ 'connector.class': 'counting-source', topic, count: String(count), 'value.converter': 'json', 'offset.flush.interval.ms': '50' });
+  const sink = { 'connector.class': 'collecting-sink', topics: topic, collector, 'offsets.managed': 'true', 'value.converter': 'json' };
+
+  const first = await startWorker(t, state);
+  await first.createConnector('counter', source(20));
+  await first.createConnector(sinkName, sink);
+  await waitFor('20 records', () => (numbers(collector).length >= 20 ? true : undefined));
+  t.equal(managedOffsets.get(collector)?.get(`${topic}/0`), '20', 'the sink stored its next offset with the records');
+  await first.stop();
+
+  // The group's committed offsets are lost (deleted): only the sink's own offsets remain.
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteGroups([`connect-${sinkName}`]);
+  await admin.disconnect();
+
+  const second = await startWorker(t, state);
+  await second.createConnector('counter', source(30));
+  await second.createConnector(sinkName, sink);
+  await waitFor('30 records', () => (numbers(collector).length >= 30 ? true : undefined));
+  t.same(numbers(collector), Array.from({ length: 30 }, (_, i) => i), 'records 20..29 once, nothing from before the stored offset again');
+});
+
+t.test('a sink with tasks.max=2 shares the partitions of its group and every record arrives once', async (t) => {
+  const topic = uniqueName('shared');
+  const collector = uniqueName('shared-collector');
+  await createTopic(topic, 4);
+  const worker = await startWorker(t, tempDir(t));
+  await worker.createConnector('counter', { 'connector.class': 'counting-source', topic, count: '200', 'batch.size': '20', 'value.converter': 'json' });
+  const sinkName = uniqueName('shared-sink');
+  await worker.createConnector(sinkName, { 'connector.class': 'collecting-sink', topics: topic, collector, 'tasks.max': '2', 'value.converter': 'json' });
+  t.equal(worker.status(sinkName).tasks.length, 2, 'two tasks');
+  await waitFor('200 records', () => (numbers(collector).length >= 200 ? true : undefined), 60_000);
+  t.same([...numbers(collector)].sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => i), 'each record exactly once');
+  const partitionsByTask = new Set(collected.get(collector)!.map((r) => r.kafkaPartition));
+  t.equal(partitionsByTask.size, 4, 'records came from all four partitions');
+  const text = await worker.metrics.text();
+  t.match(text, new RegExp(`conflux_sink_records_written_total\\{connector="${sinkName}",task="\\d"\\} \\d+`), 'written records are counted per task');
+  t.match(text, /conflux_end_to_end_latency_seconds_count\{connector="[^"]+",task="\d"\} \d+/, 'end-to-end latency is measured');
+});
