@@ -92,6 +92,7 @@ export class Worker {
   private dlqProducer: Producer | undefined;
   private admin: Admin | undefined;
   private stopping = false;
+  private clusterId: string | undefined;
 
   constructor(private readonly o: WorkerOptions) {
     this.id = o.workerId;
@@ -326,6 +327,17 @@ export class Worker {
       // GROUP_ID_NOT_FOUND (69): nothing was committed, which is already the reset state.
       if (!err.groups?.every((g) => g.errorCode === 69)) throw err;
     });
+  }
+
+  /** The Kafka cluster's id for `GET /`, or undefined when Kafka cannot be reached in time. */
+  async kafkaClusterId(timeoutMs = 2000): Promise<string | undefined> {
+    if (this.clusterId) return this.clusterId;
+    const lookup = this.adminClient().then((admin) => admin.describeCluster());
+    lookup.catch(() => undefined);
+    const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), timeoutMs).unref());
+    const cluster = await Promise.race([lookup, timeout]).catch(() => undefined);
+    this.clusterId = cluster?.clusterId;
+    return this.clusterId;
   }
 
   /** Names of the topics the connector reads from or writes to (known statically). */

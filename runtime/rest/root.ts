@@ -3,7 +3,7 @@ import Type from 'typebox';
 import type { RouteContext } from './context.js';
 
 /** `GET /`: the worker's version, as Kafka Connect reports it. */
-export const rootPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app, { version, commit }) => {
+export const rootPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app, { worker, version, commit }) => {
   app.get(
     '/',
     {
@@ -19,6 +19,9 @@ export const rootPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app, {
         },
       },
     },
-    async () => ({ version, commit }),
+    async () => {
+      const clusterId = await worker.kafkaClusterId();
+      return { version, commit, ...(clusterId ? { kafka_cluster_id: clusterId } : {}) };
+    },
   );
 };

@@ -80,6 +80,9 @@ t.test('REST over a running pipeline: states, offsets, health', async (t) => {
   t.equal(sinkAltered.statusCode, 200, sinkAltered.body);
   t.same(((await app.inject(`/connectors/${sinkName}/offsets`)).json() as Offsets).offsets, sinkRewind.offsets);
 
+  const root = (await app.inject('/')).json() as { kafka_cluster_id?: string };
+  t.match(root.kafka_cluster_id, /^[A-Za-z0-9_-]{22}$/, 'GET / reports the Kafka cluster id');
+
   const health = await app.inject('/health');
   t.equal(health.statusCode, 200);
   t.match(health.json(), { status: 'healthy', kafka: 'up', connectors: { src: 'STOPPED', [sinkName]: 'STOPPED' } });
