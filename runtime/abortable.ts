@@ -40,3 +40,16 @@ export function connectUnlessStopped(client: { connect(): Promise<void>; disconn
     throw err;
   });
 }
+
+/** Waits `ms`, or less when `signal` aborts; never rejects. */
+export function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -48,32 +48,39 @@ export class RecordErrorHandler {
       return { ok: true, value: await this.retry(stage, op) };
     } catch (err) {
       if (this.signal.aborted) throw err;
-      // As in Kafka Connect, any failure of a record stage (after retries) is that record's
-      // problem and falls under errors.tolerance; the stage of a chain failure is its alias.
-      const failedStage = err instanceof StageError ? err.stage : stage;
-      const cause = err instanceof StageError && err.cause instanceof Error ? err.cause : err;
-      const error = cause instanceof Error ? cause : new Error(String(cause));
-      if (this.policy.tolerance === 'none') {
-        this.metrics.errors.inc({ ...this.labels, stage: failedStage, outcome: 'failed' });
-        throw new FatalError(`${failedStage} failed and errors.tolerance=none: ${error.message}`, { cause: error });
-      }
-      this.metrics.errors.inc({ ...this.labels, stage: failedStage, outcome: 'skipped' });
-      const payload = original();
-      if (this.policy.logErrors) {
-        this.logger.error(`record rejected at ${failedStage}`, {
-          error: error.message,
-          class: error.name,
-          topic: payload.topic,
-          partition: payload.partition,
-          offset: payload.offset,
-        });
-      }
-      if (this.policy.deadLetter) {
-        await this.retry('dead-letter', () => this.policy.deadLetter!.send(payload, failedStage, error));
-        this.metrics.deadLettered.inc(this.labels);
-      }
+      await this.reject(stage, original, err);
       return { ok: false };
     }
   }
-}
 
+  /**
+   * Applies errors.tolerance to one failed record: throws a FatalError under `none`; under `all`
+   * counts, logs (errors.log.enable) and dead-letters it, then returns so processing continues.
+   */
+  async reject(stage: ErrorStage, original: () => DeadLetterPayload, err: unknown): Promise<void> {
+    // As in Kafka Connect, any failure of a record stage (after retries) is that record's
+    // problem and falls under errors.tolerance; the stage of a chain failure is its alias.
+    const failedStage = err instanceof StageError ? err.stage : stage;
+    const cause = err instanceof StageError && err.cause instanceof Error ? err.cause : err;
+    const error = cause instanceof Error ? cause : new Error(String(cause));
+    if (this.policy.tolerance === 'none') {
+      this.metrics.errors.inc({ ...this.labels, stage: failedStage, outcome: 'failed' });
+      throw new FatalError(`${failedStage} failed and errors.tolerance=none: ${error.message}`, { cause: error });
+    }
+    this.metrics.errors.inc({ ...this.labels, stage: failedStage, outcome: 'skipped' });
+    const payload = original();
+    if (this.policy.logErrors) {
+      this.logger.error(`record rejected at ${failedStage}`, {
+        error: error.message,
+        class: error.name,
+        topic: payload.topic,
+        partition: payload.partition,
+        offset: payload.offset,
+      });
+    }
+    if (this.policy.deadLetter) {
+      await this.retry('dead-letter', () => this.policy.deadLetter!.send(payload, failedStage, error));
+      this.metrics.deadLettered.inc(this.labels);
+    }
+  }
+}

@@ -1,4 +1,4 @@
-import type { Batch, Consumer, Kafka } from 'kafkajs';
+import type { Batch, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type {
   Logger,
   SinkRecord,
@@ -8,8 +8,9 @@ import type {
   TopicPartitionOffset,
   TopicPartitionOffsets,
 } from './api/index.js';
-import { connectUnlessStopped } from './abortable.js';
+import { connectUnlessStopped, delay } from './abortable.js';
 import type { Converter } from './converters/index.js';
+import type { DeadLetterPayload } from './dead-letter.js';
 import type { RecordErrorHandler } from './error-handler.js';
 import type { WorkerMetrics } from './metrics.js';
 import { BaseTaskRunner } from './task-runner.js';
@@ -30,7 +31,7 @@ export interface SinkRunnerOptions {
   abort: AbortController;
   metrics: WorkerMetrics;
   logger: Logger;
-  context: Omit<SinkTaskContext, 'offsetsManagedBySink' | 'seek' | 'assignment'>;
+  context: Omit<SinkTaskContext, 'offsetsManagedBySink' | 'seek' | 'assignment' | 'reportError'>;
   /** Upper bound of bytes fetched per partition and request: caps the size of one put() batch. */
   maxBytesPerPartition?: number;
 }
@@ -53,6 +54,9 @@ export class SinkTaskRunner extends BaseTaskRunner {
   private readonly opened = new Set<string>();
   private readonly positions = new Map<string, string>();
   private failure: ((err: unknown) => void) | undefined;
+  /** The raw messages of the batch being handled, by offset: what a dead letter carries. */
+  private batchMessages = new Map<string, KafkaMessage>();
+  private batchPartition = -1;
 
   constructor(private readonly o: SinkRunnerOptions) {
     super(o.taskId, o.connector, o.abort);
@@ -78,6 +82,13 @@ export class SinkTaskRunner extends BaseTaskRunner {
         for (const { topic, partition, offset } of offsets) this.positions.set(tpKey(topic, partition), offset);
       },
       assignment: () => [...this.assigned],
+      reportError: async (record, error) => {
+        const message = this.batchMessages.get(record.kafkaOffset);
+        if (!message || record.kafkaPartition !== this.batchPartition) {
+          throw new Error(`reportError: ${record.topic}-${record.kafkaPartition}@${record.kafkaOffset} is not in the batch being put`);
+        }
+        await this.o.errors.reject('put', () => rawPayload(record.topic, record.kafkaPartition, message), error);
+      },
     };
   }
 
@@ -107,6 +118,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
       });
       consumer.on(consumer.events.CRASH, (event) => this.failure?.(event.payload.error));
       await o.errors.retry('connect', () => connectUnlessStopped(consumer, signal));
+      if (!(await this.waitForTopics(signal))) return;
       await consumer.subscribe({ topics: o.topics, fromBeginning: true });
       await consumer.run({
         autoCommit: false,
@@ -128,6 +140,30 @@ export class SinkTaskRunner extends BaseTaskRunner {
       await this.consumer?.disconnect().catch(() => undefined);
       await Promise.allSettled([o.task.stop()]);
       await this.chain?.close();
+    }
+  }
+
+  /**
+   * A sink may be created before anything wrote its topics. Like Kafka Connect, it then waits
+   * (RUNNING, with a log line) rather than failing; subscribing to a missing topic fails in kafkajs.
+   * Resolves false when stopped while waiting.
+   */
+  private async waitForTopics(signal: AbortSignal): Promise<boolean> {
+    const admin = this.o.kafka.admin();
+    await this.o.errors.retry('connect', () => connectUnlessStopped(admin, signal));
+    try {
+      let logged = false;
+      while (!signal.aborted) {
+        const existing = new Set(await this.o.errors.retry('metadata', () => admin.listTopics()));
+        const missing = this.o.topics.filter((topic) => !existing.has(topic));
+        if (missing.length === 0) return true;
+        if (!logged) this.o.logger.info('waiting for topics to exist', { missing });
+        logged = true;
+        await delay(500, signal);
+      }
+      return false;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
     }
   }
 
@@ -160,9 +196,11 @@ export class SinkTaskRunner extends BaseTaskRunner {
     this.positions.delete(key);
 
     const records: SinkRecord[] = [];
+    this.batchPartition = partition;
+    this.batchMessages = new Map(batch.messages.map((m) => [m.offset, m]));
     for (const message of batch.messages) {
       if (position !== undefined && BigInt(message.offset) < BigInt(position)) continue;
-      const original = () => ({ key: message.key, value: message.value, headers: message.headers ?? {}, topic, partition, offset: message.offset });
+      const original = () => rawPayload(topic, partition, message);
       const converted = await o.errors.execute('convert', original, async () => {
         const k = await o.keyConverter.toConnect(topic, message.key);
         const v = await o.valueConverter.toConnect(topic, message.value);
@@ -217,6 +255,10 @@ export class SinkTaskRunner extends BaseTaskRunner {
     end();
     if (this.sinkManagedOffsets) this.o.logger.debug('committed group offsets (sink-managed)', { offsets });
   }
+}
+
+function rawPayload(topic: string, partition: number, message: KafkaMessage): DeadLetterPayload {
+  return { key: message.key, value: message.value, headers: message.headers ?? {}, topic, partition, offset: message.offset };
 }
 
 function parseKey(key: string): TopicPartition {

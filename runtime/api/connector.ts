@@ -57,6 +57,14 @@ export interface SinkTaskContext extends TaskContext {
   seek(offsets: TopicPartitionOffsets): void;
   /** Partitions currently assigned to this task. */
   assignment(): readonly TopicPartition[];
+  /**
+   * Reports one record of the current `put()` batch that cannot be written (a poison record),
+   * like Kafka Connect's ErrantRecordReporter. Under `errors.tolerance=all` the record goes to the
+   * dead-letter topic with the reason and the task should write the rest of the batch; under
+   * `none` this rejects with a FatalError, which `put()` should let propagate (the task fails).
+   * Only valid for records of the batch being put.
+   */
+  reportError(record: SinkRecord, error: Error): Promise<void>;
 }
 
 /**

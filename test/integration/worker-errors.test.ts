@@ -76,3 +76,33 @@ t.test('errors.tolerance=none: the first rejected record fails the task with the
   await worker.restart('strict', { includeTasks: true, onlyFailed: true });
   await waitFor('the task to fail again', () => (worker.status('strict').tasks[0]?.state === 'FAILED' ? true : undefined));
 });
+
+t.test('a sink reports a poison record: dead-lettered from the put stage under all, task FAILED under none', async (t) => {
+  const topic = uniqueName('poison');
+  const dlq = uniqueName('poison-dlq');
+  const collector = uniqueName('poison-collector');
+  const worker = await startWorker(t, tempDir(t));
+  await worker.createConnector('src', { 'connector.class': 'counting-source', topic, count: '12', 'value.converter': 'json' });
+  const tolerant = uniqueName('tolerant');
+  const base = { 'connector.class': 'collecting-sink', topics: topic, 'reject.every': '4', 'value.converter': 'json' };
+  await worker.createConnector(tolerant, { ...base, collector, 'errors.tolerance': 'all', 'errors.deadletterqueue.topic.name': dlq });
+  await waitFor('9 records written', () => (numbers(collector).length >= 9 ? true : undefined));
+  t.same(numbers(collector), [1, 2, 3, 5, 6, 7, 9, 10, 11], 'the rest of each batch was written');
+
+  const consumer = kafka.consumer({ groupId: uniqueName('poison-reader') });
+  await consumer.connect();
+  t.teardown(() => consumer.disconnect());
+  await consumer.subscribe({ topic: dlq, fromBeginning: true });
+  const dead: Array<{ value: string; headers: IHeaders | undefined }> = [];
+  await consumer.run({ eachMessage: async ({ message }) => void dead.push({ value: message.value!.toString(), headers: message.headers }) });
+  await waitFor('3 dead letters', () => (dead.length >= 3 ? true : undefined));
+  t.same(dead.map((d) => JSON.parse(d.value).n), [0, 4, 8], 'the original bytes of the poison records');
+  t.equal(header(dead[1]!.headers, 'conflux.error.stage'), 'put');
+  t.equal(header(dead[1]!.headers, 'conflux.error.message'), 'cannot write n=4');
+  t.equal(header(dead[1]!.headers, 'conflux.error.offset'), '4', 'the original offset');
+
+  const strict = uniqueName('strict-sink');
+  await worker.createConnector(strict, { ...base, collector: uniqueName('strict-collector') });
+  const failed = await waitFor('the strict sink to fail', () => (worker.status(strict).tasks[0]?.state === 'FAILED' ? worker.status(strict) : undefined));
+  t.match(failed.tasks[0]!.trace, /put failed and errors.tolerance=none: cannot write n=0/);
+});

@@ -60,3 +60,16 @@ t.test('a sink with tasks.max=2 shares the partitions of its group and every rec
   t.match(text, new RegExp(`conflux_sink_records_written_total\\{connector="${sinkName}",task="\\d"\\} \\d+`), 'written records are counted per task');
   t.match(text, /conflux_end_to_end_latency_seconds_count\{connector="[^"]+",task="\d"\} \d+/, 'end-to-end latency is measured');
 });
+
+t.test('a sink created before its topic exists waits in RUNNING and consumes once the topic appears', async (t) => {
+  const topic = uniqueName('late');
+  const collector = uniqueName('late-collector');
+  const worker = await startWorker(t, tempDir(t));
+  const sinkName = uniqueName('early-sink');
+  await worker.createConnector(sinkName, { 'connector.class': 'collecting-sink', topics: topic, collector, 'value.converter': 'json' });
+  await waitFor('the sink task to run', () => (worker.status(sinkName).tasks[0]?.state === 'RUNNING' ? true : undefined));
+  await worker.createConnector('late-source', { 'connector.class': 'counting-source', topic, count: '5', 'value.converter': 'json' });
+  await waitFor('5 records', () => (numbers(collector).length >= 5 ? true : undefined));
+  t.same(numbers(collector), [0, 1, 2, 3, 4]);
+  t.equal(worker.status(sinkName).tasks[0]!.state, 'RUNNING', 'never failed while waiting');
+});
