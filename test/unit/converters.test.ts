@@ -1,0 +1,25 @@
+import t from 'tap';
+import { DataError } from '../../runtime/api/index.js';
+import { ConfigError } from '../../runtime/errors.js';
+import { createConverter } from '../../runtime/converters/index.js';
+
+t.test('json converter: round trip, tombstones, and a DataError for bad bytes', async (t) => {
+  const json = createConverter('json', 'value', undefined);
+  const bytes = await json.fromConnect('orders', { id: 'o-1', total: 2.5, big: 10n }, undefined);
+  t.same(JSON.parse(bytes!.toString()), { id: 'o-1', total: 2.5, big: '10' }, 'bigints become strings');
+  t.same(await json.toConnect('orders', bytes), { value: { id: 'o-1', total: 2.5, big: '10' } });
+  t.equal(await json.fromConnect('orders', null, undefined), null, 'null is a tombstone');
+  t.same(await json.toConnect('orders', null), { value: null });
+  await t.rejects(json.toConnect('orders', Buffer.from('{nope')), DataError);
+});
+
+t.test('string converter: strings and buffers only', async (t) => {
+  const string = createConverter('string', 'key', undefined);
+  t.same(await string.fromConnect('orders', 'o-1', undefined), Buffer.from('o-1'));
+  t.same(await string.toConnect('orders', Buffer.from('o-1')), { value: 'o-1' });
+  await t.rejects(string.fromConnect('orders', { id: 1 }, undefined), DataError, 'an object is not silently stringified');
+});
+
+t.test('avro converter needs a schema registry', async (t) => {
+  t.throws(() => createConverter('avro', 'value', undefined), ConfigError);
+});
