@@ -129,7 +129,8 @@ export class SinkTaskRunner extends BaseTaskRunner {
             await this.handleBatch(batch, resolveOffset);
             await heartbeat();
           } catch (err) {
-            this.failure?.(err);
+            // A rebalance surfacing in heartbeat/commit is kafkajs's to handle (it rejoins).
+            if (!isGroupChurn(err)) this.failure?.(err);
             throw err;
           }
         },
@@ -250,11 +251,38 @@ export class SinkTaskRunner extends BaseTaskRunner {
 
   private async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
     const end = this.o.metrics.offsetCommitLatency.startTimer(this.labels);
-    // With sink-managed offsets the group commit is for monitoring only; still worth doing.
-    await this.o.errors.retry('commit', () => this.consumer!.commitOffsets(offsets.map((tp) => ({ ...tp }))));
-    end();
-    if (this.sinkManagedOffsets) this.o.logger.debug('committed group offsets (sink-managed)', { offsets });
+    try {
+      // With sink-managed offsets the group commit is for monitoring only; still worth doing.
+      await this.o.errors.retry('commit', () => this.consumer!.commitOffsets(offsets.map((tp) => ({ ...tp }))));
+      end();
+    } catch (err) {
+      if (!isGroupChurn(err)) throw err;
+      // A rebalance took the partitions away mid-commit. The records are flushed; the next owner
+      // starts from the previous commit, so they may be delivered again (at least once), or, for
+      // sink-managed offsets, are skipped by its seek. Not a reason to fail the task.
+      this.o.metrics.errors.inc({ ...this.labels, stage: 'commit', outcome: 'skipped' });
+      this.o.logger.warn('offset commit lost to a rebalance; records since the last commit may be redelivered', {
+        error: (err as Error).message,
+      });
+    }
   }
+}
+
+/** Commit failures that mean "the group moved on", as opposed to a broken consumer. */
+const GROUP_CHURN = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+  'NOT_COORDINATOR',
+  'COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+]);
+
+function isGroupChurn(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (GROUP_CHURN.has((e as Error & { type?: string }).type ?? '')) return true;
+  }
+  return false;
 }
 
 function rawPayload(topic: string, partition: number, message: KafkaMessage): DeadLetterPayload {

@@ -1,12 +1,8 @@
 import t from 'tap';
-import { Kafka, logLevel, type IHeaders } from 'kafkajs';
-import { collected } from '../fixtures/collecting-sink.js';
+import { header, kafka, numbers, readTopic } from '../fixtures/kafka.js';
 import { startWorker, tempDir } from '../fixtures/worker.js';
-import { services, uniqueName, waitFor } from '../helpers/services.js';
+import { uniqueName, waitFor } from '../helpers/services.js';
 
-const kafka = new Kafka({ brokers: services().kafkaBrokers, logLevel: logLevel.NOTHING });
-const numbers = (collector: string) => (collected.get(collector) ?? []).map((r) => Number((r.value as { n: number }).n));
-const header = (headers: IHeaders | undefined, name: string) => headers?.[name]?.toString();
 
 t.test('errors.tolerance=all: a throwing transform dead-letters the record with its reason and the flow continues', async (t) => {
   const topic = uniqueName('dlq-src');
@@ -36,13 +32,7 @@ t.test('errors.tolerance=all: a throwing transform dead-letters the record with 
   await waitFor('16 records in the sink', () => (numbers(collector).length >= expected.length ? true : undefined));
   t.same(numbers(collector), expected, 'every record but the rejected ones arrived');
 
-  const consumer = kafka.consumer({ groupId: uniqueName('dlq-reader') });
-  await consumer.connect();
-  t.teardown(() => consumer.disconnect());
-  await consumer.subscribe({ topic: dlq, fromBeginning: true });
-  const dead: Array<{ value: string; headers: IHeaders | undefined }> = [];
-  await consumer.run({ eachMessage: async ({ message }) => void dead.push({ value: message.value!.toString(), headers: message.headers }) });
-  await waitFor('4 dead letters', () => (dead.length >= 4 ? true : undefined));
+  const dead = await readTopic(t, dlq, 4);
   t.same(dead.map((d) => JSON.parse(d.value).n), [0, 5, 10, 15], 'the rejected records, with their original value');
   const first = dead[0]!.headers;
   t.equal(header(first, 'conflux.error.stage'), 'transform:reject');
@@ -89,13 +79,7 @@ t.test('a sink reports a poison record: dead-lettered from the put stage under a
   await waitFor('9 records written', () => (numbers(collector).length >= 9 ? true : undefined));
   t.same(numbers(collector), [1, 2, 3, 5, 6, 7, 9, 10, 11], 'the rest of each batch was written');
 
-  const consumer = kafka.consumer({ groupId: uniqueName('poison-reader') });
-  await consumer.connect();
-  t.teardown(() => consumer.disconnect());
-  await consumer.subscribe({ topic: dlq, fromBeginning: true });
-  const dead: Array<{ value: string; headers: IHeaders | undefined }> = [];
-  await consumer.run({ eachMessage: async ({ message }) => void dead.push({ value: message.value!.toString(), headers: message.headers }) });
-  await waitFor('3 dead letters', () => (dead.length >= 3 ? true : undefined));
+  const dead = await readTopic(t, dlq, 3);
   t.same(dead.map((d) => JSON.parse(d.value).n), [0, 4, 8], 'the original bytes of the poison records');
   t.equal(header(dead[1]!.headers, 'conflux.error.stage'), 'put');
   t.equal(header(dead[1]!.headers, 'conflux.error.message'), 'cannot write n=4');

@@ -1,19 +1,8 @@
 import t from 'tap';
-import { Kafka, logLevel } from 'kafkajs';
 import { collected } from '../fixtures/collecting-sink.js';
+import { createTopic, kafka, numbers } from '../fixtures/kafka.js';
 import { startWorker, tempDir, waitForState } from '../fixtures/worker.js';
-import { services, uniqueName, waitFor } from '../helpers/services.js';
-
-const kafka = new Kafka({ brokers: services().kafkaBrokers, logLevel: logLevel.NOTHING });
-
-async function createTopic(topic: string, partitions = 1) {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
-  await admin.disconnect();
-}
-
-const numbers = (collector: string) => (collected.get(collector) ?? []).map((r) => Number((r.value as { n: number }).n));
+import { uniqueName, waitFor } from '../helpers/services.js';
 
 t.test('records flow source -> Kafka (Avro) -> sink and resume after a worker restart with nothing lost or repeated', async (t) => {
   const topic = uniqueName('flow');
