@@ -53,3 +53,14 @@ export function delay(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
   });
 }
+
+/** Waits for `work` at most `ms`; on timeout calls `onTimeout` and resolves (the work goes on). */
+export async function withTimeout(work: Promise<unknown>, ms: number, onTimeout: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  const outcome = await Promise.race([work.then(() => 'done' as const, () => 'done' as const), timeout]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') onTimeout();
+}

@@ -8,7 +8,7 @@ import type {
   TopicPartitionOffset,
   TopicPartitionOffsets,
 } from './api/index.js';
-import { connectUnlessStopped, delay } from './abortable.js';
+import { connectUnlessStopped, delay, withTimeout } from './abortable.js';
 import type { Converter } from './converters/index.js';
 import type { DeadLetterPayload } from './dead-letter.js';
 import type { RecordErrorHandler } from './error-handler.js';
@@ -37,6 +37,7 @@ export interface SinkRunnerOptions {
 }
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+const DISCONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * Runs one sink task as a member of the connector's consumer group `connect-<name>`:
@@ -138,7 +139,8 @@ export class SinkTaskRunner extends BaseTaskRunner {
       if (this.gate.isPaused) this.pause();
       await Promise.race([failed, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
     } finally {
-      await this.consumer?.disconnect().catch(() => undefined);
+      // kafkajs's disconnect waits for a rebalance in progress; a stop must not hang on it.
+      if (this.consumer) await withTimeout(this.consumer.disconnect(), DISCONNECT_TIMEOUT_MS, () => this.o.logger.warn('consumer did not leave the group in time'));
       await Promise.allSettled([o.task.stop()]);
       await this.chain?.close();
     }
