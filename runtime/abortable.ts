@@ -64,3 +64,9 @@ export async function withTimeout(work: Promise<unknown>, ms: number, onTimeout:
   clearTimeout(timer);
   if (outcome === 'timeout') onTimeout();
 }
+
+/** Resolves when `signal` aborts, at once if it already has. */
+export function untilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}

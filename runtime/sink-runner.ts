@@ -8,7 +8,7 @@ import type {
   TopicPartitionOffset,
   TopicPartitionOffsets,
 } from './api/index.js';
-import { connectUnlessStopped, delay, withTimeout } from './abortable.js';
+import { abortable, connectUnlessStopped, delay, untilAborted, withTimeout } from './abortable.js';
 import type { Converter } from './converters/index.js';
 import type { DeadLetterPayload } from './dead-letter.js';
 import type { RecordErrorHandler } from './error-handler.js';
@@ -121,7 +121,9 @@ export class SinkTaskRunner extends BaseTaskRunner {
       await o.errors.retry('connect', () => connectUnlessStopped(consumer, signal));
       if (!(await this.waitForTopics(signal))) return;
       await consumer.subscribe({ topics: o.topics, fromBeginning: true });
-      await consumer.run({
+      // run() resolves only once the group is joined, which a rebalance can hold up for the
+      // rebalance timeout; a stop must not wait for that.
+      const running = consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
@@ -136,8 +138,11 @@ export class SinkTaskRunner extends BaseTaskRunner {
           }
         },
       });
+      await abortable(running, signal).catch((err: unknown) => {
+        if (!signal.aborted) throw err;
+      });
       if (this.gate.isPaused) this.pause();
-      await Promise.race([failed, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+      await Promise.race([failed, untilAborted(signal)]);
     } finally {
       // kafkajs's disconnect waits for a rebalance in progress; a stop must not hang on it.
       if (this.consumer) await withTimeout(this.consumer.disconnect(), DISCONNECT_TIMEOUT_MS, () => this.o.logger.warn('consumer did not leave the group in time'));

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { abortable, connectUnlessStopped } from '../../runtime/abortable.js';
+import { abortable, connectUnlessStopped, untilAborted } from '../../runtime/abortable.js';
 
 t.test('abortable settles with the work when not aborted', async (t) => {
   t.equal(await abortable(Promise.resolve(42), new AbortController().signal), 42);
@@ -32,4 +32,11 @@ t.test('a connect abandoned by a stop is disconnected once it completes', async 
   finishConnect();
   await new Promise((r) => setImmediate(r));
   t.equal(disconnected, true, 'the late connection is closed');
+});
+
+t.test('untilAborted resolves for a signal that already aborted', async (t) => {
+  const abort = new AbortController();
+  abort.abort();
+  await untilAborted(abort.signal);
+  t.pass('did not hang');
 });
