@@ -38,7 +38,8 @@ export class FileConnectorConfigStore implements ConnectorConfigStore {
 
   private write(): Promise<void> {
     const snapshot = JSON.stringify(this.saved, null, 2);
-    this.writing = this.writing.then(async () => {
+    // A failed write is reported to its caller; it must not poison every later one.
+    this.writing = this.writing.catch(() => undefined).then(async () => {
       await mkdir(dirname(this.path), { recursive: true });
       const temp = `${this.path}.tmp`;
       await writeFile(temp, snapshot);

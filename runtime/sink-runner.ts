@@ -201,6 +201,11 @@ export class SinkTaskRunner extends BaseTaskRunner {
       this.consumer!.seek({ topic, partition, offset: position });
       return;
     }
+    if (position !== undefined && batch.messages.length > 0 && BigInt(batch.lastOffset()) + 1n < BigInt(position)) {
+      // The whole batch is below the sought position (already written): jump ahead to it.
+      this.consumer!.seek({ topic, partition, offset: position });
+      return;
+    }
     this.positions.delete(key);
 
     const records: SinkRecord[] = [];

@@ -72,6 +72,10 @@ export class SourceTaskRunner extends BaseTaskRunner {
         if (Date.now() - this.lastCommit >= o.offsetFlushIntervalMs) await this.commitOffsets();
       }
       await this.commitOffsets();
+    } catch (err) {
+      // A stop can interrupt a batch; what Kafka acknowledged before it is still committed.
+      if (!this.o.abort.signal.aborted) throw err;
+      await this.commitOffsets();
     } finally {
       // Stop releases the task's resources whether the loop ended by request or by failure.
       await Promise.allSettled([o.task.stop(), this.producer?.disconnect()]);
@@ -148,6 +152,7 @@ export class SourceTaskRunner extends BaseTaskRunner {
 }
 
 function sourcePayload(record: SourceRecord): DeadLetterPayload {
-  const text = (v: unknown) => (v === null || v === undefined ? null : Buffer.isBuffer(v) ? v : JSON.stringify(v));
+  const text = (v: unknown) =>
+    v === null || v === undefined ? null : Buffer.isBuffer(v) ? v : JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
   return { key: text(record.key), value: text(record.value), headers: { ...record.headers }, topic: record.topic };
 }

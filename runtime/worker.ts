@@ -2,6 +2,7 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { ConnectorDefinition, Logger } from './api/index.js';
 import { parseList, type CommonConnectorConfig } from './config/connector-schema.js';
+import { looksSecret, secretKeys } from './config/redact.js';
 import { validateConnectorConfig, type TransformSpec } from './config/validate.js';
 import { createConverter } from './converters/index.js';
 import { DeadLetterWriter } from './dead-letter.js';
@@ -90,7 +91,7 @@ export class Worker {
   private readonly connectors = new Map<string, ConnectorInstance>();
   private readonly logger: Logger;
   private dlqProducer: Producer | undefined;
-  private admin: Admin | undefined;
+  private admin: Promise<Admin> | undefined;
   private stopping = false;
   private clusterId: string | undefined;
 
@@ -124,7 +125,7 @@ export class Worker {
     this.stopping = true;
     await Promise.all([...this.connectors.values()].map((c) => this.stopTasks(c)));
     await this.dlqProducer?.disconnect().catch(() => undefined);
-    await this.admin?.disconnect().catch(() => undefined);
+    await this.admin?.then((admin) => admin.disconnect()).catch(() => undefined);
     await this.o.offsetStore.stop();
   }
 
@@ -151,7 +152,11 @@ export class Worker {
       ]);
     }
     const { config, secrets } = await this.o.resolveConfig(raw);
-    this.o.logs.addSecrets(secrets);
+    // Resolved placeholders, and secret values typed in plain text, are scrubbed from logs,
+    // traces and dead-letter headers.
+    const marked = new Set(secretKeys(definition.config));
+    const plain = Object.entries(config).filter(([key, value]) => (marked.has(key) || looksSecret(key)) && typeof value === 'string');
+    this.o.logs.addSecrets([...secrets, ...plain.map(([, value]) => value as string)]);
     const result = validateConnectorConfig(definition.config, config, { kind: definition.type, lookup: transformLookup(this.o.plugins) });
     if (!result.ok) throw new ConfigError(result.errors);
     return { definition, config: result.config as ValidatedConfig['config'], transforms: result.transforms };
@@ -160,9 +165,18 @@ export class Worker {
   async createConnector(name: string, raw: RawConfig, initial: TargetState = 'RUNNING', opts: { persist?: boolean } = {}): Promise<ConnectorInfo> {
     if (this.connectors.has(name)) throw new ConflictError(`Connector ${name} already exists`);
     const validated = await this.validate(raw);
+    // validate() awaits: another request may have created the same name meanwhile.
+    if (this.connectors.has(name)) throw new ConflictError(`Connector ${name} already exists`);
     const instance: ConnectorInstance = { name, raw: { ...raw }, ...validated, target: initial, state: 'UNASSIGNED', tasks: [] };
     this.connectors.set(name, instance);
-    if (opts.persist !== false) await this.o.configStore?.save(name, instance.raw, initial);
+    if (opts.persist !== false) {
+      try {
+        await this.o.configStore?.save(name, instance.raw, initial);
+      } catch (err) {
+        this.connectors.delete(name);
+        throw err;
+      }
+    }
     await this.startConnector(instance);
     return this.info(name);
   }
@@ -248,7 +262,8 @@ export class Worker {
   async restart(name: string, opts: { includeTasks?: boolean; onlyFailed?: boolean } = {}): Promise<ConnectorStatus> {
     const c = this.get(name);
     const restartConnector = !opts.onlyFailed || c.state === 'FAILED';
-    if (restartConnector && !opts.includeTasks) {
+    // A FAILED connector has no tasks to restart: restarting it is what regenerates them.
+    if (restartConnector && (!opts.includeTasks || c.state === 'FAILED')) {
       // The connector itself is the task-config generator: regenerate and restart on change.
       c.trace = undefined;
       await this.stopTasks(c);
@@ -307,11 +322,8 @@ export class Worker {
       byTopic.set(topic, list);
     }
     for (const [topic, partitions] of byTopic) {
-      if (partitions.some((p) => p.offset === '-2')) {
-        await admin.resetOffsets({ groupId: `connect-${name}`, topic, earliest: true });
-      }
-      const explicit = partitions.filter((p) => p.offset !== '-2');
-      if (explicit.length > 0) await admin.setOffsets({ groupId: `connect-${name}`, topic, partitions: explicit });
+      // '-2' is Kafka's "earliest" for that partition alone; other partitions stay as they are.
+      await admin.setOffsets({ groupId: `connect-${name}`, topic, partitions });
     }
   }
 
@@ -546,11 +558,14 @@ export class Worker {
   private dlqProducerClient(): Producer {
     if (!this.dlqProducer) {
       const producer = this.o.kafka.producer({ allowAutoTopicCreation: true, idempotent: true, maxInFlightRequests: 1 });
-      const connected = producer.connect();
-      connected.catch(() => undefined);
-      // kafkajs queues nothing before connect(): wrap send so the first DLQ write waits for it.
+      // Connect on first use, and again after a failed attempt: a worker may start before Kafka.
+      let connected: Promise<void> | undefined;
       const send = producer.send.bind(producer);
       producer.send = async (record) => {
+        connected ??= producer.connect().catch((err: unknown) => {
+          connected = undefined;
+          throw err;
+        });
         await connected;
         return send(record);
       };
@@ -559,14 +574,19 @@ export class Worker {
     return this.dlqProducer;
   }
 
-  private async adminClient(): Promise<Admin> {
-    if (!this.admin) {
+  private adminClient(): Promise<Admin> {
+    // One client however many callers race; a failed connect is forgotten so the next call retries.
+    this.admin ??= (async () => {
       const admin = this.o.kafka.admin();
       await admin.connect();
-      this.admin = admin;
-    }
+      return admin;
+    })().catch((err: unknown) => {
+      this.admin = undefined;
+      throw err;
+    });
     return this.admin;
   }
+
 }
 
 function traceOf(err: unknown): string {

@@ -39,16 +39,23 @@ export async function runStandalone(opts: StandaloneOptions, plugins: PluginRegi
   const stateDir = resolve(config['state.dir']);
   const worker = createWorker(config, plugins, { logs, configStore: new FileConnectorConfigStore(join(stateDir, 'connectors.json')) });
   await worker.start();
-  for (const path of opts.connectorFiles) {
-    const file = await readConnectorFile(path);
-    if (worker.has(file.name)) await worker.putConnectorConfig(file.name, file.config);
-    else await worker.createConnector(file.name, file.config);
-    log.info('connector applied from file', { connector: file.name, path });
+  let app: ReturnType<typeof buildApp>;
+  try {
+    for (const path of opts.connectorFiles) {
+      const file = await readConnectorFile(path);
+      if (worker.has(file.name)) await worker.putConnectorConfig(file.name, file.config);
+      else await worker.createConnector(file.name, file.config);
+      log.info('connector applied from file', { connector: file.name, path });
+    }
+    const health = probeServices({ brokers: parseList(config['bootstrap.servers']), schemaRegistryUrl: config['schema.registry.url'] });
+    app = buildApp({ worker, logs, health, ...(token ? { authToken: token } : {}), version: opts.version });
+    const address = await app.listen({ host, port: config['rest.port'] });
+    log.info('REST API listening', { address, docs: `${address}/docs` });
+  } catch (err) {
+    // A bad connector file or a taken port must not leave the restored connectors running.
+    await worker.stop();
+    throw err;
   }
-  const health = probeServices({ brokers: parseList(config['bootstrap.servers']), schemaRegistryUrl: config['schema.registry.url'] });
-  const app = buildApp({ worker, logs, health, ...(token ? { authToken: token } : {}), version: opts.version });
-  const address = await app.listen({ host, port: config['rest.port'] });
-  log.info('REST API listening', { address, docs: `${address}/docs` });
 
   await new Promise<void>((done) => {
     const shutdown = (signal: string) => {
@@ -56,9 +63,14 @@ export async function runStandalone(opts: StandaloneOptions, plugins: PluginRegi
       process.off('SIGINT', shutdown);
       process.off('SIGTERM', shutdown);
       void (async () => {
-        await app.close();
-        await worker.stop();
-        done();
+        try {
+          await app.close();
+          await worker.stop();
+        } catch (err) {
+          log.error('error during shutdown', { error: (err as Error).message });
+        } finally {
+          done();
+        }
       })();
     };
     process.on('SIGINT', shutdown);

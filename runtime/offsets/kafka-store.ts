@@ -95,7 +95,8 @@ export class KafkaOffsetStore implements OffsetStore {
         value: e.offset === null ? null : JSON.stringify(e.offset),
       })),
     });
-    this.writes = this.writes.then(() => send);
+    // flush() waits for earlier sends; a failed one was already reported to its caller.
+    this.writes = this.writes.then(() => send).catch(() => undefined);
     await send;
   }
 

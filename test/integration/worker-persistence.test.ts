@@ -37,3 +37,18 @@ t.test('connectors created or changed through the worker come back after a resta
   t.equal(second.target('kept'), 'STOPPED', 'and the desired state');
   t.equal(second.status('kept').connector.state, 'STOPPED');
 });
+
+t.test('concurrent creates of one name: one wins, the other gets a conflict', async (t) => {
+  const state = tempDir(t);
+  const { config } = await loadWorkerConfig({
+    'bootstrap.servers': services().kafkaBrokers.join(','),
+    'offset.storage.file.filename': join(state, 'offsets.json'),
+  });
+  const worker = createWorker(config, testPlugins, { logs: new LogManager({ level: 'fatal' }) });
+  await worker.start();
+  t.teardown(() => worker.stop());
+  const body = { 'connector.class': 'counting-source', topic: uniqueName('race'), count: '0', 'value.converter': 'json' };
+  const results = await Promise.allSettled([worker.createConnector('twin', body, 'STOPPED'), worker.createConnector('twin', body, 'STOPPED')]);
+  t.same(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+  t.match((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason, { name: 'ConflictError' });
+});
