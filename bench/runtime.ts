@@ -1,0 +1,245 @@
+/**
+ * npm run bench:runtime [-- --records N]
+ *
+ * What the runtime costs on its hot paths: on the same records, the worker's source path against a
+ * bare kafkajs producer, and the worker's sink path against a bare kafkajs consumer, each with the
+ * Avro converter and (a) no transforms, (b) three cheap synchronous transforms. The bare loops do
+ * the same work (same encoding, the same transform functions) with none of the runtime, so the
+ * ratio is what the runtime's loops, error handling and bookkeeping cost.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import avsc from 'avsc';
+import { Kafka, logLevel, type Message } from 'kafkajs';
+import type { ConnectRecord, Transform } from '../runtime/api/index.js';
+import { createWorker, loadWorkerConfig } from '../runtime/bootstrap.js';
+import { LogManager } from '../runtime/logging.js';
+import type { Worker } from '../runtime/worker.js';
+import { predicates } from '../transforms/index.js';
+import { benchEvent, benchTransforms, benchValueSchema, countingSink, counts, numbersSource, threeTransforms } from './lib/runtime-plugins.js';
+import { MemorySampler, printTable, until, writeResults } from './lib/report.js';
+import { ensureServices } from './lib/services.js';
+
+const { values: args } = parseArgs({ options: { records: { type: 'string', default: process.env.BENCH_RECORDS ?? '200000' } } });
+const N = Number(args.records);
+const BATCH = 1000;
+
+ensureServices(['kafka', 'registry']);
+const brokers = process.env.KAFKA_BROKERS!.split(',');
+const registryUrl = process.env.SCHEMA_REGISTRY_URL!;
+const kafka = new Kafka({ clientId: 'bench-runtime', brokers, logLevel: logLevel.NOTHING });
+const registry = new SchemaRegistry({ host: registryUrl });
+const admin = kafka.admin();
+const run = `${process.pid}-${Date.now().toString(36)}`;
+const topics: string[] = [];
+
+interface Figure {
+  path: string;
+  variant: string;
+  side: string;
+  records: number;
+  seconds: number;
+  recordsPerSec: number;
+  peakRssMb: number;
+  peakHeapUsedMb: number;
+}
+
+async function newTopic(name: string): Promise<string> {
+  const topic = `bench-runtime-${name}-${topics.length}-${run}`;
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  topics.push(topic);
+  return topic;
+}
+
+const highWatermark = async (topic: string) => Number((await admin.fetchTopicOffsets(topic))[0]!.high);
+
+/**
+ * Times `work` by watching `progress` from the first record seen to the last, so that connecting
+ * and joining a group (the same for both sides, and not a hot path) are not counted.
+ */
+async function measure(path: string, variant: string, side: string, work: () => Promise<void>, progress: () => Promise<number> | number): Promise<Figure> {
+  const memory = new MemorySampler();
+  const startedAt = performance.now();
+  let first: { at: number; count: number } | undefined;
+  let done: number | undefined;
+  const watching = until(`${N} records (${path} ${variant} ${side})`, async () => {
+    const count = await progress();
+    const now = performance.now();
+    if (!first && count > 0) first = { at: now, count };
+    if (count >= N) done = now;
+    return count >= N;
+  });
+  await Promise.all([work(), watching]);
+  const mem = memory.stop();
+  // A run so short that the first look already saw everything is timed from its start instead.
+  const from = first && first.count < N ? first : { at: startedAt, count: 0 };
+  const seconds = (done! - from.at) / 1000;
+  return { path, variant, side, records: N, seconds, recordsPerSec: Math.round((N - from.count) / seconds), ...mem };
+}
+
+function chainOf(withTransforms: boolean): Transform[] {
+  return withTransforms ? Object.values(benchTransforms).map((def) => def.create({} as never)) : [];
+}
+
+function applyAll<R extends ConnectRecord>(chain: Transform[], record: R): R | null {
+  let current: R | null = record;
+  for (const t of chain) {
+    if (current === null) return null;
+    current = t.apply(current) as R | null;
+  }
+  return current;
+}
+
+async function bareProducer(topic: string, withTransforms: boolean): Promise<void> {
+  const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(benchValueSchema) }, { subject: `${topic}-value` });
+  const chain = chainOf(withTransforms);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (let next = 0; next < N; ) {
+      const messages: Message[] = [];
+      for (const end = Math.min(N, next + BATCH); next < end; next++) {
+        const record = applyAll(chain, { topic, key: `order-${next}`, value: benchEvent(next), headers: {}, timestamp: Date.now() });
+        if (record === null) continue;
+        messages.push({ key: String(record.key), value: await registry.encode(id, record.value), headers: { ...record.headers }, timestamp: String(record.timestamp) });
+      }
+      await producer.sendBatch({ topicMessages: [{ topic, messages }], acks: -1 });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+async function bareConsumer(topic: string, withTransforms: boolean, progress: { count: number }): Promise<void> {
+  const type = avsc.Type.forSchema(benchValueSchema as avsc.Schema);
+  const chain = chainOf(withTransforms);
+  const consumer = kafka.consumer({ groupId: `bench-bare-${topic}-${withTransforms}`, maxBytesPerPartition: 1024 * 1024 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const finished = new Promise<void>((resolve, reject) => {
+    consumer
+      .run({
+        autoCommit: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+          const out: ConnectRecord[] = [];
+          for (const m of batch.messages) {
+            const record = applyAll(chain, {
+              topic,
+              key: m.key?.toString() ?? null,
+              value: type.fromBuffer(m.value!.subarray(5)),
+              headers: { ...(m.headers as Record<string, Buffer>) },
+              timestamp: Number(m.timestamp),
+            });
+            if (record) out.push(record);
+          }
+          const next = (BigInt(batch.lastOffset()) + 1n).toString();
+          await consumer.commitOffsets([{ topic, partition: batch.partition, offset: next }]);
+          resolveOffset(batch.lastOffset());
+          await heartbeat();
+          progress.count += batch.messages.length;
+          if (progress.count >= N) resolve();
+        },
+      })
+      .catch(reject);
+  });
+  try {
+    await finished;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+async function startBenchWorker(stateDir: string): Promise<Worker> {
+  const { config } = await loadWorkerConfig({
+    'bootstrap.servers': brokers.join(','),
+    'schema.registry.url': registryUrl,
+    'offset.storage.file.filename': join(stateDir, 'offsets.json'),
+    'state.dir': stateDir,
+  });
+  const plugins = {
+    connectors: { [numbersSource.name]: numbersSource, [countingSink.name]: countingSink },
+    transforms: benchTransforms,
+    predicates,
+  };
+  const worker = createWorker(config, plugins, { logs: new LogManager({ level: 'error' }) });
+  await worker.start();
+  return worker;
+}
+
+async function main(): Promise<void> {
+  await admin.connect();
+  const stateDir = mkdtempSync(join(tmpdir(), 'conflux-bench-runtime-'));
+  const worker = await startBenchWorker(stateDir);
+  const figures: Figure[] = [];
+  try {
+    console.error(`bench:runtime: ${N} records per run, Avro, one partition`);
+    let filled = '';
+    for (const [variant, withTransforms] of [['avro', false], ['avro + 3 transforms', true]] as const) {
+      const extra = withTransforms ? threeTransforms : {};
+
+      const bareTopic = await newTopic('src-bare');
+      figures.push(await measure('source', variant, 'bare kafkajs', () => bareProducer(bareTopic, withTransforms), () => highWatermark(bareTopic)));
+      if (!withTransforms) filled = bareTopic;
+
+      const workerTopic = await newTopic('src-worker');
+      const source = `bench-source-${workerTopic}`;
+      figures.push(
+        await measure(
+          'source',
+          variant,
+          'conflux',
+          async () => {
+            await worker.createConnector(source, { 'connector.class': numbersSource.name, topic: workerTopic, count: String(N), 'batch.size': String(BATCH), 'value.converter': 'avro', ...extra });
+            await until('the source to produce everything', async () => (await highWatermark(workerTopic)) >= N);
+          },
+          () => highWatermark(workerTopic),
+        ),
+      );
+      await worker.deleteConnector(source);
+
+      const progress = { count: 0 };
+      figures.push(await measure('sink', variant, 'bare kafkajs', () => bareConsumer(filled, withTransforms, progress), () => progress.count));
+
+      const counter = `bench-sink-${filled}-${withTransforms}`;
+      figures.push(
+        await measure(
+          'sink',
+          variant,
+          'conflux',
+          async () => {
+            await worker.createConnector(counter, { 'connector.class': countingSink.name, topics: filled, counter, 'value.converter': 'avro', ...extra });
+            await until('the sink to count everything', () => (counts.get(counter) ?? 0) >= N);
+          },
+          () => counts.get(counter) ?? 0,
+        ),
+      );
+      await worker.deleteConnector(counter);
+    }
+  } finally {
+    await worker.stop();
+    await admin.deleteTopics({ topics }).catch(() => undefined);
+    await admin.disconnect();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+
+  const rows = figures.map((f) => {
+    const bare = figures.find((b) => b.path === f.path && b.variant === f.variant && b.side === 'bare kafkajs')!;
+    return {
+      path: f.path,
+      variant: f.variant,
+      side: f.side,
+      'records/s': f.recordsPerSec,
+      'ratio vs bare': f.side === 'conflux' ? Math.round((f.recordsPerSec / bare.recordsPerSec) * 100) / 100 : 1,
+      'peak heap MB': f.peakHeapUsedMb,
+      'peak RSS MB': f.peakRssMb,
+    };
+  });
+  printTable(rows);
+  const file = writeResults('runtime', { records: N, batch: BATCH, node: process.version, figures: rows });
+  console.log(`results: ${file}`);
+}
+
+await main();
