@@ -23,7 +23,8 @@ import java.util.Map;
  * against mongod.
  *
  * <p>The library's expression evaluator cannot be extended, so a stage that uses the operator is rewritten per
- * document: every {@code {$toHashedIndexKey: x}} becomes {@code {$literal: hash(x)}} evaluated on that document.
+ * document: every {@code {$toHashedIndexKey: x}} becomes {@code {$literal: hash(x)}} evaluated on that document
+ * (and a {@code $mod} around it is computed exactly, see {@link #exactModulo}).
  */
 final class HashedIndexKey {
   static final String OPERATOR = "$toHashedIndexKey";
@@ -46,6 +47,9 @@ final class HashedIndexKey {
         Object operand = Expression.evaluateDocument(substitute(expression.get(OPERATOR), document), document);
         return new Document("$literal", hash(operand));
       }
+      if (expression.size() == 1 && expression.get("$mod") instanceof List<?> operands && usedIn(operands)) {
+        return exactModulo(operands, document);
+      }
       Document copy = new Document();
       expression.forEach((key, inner) -> copy.put(key, substitute(inner, document)));
       return copy;
@@ -56,6 +60,25 @@ final class HashedIndexKey {
       return copy;
     }
     return value;
+  }
+
+  /**
+   * The library's $mod computes in double precision, which garbles 64-bit hashes (a hash share would put nearly
+   * every _id in share 0); on integers MongoDB's $mod is exact, with the sign of the dividend, as Java's %.
+   */
+  private static Object exactModulo(List<?> operands, Document document) {
+    Object substituted = substitute(operands, document);
+    List<?> args = (List<?>) substituted;
+    if (args.size() == 2) {
+      Object dividend = Expression.evaluateDocument(args.get(0), document);
+      Object divisor = Expression.evaluateDocument(args.get(1), document);
+      if ((dividend instanceof Long || dividend instanceof Integer) && (divisor instanceof Long || divisor instanceof Integer)
+          && ((Number) divisor).longValue() != 0) {
+        long result = ((Number) dividend).longValue() % ((Number) divisor).longValue();
+        return new Document("$literal", dividend instanceof Long || divisor instanceof Long ? (Object) result : (Object) (int) result);
+      }
+    }
+    return new Document("$mod", substituted);
   }
 
   static long hash(Object value) {
