@@ -13,7 +13,8 @@ pg_dir() {
 
 # PostgreSQL refuses to run as root: as root we run it as the `postgres` system user.
 pg_as_owner() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /: the postgres user may not be allowed into the current directory.
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 postgres_install() {
