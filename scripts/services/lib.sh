@@ -93,7 +93,10 @@ spawn() {
   local name="$1"; shift
   local log="$LOG_DIR/$name.log"
   : >"$log"
-  setsid "$@" >>"$log" 2>&1 < /dev/null &
+  # The daemon keeps none of the caller's other descriptors: an inherited lock (flock) or pipe
+  # would stay held, or keep a caller's $(...) waiting, for as long as the service runs.
+  setsid bash -c 'for fd in /proc/$$/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; exec "$@"' spawn "$@" \
+    >>"$log" 2>&1 < /dev/null &
   echo $! >"$(pid_file "$name")"
 }
 
