@@ -20,6 +20,8 @@ REGISTRY_PORT="${CONFLUX_REGISTRY_PORT:-18081}"
 REGISTRY_MANAGEMENT_PORT="${CONFLUX_REGISTRY_MANAGEMENT_PORT:-18082}"
 MONGO_SERVER_VERSION="${CONFLUX_MONGO_SERVER_VERSION:-1.47.0}"
 MONGO_PORT="${CONFLUX_MONGO_PORT:-27117}"
+# Changes the MongoDB test server keeps for change streams; resuming from before them fails with code 286.
+MONGO_OPLOG_MAX_ENTRIES="${CONFLUX_MONGO_OPLOG_MAX_ENTRIES:-200000}"
 POSTGRES_MAJOR=15
 POSTGRES_PORT="${CONFLUX_POSTGRES_PORT:-15432}"
 POSTGRES_DB=warehouse
@@ -91,7 +93,10 @@ spawn() {
   local name="$1"; shift
   local log="$LOG_DIR/$name.log"
   : >"$log"
-  setsid "$@" >>"$log" 2>&1 < /dev/null &
+  # The daemon keeps none of the caller's other descriptors: an inherited lock (flock) or pipe
+  # would stay held, or keep a caller's $(...) waiting, for as long as the service runs.
+  setsid bash -c 'for fd in /proc/$$/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; exec "$@"' spawn "$@" \
+    >>"$log" 2>&1 < /dev/null &
   echo $! >"$(pid_file "$name")"
 }
 

@@ -1,11 +1,20 @@
 # PostgreSQL 15 from Debian's packages, in its own data directory and port (never the system cluster).
 
 pg_bin() { echo "/usr/lib/postgresql/$POSTGRES_MAJOR/bin"; }
-pg_dir() { echo "$STATE_DIR/postgres"; }
+# As root, PostgreSQL runs as the `postgres` user, who cannot reach a checkout inside a private directory
+# (a 0700 home, `mktemp -d`). The cluster then lives in a directory of its own, named after the state dir.
+pg_dir() {
+  if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$STATE_DIR" 2>/dev/null; then
+    echo "${CONFLUX_POSTGRES_DIR:-/var/tmp/conflux-postgres-$(printf '%s' "$STATE_DIR" | sha256sum | cut -c1-12)}"
+  else
+    echo "${CONFLUX_POSTGRES_DIR:-$STATE_DIR/postgres}"
+  fi
+}
 
 # PostgreSQL refuses to run as root: as root we run it as the `postgres` system user.
 pg_as_owner() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /: the postgres user may not be allowed into the current directory.
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 postgres_install() {

@@ -1,31 +1,76 @@
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.MongoVersion;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
-import java.util.List;
+import de.bwaldvogel.mongo.wire.MongoExceptionHandler;
+import de.bwaldvogel.mongo.wire.MongoWireMessageEncoder;
+import de.bwaldvogel.mongo.wire.MongoWireProtocolHandler;
+import de.bwaldvogel.mongo.wire.MongoWireReplyEncoder;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
 
 /**
- * Starts mongo-java-server with its oplog enabled, which is what gives it change streams.
- * Run as a single-file source program: java -cp 'libs/*' MongoTestServer.java HOST PORT
+ * The project's MongoDB test server: mongo-java-server's in-memory backend, extended (see
+ * {@link ChangeStreamBackend}) so that its change streams behave as MongoDB documents them.
+ *
+ * <p>Usage: java -cp 'classes:libs/*' MongoTestServer HOST PORT MAX_HISTORY_ENTRIES
+ *
+ * <p>The netty pipeline is the one {@code MongoServer.bind} builds, with the request handler replaced by
+ * {@link ConnectionThreadHandler}.
  */
-public class MongoTestServer {
-  /**
-   * The library's newest preset (MONGO_5_0) reports wire version 8, and the Node.js driver 7.x
-   * refuses servers below wire version 9 (MongoDB 4.4). The commands our tests use behave the
-   * same at 4.4, so we report 4.4 / wire 9.
-   */
-  static final MongoVersion MONGO_4_4 = new MongoVersion() {
-    public List<Integer> getVersionArray() { return List.of(4, 4, 0); }
-    public int getWireVersion() { return 9; }
-  };
-
+public final class MongoTestServer {
   public static void main(String[] args) throws Exception {
-    String host = args.length > 0 ? args[0] : "127.0.0.1";
-    int port = args.length > 1 ? Integer.parseInt(args[1]) : 27017;
-    MongoServer server = new MongoServer(new MemoryBackend().version(MONGO_4_4));
-    server.enableOplog();
-    server.bind(host, port);
-    Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow));
-    System.out.println("mongo-java-server listening on " + host + ":" + port);
-    Thread.currentThread().join();
+    if (args.length != 3) {
+      System.err.println("usage: MongoTestServer HOST PORT MAX_HISTORY_ENTRIES");
+      System.exit(2);
+    }
+    String host = args[0];
+    int port = Integer.parseInt(args[1]);
+    int maxEntries;
+    try {
+      maxEntries = Integer.parseInt(args[2]);
+      if (maxEntries < 1) throw new NumberFormatException();
+    } catch (NumberFormatException e) {
+      System.err.println("CONFLUX_MONGO_OPLOG_MAX_ENTRIES must be a positive integer, got '" + args[2] + "'");
+      System.exit(2);
+      return;
+    }
+
+    ChangeStreamBackend backend = new ChangeStreamBackend(new ChangeLog(maxEntries), host + ":" + port);
+    backend.enableOplog();
+
+    EventLoopGroup boss = new NioEventLoopGroup(1);
+    EventLoopGroup workers = new NioEventLoopGroup(2);
+    ChannelGroup channels = new DefaultChannelGroup("mongodb-channels", workers.next());
+    Channel server = new ServerBootstrap()
+        .group(boss, workers)
+        .channel(NioServerSocketChannel.class)
+        .option(ChannelOption.SO_BACKLOG, 100)
+        .childOption(ChannelOption.TCP_NODELAY, Boolean.TRUE)
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          public void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast(new MongoWireReplyEncoder());
+            ch.pipeline().addLast(new MongoWireMessageEncoder());
+            ch.pipeline().addLast(new MongoWireProtocolHandler());
+            ch.pipeline().addLast(new ConnectionThreadHandler(backend, channels));
+            ch.pipeline().addLast(new MongoExceptionHandler());
+          }
+        })
+        .bind(host, port).syncUninterruptibly().channel();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close().syncUninterruptibly();
+      channels.close().syncUninterruptibly();
+      workers.shutdownGracefully();
+      boss.shutdownGracefully();
+      backend.close();
+    }));
+    System.out.println("mongo test server (mongo-java-server, replica set " + ChangeStreamBackend.REPLICA_SET + ", history of "
+        + maxEntries + " changes) listening on " + host + ":" + port);
+    server.closeFuture().sync();
   }
 }
