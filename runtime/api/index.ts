@@ -27,3 +27,5 @@ export type { ConfigErrorEntry } from './errors.js';
 export { ConfigError, ConnectError, DataError, FatalError, RetriableError } from './errors.js';
 export type { TSecret } from './schema.js';
 export { SECRET_KEYWORD, Secret, isSecretSchema } from './schema.js';
+export type { CdcEnvelope, CdcOp, CdcSource, CdcUpdateDescription } from './cdc-envelope.js';
+export { EXTENDED_JSON, cdcEnvelopeSchema } from './cdc-envelope.js';
