@@ -54,6 +54,21 @@ export class RecordErrorHandler {
   }
 
   /**
+   * The slow path of a record stage whose first attempt already failed with `firstError`: the
+   * runners try a record without any of this machinery and come here only when it throws, so a
+   * record that succeeds costs no closure, promise or retry state. From here on it is exactly
+   * `execute`, with the first attempt counted (the retry budget and backoff start at that failure).
+   */
+  recover<T>(stage: ErrorStage, original: () => DeadLetterPayload, op: () => Promise<T>, firstError: unknown): Promise<RecordOutcome<T>> {
+    let failedOnce = false;
+    return this.execute(stage, original, () => {
+      if (failedOnce) return op();
+      failedOnce = true;
+      return Promise.reject(firstError);
+    });
+  }
+
+  /**
    * Applies errors.tolerance to one failed record: throws a FatalError under `none`; under `all`
    * counts, logs (errors.log.enable) and dead-letters it, then returns so processing continues.
    */

@@ -3,10 +3,11 @@ import type { Logger, OffsetReader, SourceRecord, SourceTask, SourceTaskContext 
 import type { Converter } from './converters/index.js';
 import type { DeadLetterPayload } from './dead-letter.js';
 import { connectUnlessStopped } from './abortable.js';
-import { RecordErrorHandler } from './error-handler.js';
+import type { RecordErrorHandler } from './error-handler.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { OffsetStore } from './offsets/store.js';
-import { SubmittedRecords } from './offsets/submitted-records.js';
+import { SubmittedRecords, type SubmittedRecord } from './offsets/submitted-records.js';
+import { OrderedSends } from './ordered-sends.js';
 import { stableKey } from './offsets/stable-key.js';
 import { BaseTaskRunner } from './task-runner.js';
 import type { TransformChain } from './transform-chain.js';
@@ -26,22 +27,38 @@ export interface SourceRunnerOptions {
   /** Aborted by `stop()`; shared with the error handler so retries end on stop. */
   abort: AbortController;
   offsetFlushIntervalMs: number;
+  /** Converted batches that may wait for Kafka while the task polls the next (at least 1). */
+  maxInFlightBatches: number;
   metrics: WorkerMetrics;
   logger: Logger;
   context: Omit<SourceTaskContext, 'offsets'>;
+}
+
+/** A converted batch on its way to Kafka, with the handles that acknowledge its records. */
+interface OutgoingBatch {
+  readonly topicMessages: TopicMessages[];
+  readonly handles: readonly SubmittedRecord[];
 }
 
 /**
  * Runs one source task: poll -> transforms -> converters -> idempotent producer (acks=all) ->
  * commit source offsets. An offset is committed only when its record and every earlier record of
  * the same source partition were acknowledged by Kafka (or deliberately skipped), so a crash can
- * repeat records but never lose one. One batch is in flight at a time, which bounds memory and
- * gives backpressure: a slow broker slows polling.
+ * repeat records but never lose one.
+ *
+ * The task keeps polling while up to `max.in.flight.batches` batches wait for Kafka; they are
+ * sent one after another in poll order (see OrderedSends), so the broker's round trip overlaps
+ * the next poll and conversion, and a slow broker still slows polling.
+ *
+ * A record costs the runtime no promise, closure or retry state unless something fails: the
+ * transforms and converters run synchronously where they can, and only a record that throws takes
+ * the error handler's slow path (retries, errors.tolerance, dead letter).
  */
 export class SourceTaskRunner extends BaseTaskRunner {
   private readonly submitted = new SubmittedRecords();
   private producer: Producer | undefined;
   private chain: TransformChain | undefined;
+  private sends: OrderedSends<OutgoingBatch> | undefined;
   private lastCommit = Date.now();
 
   constructor(private readonly o: SourceRunnerOptions) {
@@ -55,10 +72,12 @@ export class SourceTaskRunner extends BaseTaskRunner {
       this.chain = await o.buildChain();
       const offsets = await this.offsetReader();
       this.producer = o.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+      this.sends = new OrderedSends((batch) => this.send(batch), o.maxInFlightBatches);
       await o.errors.retry('connect', () => connectUnlessStopped(this.producer!, signal));
       await o.errors.retry('start', () => o.task.start({ ...o.context, offsets }, o.taskConfig, offsets));
       while (!signal.aborted) {
         if (this.gate.isPaused) {
+          await this.sends.drain();
           await this.commitOffsets();
           await this.gate.wait(signal);
           continue;
@@ -67,14 +86,18 @@ export class SourceTaskRunner extends BaseTaskRunner {
         if (records.length > 0) {
           o.metrics.recordsPolled.inc(this.labels, records.length);
           o.metrics.batchSize.observe({ ...this.labels, direction: 'poll' }, records.length);
-          await this.process(records);
+          const batch = await this.convert(records);
+          if (batch) await this.sends.enqueue(batch);
         }
         if (Date.now() - this.lastCommit >= o.offsetFlushIntervalMs) await this.commitOffsets();
       }
+      // A graceful stop sends what was already polled, so that nothing is produced twice.
+      await this.sends.drain();
       await this.commitOffsets();
     } catch (err) {
       // A stop can interrupt a batch; what Kafka acknowledged before it is still committed.
       if (!this.o.abort.signal.aborted) throw err;
+      await this.sends?.drain().catch(() => undefined);
       await this.commitOffsets();
     } finally {
       // Stop releases the task's resources whether the loop ended by request or by failure.
@@ -89,56 +112,78 @@ export class SourceTaskRunner extends BaseTaskRunner {
     return { offset: (partition) => byKey.get(stableKey(partition)) };
   }
 
-  private async process(records: SourceRecord[]): Promise<void> {
+  /** Transforms and converts one polled batch; undefined when no record is left to send. */
+  private async convert(records: SourceRecord[]): Promise<OutgoingBatch | undefined> {
     const { o } = this;
-    const batch: Array<{ topic: string; message: Message; ack: () => void }> = [];
+    const chain = this.chain!;
+    const byTopic = new Map<string, Message[]>();
+    const handles: SubmittedRecord[] = [];
+    let filtered = 0;
     for (const record of records) {
-      const { ack } = this.submitted.submit(record);
-      const original = () => sourcePayload(record);
-      const transformed = await o.errors.execute('transform', original, () => this.chain!.apply(record));
-      if (!transformed.ok) {
-        ack();
+      const handle = this.submitted.submit(record);
+      let out: SourceRecord | null;
+      try {
+        const result = chain.empty ? record : chain.run(record);
+        out = isPromise(result) ? await result : result;
+      } catch (err) {
+        const outcome = await o.errors.recover('transform', () => sourcePayload(record), () => chain.apply(record), err);
+        if (!outcome.ok) {
+          handle.ack();
+          continue;
+        }
+        out = outcome.value;
+      }
+      if (out === null) {
+        filtered++;
+        handle.ack();
         continue;
       }
-      if (transformed.value === null) {
-        o.metrics.recordsFiltered.inc(this.labels);
-        ack();
-        continue;
+      let key: Buffer | null | undefined;
+      let value: Buffer | null | undefined;
+      try {
+        key = o.keyConverter.fromConnectSync(out.topic, out.key, out.keySchema) ?? (await o.keyConverter.fromConnect(out.topic, out.key, out.keySchema));
+        value = o.valueConverter.fromConnectSync(out.topic, out.value, out.valueSchema) ?? (await o.valueConverter.fromConnect(out.topic, out.value, out.valueSchema));
+      } catch (err) {
+        const converted = out;
+        const outcome = await o.errors.recover(
+          'convert',
+          () => sourcePayload(record),
+          async () => [await o.keyConverter.fromConnect(converted.topic, converted.key, converted.keySchema), await o.valueConverter.fromConnect(converted.topic, converted.value, converted.valueSchema)] as const,
+          err,
+        );
+        if (!outcome.ok) {
+          handle.ack();
+          continue;
+        }
+        [key, value] = outcome.value;
       }
-      const out = transformed.value;
-      const converted = await o.errors.execute('convert', original, async () => ({
-        key: await o.keyConverter.fromConnect(out.topic, out.key, out.keySchema),
-        value: await o.valueConverter.fromConnect(out.topic, out.value, out.valueSchema),
-      }));
-      if (!converted.ok) {
-        ack();
-        continue;
-      }
-      batch.push({
-        topic: out.topic,
-        ack,
-        message: {
-          key: converted.value.key,
-          value: converted.value.value,
-          headers: { ...out.headers },
-          timestamp: String(out.timestamp),
-          ...(out.partition !== undefined ? { partition: out.partition } : {}),
-        },
+      let messages = byTopic.get(out.topic);
+      if (!messages) byTopic.set(out.topic, (messages = []));
+      messages.push({
+        key,
+        value,
+        headers: out.headers as Message['headers'],
+        timestamp: String(out.timestamp),
+        ...(out.partition !== undefined ? { partition: out.partition } : {}),
       });
+      handles.push(handle);
     }
-    if (batch.length === 0) return;
-    const topicMessages = new Map<string, Message[]>();
-    for (const { topic, message } of batch) {
-      const list = topicMessages.get(topic) ?? [];
-      list.push(message);
-      topicMessages.set(topic, list);
-    }
-    const payload: TopicMessages[] = [...topicMessages].map(([topic, messages]) => ({ topic, messages }));
-    await o.errors.retry('produce', () => this.producer!.sendBatch({ topicMessages: payload, acks: -1 }));
-    for (const { ack } of batch) ack();
-    o.metrics.recordsProduced.inc(this.labels, batch.length);
+    if (filtered > 0) o.metrics.recordsFiltered.inc(this.labels, filtered);
+    if (handles.length === 0) return undefined;
+    const topicMessages: TopicMessages[] = [];
+    for (const [topic, messages] of byTopic) topicMessages.push({ topic, messages });
+    return { topicMessages, handles };
   }
 
+  private async send(batch: OutgoingBatch): Promise<void> {
+    const { o } = this;
+    const produce = () => this.producer!.sendBatch({ topicMessages: batch.topicMessages, acks: -1 });
+    // Once stopping, a batch already polled is still sent once (no retries), so that a graceful
+    // stop produces nothing twice; what fails then is polled again after the restart.
+    await (o.abort.signal.aborted ? produce() : o.errors.retry('produce', produce));
+    for (const handle of batch.handles) handle.ack();
+    o.metrics.recordsProduced.inc(this.labels, batch.handles.length);
+  }
   private async commitOffsets(): Promise<void> {
     this.lastCommit = Date.now();
     const { offsets: committable } = this.submitted.committableOffsets();
@@ -155,4 +200,8 @@ function sourcePayload(record: SourceRecord): DeadLetterPayload {
   const text = (v: unknown) =>
     v === null || v === undefined ? null : Buffer.isBuffer(v) ? v : JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
   return { key: text(record.key), value: text(record.value), headers: { ...record.headers }, topic: record.topic };
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }

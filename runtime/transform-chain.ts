@@ -24,6 +24,14 @@ export interface TransformChain {
    * `transform:<alias>` or `predicate:<alias>` and whose `cause` is the original error.
    */
   apply<R extends ConnectRecord>(record: R): Promise<R | null>;
+  /**
+   * The same as `apply` for the runners' batch loops: returns without a promise while every stage
+   * that runs is synchronous (most are), and a promise from the first stage that returns one on.
+   * A failing synchronous stage throws the `StageError` instead of rejecting.
+   */
+  run<R extends ConnectRecord>(record: R): R | null | Promise<R | null>;
+  /** True when the chain has no stages: `run` returns its input. */
+  readonly empty: boolean;
   /** Closes every stage, even when some fail; rejects with an AggregateError of the failures. */
   close(): Promise<void>;
 }
@@ -34,35 +42,58 @@ function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
 
 class Chain implements TransformChain {
   readonly aliases: readonly string[];
+  readonly empty: boolean;
 
   constructor(private readonly stages: readonly Stage[]) {
     this.aliases = Object.freeze(stages.map((s) => s.alias));
+    this.empty = stages.length === 0;
   }
 
   async apply<R extends ConnectRecord>(record: R): Promise<R | null> {
+    return this.run(record);
+  }
+
+  run<R extends ConnectRecord>(record: R): R | null | Promise<R | null> {
+    return this.runFrom(0, record);
+  }
+
+  private runFrom<R extends ConnectRecord>(first: number, record: R): R | null | Promise<R | null> {
     let current = record;
-    for (const stage of this.stages) {
-      if (stage.predicate) {
-        let matches: boolean;
-        try {
-          matches = stage.predicate.test(current);
-        } catch (err) {
-          throw new StageError(`predicate:${stage.predicateAlias ?? ''}`, err);
-        }
-        if (matches === stage.negate) continue;
-      }
-      let next: R | null;
+    for (let i = first; i < this.stages.length; i++) {
+      const stage = this.stages[i]!;
+      if (stage.predicate && !this.matches(stage, current)) continue;
+      let out: R | null | Promise<R | null>;
       try {
-        const out = stage.transform.apply(current);
-        // Most transforms are synchronous; awaiting only real promises saves a microtask per stage.
-        next = isThenable(out) ? await out : out;
+        out = stage.transform.apply(current);
       } catch (err) {
         throw new StageError(`transform:${stage.alias}`, err);
       }
-      if (next === null) return null;
-      current = next;
+      if (isThenable(out)) return this.continueAfter(i, stage, out);
+      if (out === null) return null;
+      current = out;
     }
     return current;
+  }
+
+  /** The slow path: awaits an asynchronous stage, then goes on synchronously where it can. */
+  private async continueAfter<R extends ConnectRecord>(index: number, stage: Stage, pending: Promise<R | null>): Promise<R | null> {
+    let next: R | null;
+    try {
+      next = await pending;
+    } catch (err) {
+      throw new StageError(`transform:${stage.alias}`, err);
+    }
+    return next === null ? null : this.runFrom(index + 1, next);
+  }
+
+  private matches(stage: Stage, record: ConnectRecord): boolean {
+    let matches: boolean;
+    try {
+      matches = stage.predicate!.test(record);
+    } catch (err) {
+      throw new StageError(`predicate:${stage.predicateAlias ?? ''}`, err);
+    }
+    return matches !== stage.negate;
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { ConnectorDefinition, Logger } from './api/index.js';
-import { parseList, type CommonConnectorConfig } from './config/connector-schema.js';
+import { parseList, type CommonConnectorConfig, type SourceConnectorConfig } from './config/connector-schema.js';
 import { looksSecret, secretKeys } from './config/redact.js';
 import { validateConnectorConfig, type TransformSpec } from './config/validate.js';
 import { createConverter } from './converters/index.js';
@@ -532,6 +532,7 @@ export class Worker {
         errors,
         abort,
         offsetFlushIntervalMs: cfg['offset.flush.interval.ms'],
+        maxInFlightBatches: (cfg as SourceConnectorConfig)['max.in.flight.batches'],
         metrics: this.o.metrics,
         logger,
         context,

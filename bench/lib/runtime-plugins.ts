@@ -26,6 +26,9 @@ export interface BenchEvent {
 const STATUSES = ['pending', 'paid', 'shipped', 'delivered'];
 export const benchEvent = (n: number): BenchEvent => ({ n, id: `order-${n}`, status: STATUSES[n % 4]!, amount: (n % 1000) / 10, ts: 1_700_000_000_000 + n });
 
+/** One stream: a source hands the same partition object with each of its records. */
+const PARTITION = Object.freeze({ bench: 0 });
+
 /** Emits n = 0..count-1 in polls of `batch.size`; the work a source does is nearly nothing. */
 export const numbersSource = defineSourceConnector({
   name: 'bench-numbers-source',
@@ -63,7 +66,7 @@ export const numbersSource = defineSourceConnector({
             valueSchema: benchValueSchema,
             headers: {},
             timestamp: Date.now(),
-            sourcePartition: { bench: 0 },
+            sourcePartition: PARTITION,
             sourceOffset: { n: next },
           });
         }

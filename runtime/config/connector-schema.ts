@@ -91,11 +91,28 @@ export const sinkConnectorProperties = {
   }),
 };
 
+export const sourceConnectorProperties = {
+  ...commonConnectorProperties,
+  'max.in.flight.batches': Type.Integer({
+    description:
+      'Polled batches that may wait for Kafka to acknowledge them while the task polls the next. Batches are still sent one after another in poll order; source offsets are committed only for acknowledged records. 1 polls only after the previous batch was acknowledged.',
+    minimum: 1,
+    maximum: 64,
+    default: 4,
+  }),
+};
+
 export const commonConnectorConfig = Type.Object(commonConnectorProperties);
+export const sourceConnectorConfig = Type.Object(sourceConnectorProperties);
 export const sinkConnectorConfig = Type.Object(sinkConnectorProperties);
+
+/** The keys every connector of a kind accepts, before its plugin's own. */
+export const connectorProperties = (kind: 'source' | 'sink') => (kind === 'sink' ? sinkConnectorProperties : sourceConnectorProperties);
+export const connectorConfigSchema = (kind: 'source' | 'sink') => (kind === 'sink' ? sinkConnectorConfig : sourceConnectorConfig);
 
 export type CommonConnectorConfig = Static<typeof commonConnectorConfig>;
 export type SinkConnectorConfig = Static<typeof sinkConnectorConfig>;
+export type SourceConnectorConfig = Static<typeof sourceConnectorConfig>;
 export type ConverterName = CommonConnectorConfig['key.converter'];
 
 /** Splits a comma-separated list value (`transforms`, `topics`), dropping blanks. */

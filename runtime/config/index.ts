@@ -3,12 +3,15 @@ export {
   TRANSFORM_KEY,
   commonConnectorConfig,
   commonConnectorProperties,
+  connectorConfigSchema,
+  connectorProperties,
   parseList,
   sinkConnectorConfig,
   sinkConnectorProperties,
   type CommonConnectorConfig,
   type ConverterName,
   type SinkConnectorConfig,
+  type SourceConnectorConfig,
 } from './connector-schema.js';
 export { SECRET_KEYWORD, Secret, isSecretSchema, type TSecret } from './secret.js';
 export {

@@ -5,11 +5,10 @@ import { compileSchema, toConfigErrors } from './ajv.js';
 import {
   PREDICATE_KEY,
   TRANSFORM_KEY,
-  commonConnectorConfig,
+  connectorConfigSchema,
   parseList,
-  sinkConnectorConfig,
-  type CommonConnectorConfig,
   type SinkConnectorConfig,
+  type SourceConnectorConfig,
 } from './connector-schema.js';
 
 /** Finds transform and predicate plugins by the name given in `transforms.<alias>.type`. */
@@ -72,7 +71,7 @@ function mergedSchema(pluginSchema: TSchema, kind: 'source' | 'sink'): object {
   if (!byKind) merged.set(pluginSchema, (byKind = new Map()));
   let schema = byKind.get(kind);
   if (!schema) {
-    const common = objectParts(kind === 'sink' ? sinkConnectorConfig : commonConnectorConfig);
+    const common = objectParts(connectorConfigSchema(kind));
     const plugin = objectParts(pluginSchema);
     schema = {
       type: 'object',
@@ -232,7 +231,7 @@ export function validateConnectorConfig<C extends object = Record<string, unknow
   pluginSchema: TSchema,
   rawConfig: unknown,
   options?: ValidateConnectorOptions,
-): ValidationResult<CommonConnectorConfig & C>;
+): ValidationResult<SourceConnectorConfig & C>;
 export function validateConnectorConfig(
   pluginSchema: TSchema,
   rawConfig: unknown,

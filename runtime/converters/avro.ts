@@ -1,81 +1,150 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type avsc from 'avsc';
 import { DataError, RetriableError, type RecordSchema } from '../api/index.js';
-import type { Converter, RecordPart } from './converter.js';
+import type { Converter, RecordPart, SchemaAndValue } from './converter.js';
 
 const MAGIC_BYTE = 0;
 
+/** A registered schema ready to encode with: its id, its Avro type and the 5-byte wire header. */
+interface Writer {
+  readonly type: avsc.Type;
+  readonly header: Buffer;
+}
+
+/** A writer schema fetched by id, ready to decode with. */
+interface Reader {
+  readonly type: avsc.Type;
+  readonly schema: RecordSchema;
+}
+
 /**
  * Avro in the Confluent wire format: a zero magic byte, the 4-byte big-endian schema id, then the
- * Avro binary body. Schemas are registered under `<topic>-key` / `<topic>-value` (TopicNameStrategy)
- * and cached per subject and schema text, so the registry is asked once per schema, not per record.
+ * Avro binary body. Schemas are registered under `<topic>-key` / `<topic>-value` (TopicNameStrategy).
+ *
+ * The registry is asked once per schema, not per record: writers are cached by schema object (a
+ * connector normally hands the same object with every record; another object with the same text
+ * costs one JSON.stringify, then it is cached too) and readers by id. Once cached, encoding and
+ * decoding are synchronous calls into avsc, with the same Avro types the registry client builds.
  */
 export function avroConverter(part: RecordPart, registry: SchemaRegistry): Converter {
-  const ids = new Map<string, Promise<number>>();
-  const schemasById = new Map<number, Promise<RecordSchema>>();
+  const writersByObject = new WeakMap<object, Map<string, Writer>>();
+  const writersByText = new Map<string, Promise<Writer>>();
+  const readers = new Map<number, Reader>();
+  const readerLoads = new Map<number, Promise<Reader>>();
 
-  function schemaId(topic: string, schema: RecordSchema): Promise<number> {
-    const subject = `${topic}-${part}`;
-    const text = JSON.stringify(schema);
-    const cacheKey = `${subject}\u0000${text}`;
-    let id = ids.get(cacheKey);
-    if (!id) {
-      id = registry
-        .register({ type: SchemaType.AVRO, schema: text }, { subject })
-        .then((registered) => registered.id)
-        .catch((err: Error & { status?: number }) => {
-          ids.delete(cacheKey);
-          // 409: incompatible with the subject's compatibility rule; 422: not a valid schema.
-          if (err.status === 409 || err.status === 422) {
-            throw new DataError(`avro converter: schema refused by the registry for subject ${subject}: ${err.message}`, { cause: err });
-          }
-          throw new RetriableError(`avro converter: schema registry unavailable: ${err.message}`, { cause: err });
-        });
-      ids.set(cacheKey, id);
-    }
-    return id;
+  function cachedWriter(subject: string, schema: RecordSchema): Writer | undefined {
+    return writersByObject.get(schema)?.get(subject);
   }
 
-  function writerSchema(id: number): Promise<RecordSchema> {
-    let schema = schemasById.get(id);
-    if (!schema) {
-      schema = registry.getSchema(id).then((type) => (type as unknown as avsc.Type).schema() as RecordSchema);
-      schema.catch(() => schemasById.delete(id));
-      schemasById.set(id, schema);
+  async function loadWriter(subject: string, schema: RecordSchema): Promise<Writer> {
+    const text = JSON.stringify(schema);
+    const cacheKey = `${subject}\u0000${text}`;
+    let writer = writersByText.get(cacheKey);
+    if (!writer) {
+      writer = register(subject, text);
+      writer.catch(() => writersByText.delete(cacheKey));
+      writersByText.set(cacheKey, writer);
     }
-    return schema;
+    const loaded = await writer;
+    let bySubject = writersByObject.get(schema);
+    if (!bySubject) writersByObject.set(schema, (bySubject = new Map()));
+    bySubject.set(subject, loaded);
+    return loaded;
+  }
+
+  async function register(subject: string, text: string): Promise<Writer> {
+    let id: number;
+    try {
+      ({ id } = await registry.register({ type: SchemaType.AVRO, schema: text }, { subject }));
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      // 409: incompatible with the subject's compatibility rule; 422: not a valid schema.
+      if (status === 409 || status === 422) {
+        throw new DataError(`avro converter: schema refused by the registry for subject ${subject}: ${(err as Error).message}`, { cause: err });
+      }
+      throw new RetriableError(`avro converter: schema registry unavailable: ${(err as Error).message}`, { cause: err });
+    }
+    // register() leaves the parsed type in the client's cache, so this asks no server.
+    const type = (await registry.getSchema(id)) as unknown as avsc.Type;
+    const header = Buffer.alloc(5);
+    header.writeUInt8(MAGIC_BYTE, 0);
+    header.writeInt32BE(id, 1);
+    return { type, header };
+  }
+
+  function loadReader(id: number): Promise<Reader> {
+    let load = readerLoads.get(id);
+    if (!load) {
+      load = registry.getSchema(id).then(
+        (type) => {
+          const reader = { type: type as unknown as avsc.Type, schema: (type as unknown as avsc.Type).schema() as RecordSchema };
+          readers.set(id, reader);
+          return reader;
+        },
+        (err: unknown) => {
+          readerLoads.delete(id);
+          if ((err as { status?: number }).status === 404) throw new DataError(`avro converter: schema id ${id} is unknown to the registry`, { cause: err });
+          throw new RetriableError(`avro converter: schema registry unavailable: ${(err as Error).message}`, { cause: err });
+        },
+      );
+      readerLoads.set(id, load);
+    }
+    return load;
+  }
+
+  function encode(writer: Writer, topic: string, value: unknown): Buffer {
+    try {
+      return Buffer.concat([writer.header, writer.type.toBuffer(value)]);
+    } catch (err) {
+      const paths: string[] = [];
+      writer.type.isValid(value, { errorHook: (path) => paths.push(path.join('.')) });
+      const where = paths.length > 0 ? ` (invalid: ${paths.join(', ')})` : '';
+      throw new DataError(`avro converter: the ${part} for topic ${topic} does not match its schema${where}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** The schema id of wire-format bytes; throws a DataError for bytes in another format. */
+  function schemaIdOf(topic: string, data: Buffer): number {
+    if (data.length < 5 || data[0] !== MAGIC_BYTE) {
+      throw new DataError(`avro converter: the ${part} on topic ${topic} is not in the Confluent wire format (magic byte ${data[0]})`);
+    }
+    return data.readInt32BE(1);
+  }
+
+  function decode(reader: Reader, topic: string, data: Buffer): SchemaAndValue {
+    try {
+      return { value: reader.type.fromBuffer(data.subarray(5)), schema: reader.schema };
+    } catch (err) {
+      throw new DataError(`avro converter: cannot decode the ${part} on topic ${topic}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  function requireSchema(topic: string, schema: RecordSchema | undefined): asserts schema is RecordSchema {
+    if (!schema) throw new DataError(`avro converter: the ${part} for topic ${topic} has no schema`);
   }
 
   return {
+    fromConnectSync(topic, value, schema) {
+      if (value === null || value === undefined) return null;
+      requireSchema(topic, schema);
+      const writer = cachedWriter(`${topic}-${part}`, schema);
+      return writer && encode(writer, topic, value);
+    },
     async fromConnect(topic, value, schema) {
       if (value === null || value === undefined) return null;
-      if (!schema) throw new DataError(`avro converter: the ${part} for topic ${topic} has no schema`);
-      const id = await schemaId(topic, schema);
-      try {
-        return await registry.encode(id, value);
-      } catch (err) {
-        throw new DataError(`avro converter: the ${part} for topic ${topic} does not match its schema: ${(err as Error).message}`, { cause: err });
-      }
+      requireSchema(topic, schema);
+      const subject = `${topic}-${part}`;
+      return encode(cachedWriter(subject, schema) ?? (await loadWriter(subject, schema)), topic, value);
+    },
+    toConnectSync(topic, data) {
+      if (data === null) return { value: null };
+      const reader = readers.get(schemaIdOf(topic, data));
+      return reader && decode(reader, topic, data);
     },
     async toConnect(topic, data) {
       if (data === null) return { value: null };
-      if (data.length < 5 || data[0] !== MAGIC_BYTE) {
-        throw new DataError(`avro converter: the ${part} on topic ${topic} is not in the Confluent wire format (magic byte ${data[0]})`);
-      }
-      const id = data.readInt32BE(1);
-      let schema: RecordSchema;
-      try {
-        schema = await writerSchema(id);
-      } catch (err) {
-        const status = (err as { status?: number }).status;
-        if (status === 404) throw new DataError(`avro converter: schema id ${id} is unknown to the registry`, { cause: err });
-        throw new RetriableError(`avro converter: schema registry unavailable: ${(err as Error).message}`, { cause: err });
-      }
-      try {
-        return { value: await registry.decode(data), schema };
-      } catch (err) {
-        throw new DataError(`avro converter: cannot decode the ${part} on topic ${topic}: ${(err as Error).message}`, { cause: err });
-      }
+      const id = schemaIdOf(topic, data);
+      return decode(readers.get(id) ?? (await loadReader(id)), topic, data);
     },
   };
 }

@@ -5,7 +5,7 @@ import type { Converter, ConverterKind, RecordPart } from './converter.js';
 import { jsonConverter } from './json.js';
 import { stringConverter } from './string.js';
 
-export type { Converter, ConverterKind, RecordPart } from './converter.js';
+export type { Converter, ConverterKind, RecordPart, SchemaAndValue } from './converter.js';
 
 export function createConverter(kind: ConverterKind, part: RecordPart, registry: SchemaRegistry | undefined): Converter {
   switch (kind) {

@@ -1,10 +1,10 @@
 import { DataError } from '../api/index.js';
-import type { Converter, RecordPart } from './converter.js';
+import { synchronousConverter, type Converter, type RecordPart } from './converter.js';
 
 /** Schemaless JSON (like Kafka Connect's JsonConverter with schemas.enable=false). */
 export function jsonConverter(part: RecordPart): Converter {
-  return {
-    async fromConnect(topic, value) {
+  return synchronousConverter({
+    fromConnect(topic, value) {
       if (value === null || value === undefined) return null;
       try {
         return Buffer.from(JSON.stringify(value, bigintReplacer), 'utf8');
@@ -12,7 +12,7 @@ export function jsonConverter(part: RecordPart): Converter {
         throw new DataError(`json converter: cannot serialize the ${part} for topic ${topic}: ${(err as Error).message}`, { cause: err });
       }
     },
-    async toConnect(topic, data) {
+    toConnect(topic, data) {
       if (data === null) return { value: null };
       try {
         return { value: JSON.parse(data.toString('utf8')) };
@@ -20,7 +20,7 @@ export function jsonConverter(part: RecordPart): Converter {
         throw new DataError(`json converter: the ${part} on topic ${topic} is not valid JSON: ${(err as Error).message}`, { cause: err });
       }
     },
-  };
+  });
 }
 
 function bigintReplacer(_key: string, value: unknown): unknown {

@@ -1,17 +1,17 @@
 import { DataError } from '../api/index.js';
-import type { Converter, RecordPart } from './converter.js';
+import { synchronousConverter, type Converter, type RecordPart } from './converter.js';
 
 /** UTF-8 strings; anything but a string or a Buffer is refused rather than silently stringified. */
 export function stringConverter(part: RecordPart): Converter {
-  return {
-    async fromConnect(topic, value) {
+  return synchronousConverter({
+    fromConnect(topic, value) {
       if (value === null || value === undefined) return null;
       if (typeof value === 'string') return Buffer.from(value, 'utf8');
       if (Buffer.isBuffer(value)) return value;
       throw new DataError(`string converter: the ${part} for topic ${topic} is a ${typeof value}, not a string`);
     },
-    async toConnect(_topic, data) {
+    toConnect(_topic, data) {
       return { value: data === null ? null : data.toString('utf8') };
     },
-  };
+  });
 }

@@ -21,10 +21,23 @@ export interface CommittableOffsets {
   readonly pending: number;
 }
 
-interface Entry {
-  readonly partition: SourcePartition;
-  readonly offset: SourceOffset;
-  state: 'in-flight' | 'acked' | 'dropped';
+/** One record's place in its partition's queue; it is also the handle the runner acks with. */
+class Entry implements SubmittedRecord {
+  state: 'in-flight' | 'acked' | 'dropped' = 'in-flight';
+
+  constructor(
+    private readonly owner: SubmittedRecords,
+    readonly partition: SourcePartition,
+    readonly offset: SourceOffset,
+  ) {}
+
+  ack(): void {
+    this.owner.settle(this, 'acked');
+  }
+
+  drop(): void {
+    this.owner.settle(this, 'dropped');
+  }
 }
 
 /**
@@ -40,6 +53,9 @@ export class SubmittedRecords {
   private readonly queues = new Map<string, Entry[]>();
   private unacked = 0;
   private waiters: { check: () => boolean; resolve: () => void }[] = [];
+  private lastPartition: SourcePartition | undefined;
+  private lastKey = '';
+  private lastQueue: Entry[] | undefined;
 
   /** Records submitted and neither acked nor dropped; bound it for backpressure. */
   get inFlight(): number {
@@ -48,19 +64,30 @@ export class SubmittedRecords {
 
   /** Registers a record in poll order. Call before handing the record to the producer. */
   submit(record: { readonly sourcePartition: SourcePartition; readonly sourceOffset: SourceOffset }): SubmittedRecord {
-    const key = stableKey(record.sourcePartition);
-    let queue = this.queues.get(key);
-    if (!queue) this.queues.set(key, (queue = []));
-    const entry: Entry = { partition: record.sourcePartition, offset: record.sourceOffset, state: 'in-flight' };
+    const queue = this.queueOf(record.sourcePartition);
+    const entry = new Entry(this, record.sourcePartition, record.sourceOffset);
     queue.push(entry);
     this.unacked++;
-    return {
-      ack: () => this.settle(entry, 'acked'),
-      drop: () => this.settle(entry, 'dropped'),
-    };
+    return entry;
   }
 
-  private settle(entry: Entry, state: 'acked' | 'dropped'): void {
+  /**
+   * The queue of a source partition. Sources usually hand the same partition object with every
+   * record of a stream, so the last one is remembered by identity and its key is not recomputed.
+   */
+  private queueOf(partition: SourcePartition): Entry[] {
+    if (partition === this.lastPartition && this.lastQueue && this.queues.get(this.lastKey) === this.lastQueue) return this.lastQueue;
+    const key = stableKey(partition);
+    let queue = this.queues.get(key);
+    if (!queue) this.queues.set(key, (queue = []));
+    this.lastPartition = partition;
+    this.lastKey = key;
+    this.lastQueue = queue;
+    return queue;
+  }
+
+  /** @internal Called by an entry's ack/drop. */
+  settle(entry: Entry, state: 'acked' | 'dropped'): void {
     if (entry.state !== 'in-flight') return;
     entry.state = state;
     this.unacked--;

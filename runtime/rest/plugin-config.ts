@@ -1,7 +1,7 @@
 import type { TSchema } from 'typebox';
 import type { ConnectorDefinition } from '../api/index.js';
 import { isSecretSchema } from '../api/schema.js';
-import { PREDICATE_KEY, TRANSFORM_KEY, commonConnectorProperties, sinkConnectorProperties } from '../config/connector-schema.js';
+import { PREDICATE_KEY, TRANSFORM_KEY, connectorProperties } from '../config/connector-schema.js';
 import { REDACTED } from '../config/redact.js';
 import type { ConfigErrorEntry } from '../errors.js';
 import { transformLookup, type PluginRegistry } from '../plugins.js';
@@ -99,7 +99,7 @@ function properties(schema: TSchema | { properties?: Prop; required?: string[] }
 export function describePlugin(schema: TSchema, pluginName: string, connectorType?: 'source' | 'sink', prefix = ''): ConfigKeyInfo[] {
   const out = new Map<string, { prop: Prop; required: boolean; group: string }>();
   if (connectorType) {
-    const common = connectorType === 'sink' ? sinkConnectorProperties : commonConnectorProperties;
+    const common = connectorProperties(connectorType);
     const req = new Set(['connector.class', ...(connectorType === 'sink' ? ['topics'] : [])]);
     for (const [k, p] of Object.entries(common)) out.set(k, { prop: p as unknown as Prop, required: req.has(k), group: commonGroup(k) });
   }
@@ -152,7 +152,7 @@ export function configInfos(
   for (const k of Object.keys(config)) if (!keys.has(k)) keys.set(k, genericKey(k, 'Unknown', 'Not a configuration key of this plugin.'));
   for (const e of errors) if (!keys.has(e.key)) keys.set(e.key, genericKey(e.key, 'Common', ''));
 
-  const common = (definition.type === 'sink' ? sinkConnectorProperties : commonConnectorProperties) as unknown as Record<string, Prop>;
+  const common = connectorProperties(definition.type) as unknown as Record<string, Prop>;
   const schemaProps: Record<string, Prop> = { ...common, ...properties(definition.config).props };
   const configs = [...keys.values()].map((definition, order) => {
     const raw = config[definition.name];

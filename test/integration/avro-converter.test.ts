@@ -27,3 +27,22 @@ t.test('avro converter against the real registry: subject <topic>-value, wire fo
   const incompatible = { ...schema, fields: [...schema.fields, { name: 'status', type: 'string' }] };
   await t.rejects(avro.fromConnect(topic, { id: 'o-3', total: 1, status: 'new' }, incompatible), DataError, 'a schema the BACKWARD rule refuses');
 });
+
+t.test('avro converter: the synchronous fast path answers once the schema is cached, with the same bytes', async (t) => {
+  const topic = uniqueName('avro-sync');
+  const avro = createConverter('avro', 'value', registry);
+  const value = { id: 'o-9', total: 12.25 };
+  t.equal(avro.fromConnectSync(topic, value, schema), undefined, 'a cold writer cache needs the registry: undefined, not a guess');
+  const bytes = await avro.fromConnect(topic, value, schema);
+  t.same(avro.fromConnectSync(topic, value, schema), bytes, 'warm: the same wire bytes without a promise');
+  t.same(avro.fromConnectSync(topic, value, { ...schema }), undefined, 'another schema object is looked up once more, asynchronously');
+  t.equal(avro.fromConnectSync(topic, null, schema), null, 'a tombstone needs no schema lookup');
+  t.throws(() => avro.fromConnectSync(topic, { id: 'o-9' }, schema), DataError, 'a value that does not fit throws at once');
+
+  const reader = createConverter('avro', 'value', registry);
+  t.equal(reader.toConnectSync(topic, bytes), undefined, 'a cold reader cache needs the registry');
+  const decoded = await reader.toConnect(topic, bytes);
+  t.same(reader.toConnectSync(topic, bytes), decoded, 'warm: the same value and schema without a promise');
+  t.throws(() => reader.toConnectSync(topic, Buffer.from('plain')), DataError, 'bytes in another format throw at once');
+  t.throws(() => reader.toConnectSync(topic, Buffer.concat([bytes!, Buffer.from([1, 2])])), DataError, 'trailing bytes are a DataError');
+});

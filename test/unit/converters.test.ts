@@ -23,3 +23,14 @@ t.test('string converter: strings and buffers only', async (t) => {
 t.test('avro converter needs a schema registry', async (t) => {
   t.throws(() => createConverter('avro', 'value', undefined), ConfigError);
 });
+
+t.test('json and string converters answer synchronously with what the async methods give', async (t) => {
+  for (const kind of ['json', 'string'] as const) {
+    const c = createConverter(kind, 'value', undefined);
+    const value = kind === 'json' ? { id: 'o-1', n: 2 } : 'o-1';
+    const bytes = c.fromConnectSync('orders', value, undefined);
+    t.same(bytes, await c.fromConnect('orders', value, undefined), `${kind}: same bytes`);
+    t.same(c.toConnectSync('orders', bytes!), await c.toConnect('orders', bytes!), `${kind}: same value`);
+  }
+  t.throws(() => createConverter('json', 'value', undefined).toConnectSync('orders', Buffer.from('{nope')), DataError);
+});

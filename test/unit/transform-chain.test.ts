@@ -196,3 +196,29 @@ t.test('a predicate alias shared by stages is one instance', async (t) => {
   const r: ConnectRecord = record;
   t.equal(await chain.apply(r), r, 'negated always-true predicate skips both drops');
 });
+
+t.test('run: synchronous while every stage is, a promise from the first asynchronous stage on', async (t) => {
+  const sync = await chainFor({ transforms: 'a,b', 'transforms.a.type': 'Append', 'transforms.a.suffix': '-1', 'transforms.b.type': 'Append', 'transforms.b.suffix': '-2' });
+  const out = sync.run(record);
+  t.notOk(out instanceof Promise, 'no promise when every stage is synchronous');
+  t.equal((out as SinkRecord).topic, 'orders-1-2');
+
+  const mixed = await chainFor({
+    transforms: 'a,b,c',
+    'transforms.a.type': 'Append',
+    'transforms.a.suffix': '-1',
+    'transforms.b.type': 'Append',
+    'transforms.b.suffix': '-2',
+    'transforms.b.async': 'true',
+    'transforms.c.type': 'Append',
+    'transforms.c.suffix': '-3',
+  });
+  const pending = mixed.run(record);
+  t.ok(pending instanceof Promise, 'a promise once a stage returns one');
+  t.equal((await pending)?.topic, 'orders-1-2-3', 'the stages after the asynchronous one still run, in order');
+
+  const failing = await chainFor({ transforms: 'bad', 'transforms.bad.type': 'Append', 'transforms.bad.suffix': '-x', 'transforms.bad.fail': 'data' });
+  t.throws(() => failing.run(record), StageError, 'a synchronous failure throws the StageError instead of rejecting');
+  t.ok((await buildTransformChain([], lookup)).empty, 'an empty chain says so');
+  t.notOk(sync.empty);
+});
