@@ -13,8 +13,9 @@ import type { PluginRegistry } from './plugins.js';
 const USAGE = `conflux: a Kafka Connect-style CDC runtime
 
 Usage:
-  conflux standalone [--worker config/worker.json] [connector.json ...]
-      Run a worker (file offsets, REST API on rest.host:rest.port) with these connectors.
+  conflux standalone [--worker config/worker.json] [connector.json | dir ...]
+      Run a worker (file offsets, REST API on rest.host:rest.port) with these connectors
+      (a directory stands for its *.json files).
   conflux apply <dir> [--dry-run] [--prune] [--url http://127.0.0.1:8083] [--token T]
       Make a running worker match the connector files in <dir>; print the plan first.
   conflux validate <connector.json ...>

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../api/index.js';
 
@@ -40,6 +40,19 @@ export async function readConnectorDir(dir: string): Promise<ConnectorFile[]> {
     const other = seen.get(f.name);
     if (other) throw new ConfigError([{ key: 'name', message: `${f.path}: connector ${f.name} is also defined in ${other}` }]);
     seen.set(f.name, f.path);
+  }
+  return files;
+}
+
+/** The connector files named on a command line: a file as it is, a directory as its `*.json` files. */
+export async function readConnectorPaths(paths: readonly string[]): Promise<ConnectorFile[]> {
+  const files: ConnectorFile[] = [];
+  for (const path of paths) {
+    const isDir = await stat(path).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    files.push(...(isDir ? await readConnectorDir(path) : [await readConnectorFile(path)]));
   }
   return files;
 }

@@ -8,7 +8,7 @@ import type { PluginRegistry } from '../plugins.js';
 import { parseList } from '../config/index.js';
 import { buildApp } from '../rest/app.js';
 import { probeServices } from '../rest/health-check.js';
-import { readConnectorFile } from './connector-files.js';
+import { readConnectorPaths } from './connector-files.js';
 
 export interface StandaloneOptions {
   workerFile?: string;
@@ -41,11 +41,10 @@ export async function runStandalone(opts: StandaloneOptions, plugins: PluginRegi
   await worker.start();
   let app: ReturnType<typeof buildApp>;
   try {
-    for (const path of opts.connectorFiles) {
-      const file = await readConnectorFile(path);
+    for (const file of await readConnectorPaths(opts.connectorFiles)) {
       if (worker.has(file.name)) await worker.putConnectorConfig(file.name, file.config);
       else await worker.createConnector(file.name, file.config);
-      log.info('connector applied from file', { connector: file.name, path });
+      log.info('connector applied from file', { connector: file.name, path: file.path });
     }
     const health = probeServices({ brokers: parseList(config['bootstrap.servers']), schemaRegistryUrl: config['schema.registry.url'] });
     app = buildApp({ worker, logs, health, ...(token ? { authToken: token } : {}), version: opts.version });
