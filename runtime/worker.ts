@@ -10,6 +10,7 @@ import { RecordErrorHandler, type ErrorPolicy } from './error-handler.js';
 import { BadRequestError, ConfigError, ConflictError, NotFoundError } from './errors.js';
 import type { LogManager } from './logging.js';
 import type { WorkerMetrics } from './metrics.js';
+import { validateOffsetWrites } from './offsets/offset-value.js';
 import type { OffsetStore } from './offsets/store.js';
 import { connectorPlugin, transformLookup, type PluginRegistry } from './plugins.js';
 import { SinkTaskRunner } from './sink-runner.js';
@@ -300,6 +301,7 @@ export class Worker {
   }
 
   async alterOffsets(name: string, entries: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }>): Promise<void> {
+    validateOffsetWrites(name, entries);
     const c = this.requireStopped(name);
     if (c.definition.type === 'source') {
       await this.o.offsetStore.set(name, entries.map((e) => ({ partition: e.partition, offset: e.offset })));

@@ -133,7 +133,7 @@ export class FileOffsetStore implements OffsetStore {
       .then(() => {
         // From here on, changes need another write: this one snapshots the table now.
         this.next = undefined;
-        return this.writeFile(JSON.stringify({ version: FORMAT_VERSION, connectors: this.table.toJSON() }, null, 2) + '\n');
+        return this.writeFile(JSON.stringify({ version: FORMAT_VERSION, connectors: this.table.toJSON() }) + '\n');
       });
     this.next = next;
     this.writing = next;
