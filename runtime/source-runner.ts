@@ -73,9 +73,16 @@ export class SourceTaskRunner extends BaseTaskRunner {
       }
       await this.commitOffsets();
     } catch (err) {
-      // A stop can interrupt a batch; what Kafka acknowledged before it is still committed.
-      if (!this.o.abort.signal.aborted) throw err;
-      await this.commitOffsets();
+      // Whether a stop interrupted a batch or the task failed, what Kafka acknowledged is
+      // committed (as Kafka Connect does), so a restart does not send it again.
+      if (this.o.abort.signal.aborted) {
+        await this.commitOffsets();
+        return;
+      }
+      await this.commitOffsets().catch((commitErr: unknown) =>
+        o.logger.error('could not commit the offsets of acknowledged records after the task failed', { error: (commitErr as Error).message }),
+      );
+      throw err;
     } finally {
       // Stop releases the task's resources whether the loop ended by request or by failure.
       await Promise.allSettled([o.task.stop(), this.producer?.disconnect()]);
