@@ -11,6 +11,7 @@ import { BadRequestError, ConfigError, ConflictError, NotFoundError } from './er
 import type { LogManager } from './logging.js';
 import type { WorkerMetrics } from './metrics.js';
 import { validateOffsetWrites } from './offsets/offset-value.js';
+import { alterSinkOffsets, fetchSinkOffsets, resetSinkOffsets, type ConnectorOffset } from './offsets/sink-group-offsets.js';
 import type { OffsetStore } from './offsets/store.js';
 import { connectorPlugin, transformLookup, type PluginRegistry } from './plugins.js';
 import { SinkTaskRunner } from './sink-runner.js';
@@ -298,71 +299,30 @@ export class Worker {
 
   // ---- offsets (KIP-875): readable any time, changeable only while STOPPED ----
 
-  async offsets(name: string): Promise<Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }>> {
+  async offsets(name: string): Promise<ConnectorOffset[]> {
     const c = this.get(name);
-    if (c.definition.type === 'source') {
-      return (await this.o.offsetStore.getAll(name)).map((e) => ({ partition: { ...e.partition }, offset: e.offset ? { ...e.offset } : null }));
-    }
-    const admin = await this.adminClient();
-    const topics = parseList(c.config.topics as string | undefined);
-    const groups = await admin.fetchOffsets({ groupId: `connect-${name}`, topics });
-    return groups.flatMap((g) =>
-      g.partitions
-        .filter((p) => p.offset !== '-1')
-        .map((p) => ({ partition: { kafka_topic: g.topic, kafka_partition: p.partition }, offset: { kafka_offset: Number(p.offset) } })),
-    );
+    if (c.definition.type === 'sink') return fetchSinkOffsets(await this.adminClient(), name, parseList(c.config.topics as string | undefined));
+    return (await this.o.offsetStore.getAll(name)).map((e) => ({ partition: { ...e.partition }, offset: e.offset ? { ...e.offset } : null }));
   }
 
-  /** Queued behind a stop in progress, so the stopping tasks' final commit cannot undo it. */
-  alterOffsets(name: string, entries: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }>): Promise<void> {
+  /** Queued behind a stop in progress, so the stopping tasks' final commit cannot undo the change. */
+  alterOffsets(name: string, entries: ConnectorOffset[]): Promise<void> {
     validateOffsetWrites(name, entries);
-    return this.lifecycle.run(name, () => this.alterOffsetsNow(name, entries));
-  }
-
-  private async alterOffsetsNow(name: string, entries: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }>): Promise<void> {
-    const c = this.requireStopped(name);
-    if (c.definition.type === 'source') {
-      await this.o.offsetStore.set(name, entries.map((e) => ({ partition: e.partition, offset: e.offset })));
+    return this.lifecycle.run(name, async () => {
+      const c = this.requireStopped(name);
+      if (c.definition.type === 'sink') return alterSinkOffsets(await this.adminClient(), name, entries);
+      await this.o.offsetStore.set(name, entries);
       await this.o.offsetStore.flush();
-      return;
-    }
-    const admin = await this.adminClient();
-    const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
-    for (const e of entries) {
-      const topic = e.partition.kafka_topic;
-      const partition = e.partition.kafka_partition;
-      const offset = e.offset?.kafka_offset;
-      if (typeof topic !== 'string' || typeof partition !== 'number') {
-        throw new BadRequestError('sink connector offsets need partition.kafka_topic (string) and partition.kafka_partition (number)');
-      }
-      if (e.offset !== null && typeof offset !== 'number') throw new BadRequestError('sink connector offsets need offset.kafka_offset (number) or null');
-      const list = byTopic.get(topic) ?? [];
-      // Kafka has no "delete one partition's committed offset"; null rewinds it to the start.
-      list.push({ partition, offset: e.offset === null ? '-2' : String(offset) });
-      byTopic.set(topic, list);
-    }
-    for (const [topic, partitions] of byTopic) {
-      // '-2' is Kafka's "earliest" for that partition alone; other partitions stay as they are.
-      await admin.setOffsets({ groupId: `connect-${name}`, topic, partitions });
-    }
+    });
   }
 
-  /** Queued behind a stop in progress, so the stopping tasks' final commit cannot undo it. */
+  /** Queued behind a stop in progress, so the stopping tasks' final commit cannot undo the reset. */
   resetOffsets(name: string): Promise<void> {
-    return this.lifecycle.run(name, () => this.resetOffsetsNow(name));
-  }
-
-  private async resetOffsetsNow(name: string): Promise<void> {
-    const c = this.requireStopped(name);
-    if (c.definition.type === 'source') {
+    return this.lifecycle.run(name, async () => {
+      const c = this.requireStopped(name);
+      if (c.definition.type === 'sink') return resetSinkOffsets(await this.adminClient(), name);
       await this.o.offsetStore.deleteAll(name);
       await this.o.offsetStore.flush();
-      return;
-    }
-    const admin = await this.adminClient();
-    await admin.deleteGroups([`connect-${name}`]).catch((err: Error & { groups?: Array<{ errorCode: number }> }) => {
-      // GROUP_ID_NOT_FOUND (69): nothing was committed, which is already the reset state.
-      if (!err.groups?.every((g) => g.errorCode === 69)) throw err;
     });
   }
 
