@@ -121,6 +121,32 @@ t.test('a restart racing worker.stop() leaves no task running', async (t) => {
   t.equal(liveTasks.get(topic), 0, 'no task outlived worker.stop()');
 });
 
+/** Asks for `change` as soon as it is accepted: while the tasks may still be stopping. */
+async function changeWhenAccepted(change: () => Promise<void>): Promise<void> {
+  for (const deadline = Date.now() + 60_000; ; ) {
+    await new Promise((resolve) => setImmediate(resolve));
+    const refused = await change().then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    if (!refused) return;
+    if (refused.name !== 'BadRequestError' || Date.now() > deadline) throw refused;
+  }
+}
+
+t.test('a sink group reset while the sink stops succeeds and stays reset', async (t) => {
+  const topic = uniqueName('race-sink-offsets');
+  const worker = await startWorker(t, tempDir(t));
+  await worker.createConnector('src', source(topic));
+  await producing(topic, 500);
+  await worker.createConnector('sink', { 'connector.class': 'collecting-sink', topics: topic, collector: uniqueName('race-sink'), 'value.converter': 'json' });
+  await waitFor('the sink to commit', async () => ((await worker.offsets('sink')).length > 0 ? true : undefined), 60_000);
+  const stopping = worker.stopConnector('sink');
+  await changeWhenAccepted(() => worker.resetOffsets('sink'));
+  await stopping;
+  t.same(await worker.offsets('sink'), [], 'the group has no committed offsets');
+});
+
 t.test('offsets reset or altered while the tasks stop are not undone by their final commit', async (t) => {
   const worker = await startWorker(t, tempDir(t));
   for (const [name, change, expected] of [
@@ -132,16 +158,7 @@ t.test('offsets reset or altered while the tasks stop are not undone by their fi
     await worker.createConnector(name, source(topic, { count: '1000000', 'offset.flush.interval.ms': '600000' }));
     await producing(topic, 500);
     const stopping = worker.stopConnector(name);
-    // The change is asked for as soon as it is accepted: while the tasks may still be stopping.
-    for (const deadline = Date.now() + 60_000; ; ) {
-      await new Promise((resolve) => setImmediate(resolve));
-      const refused = await change(worker).then(
-        () => undefined,
-        (err: Error) => err,
-      );
-      if (!refused) break;
-      if (refused.name !== 'BadRequestError' || Date.now() > deadline) throw refused;
-    }
+    await changeWhenAccepted(() => change(worker));
     await stopping;
     t.same(await worker.offsets(name), expected, `the offsets stay ${name} after the tasks stopped`);
   }
