@@ -102,7 +102,11 @@ export class KafkaOffsetStore implements OffsetStore {
     if (!key) return;
     const [connector, partition] = JSON.parse(key.toString('utf8')) as [string, SourcePartition];
     const offset = value ? (JSON.parse(value.toString('utf8')) as SourceOffset) : null;
-    this.table.set(connector, [{ partition, offset }]);
+    try {
+      this.table.set(connector, [{ partition, offset }]);
+    } catch (err) {
+      throw new FatalError(`the offsets topic ${this.topic} holds an unusable offset: ${(err as Error).message}`);
+    }
   }
 
   async get(connector: string, partition: SourcePartition): Promise<SourceOffset | undefined> {

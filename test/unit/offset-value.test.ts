@@ -1,5 +1,8 @@
 import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BadRequestError } from '../../runtime/errors.js';
+import { FileOffsetStore } from '../../runtime/offsets/file-store.js';
 import { MemoryOffsetStore } from '../../runtime/offsets/memory-store.js';
 import { MAX_OFFSET_DEPTH, validateOffsetWrites } from '../../runtime/offsets/offset-value.js';
 
@@ -44,4 +47,15 @@ t.test('a store refuses an invalid batch whole and keeps what it had', async (t)
     BadRequestError,
   );
   t.same(await store.getAll('c'), [{ partition: { p: 0 }, offset: { n: 1 } }]);
+});
+
+t.test('a file store refuses to start on an unusable stored offset, naming the file', async (t) => {
+  const path = join(t.testdir(), 'offsets.json');
+  let deep: unknown = { leaf: 1 };
+  for (let i = 0; i < MAX_OFFSET_DEPTH; i++) deep = { a: deep };
+  writeFileSync(path, JSON.stringify({ version: 1, connectors: { c: [{ partition: { p: 0 }, offset: deep }] } }));
+  await t.rejects(new FileOffsetStore(path).start(), {
+    name: 'FatalError',
+    message: new RegExp(`offset file ${path}: offset entry 0 of connector c: offset is nested deeper than ${MAX_OFFSET_DEPTH} levels.*move .* aside`),
+  });
 });
