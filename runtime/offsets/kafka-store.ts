@@ -85,7 +85,14 @@ export class KafkaOffsetStore implements OffsetStore {
         consumer
           .run({
             autoCommit: false,
-            eachMessage: async ({ message }) => this.apply(message.key, message.value),
+            eachMessage: async ({ message }) => {
+              // Thrown here, kafkajs would retry the message forever: an unusable record ends the start.
+              try {
+                this.apply(message.key, message.value);
+              } catch (err) {
+                reject(err);
+              }
+            },
           })
           .catch(reject);
       });

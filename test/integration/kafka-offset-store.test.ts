@@ -120,3 +120,17 @@ t.test('kafka offset store: an existing offsets topic that is not compacted is r
   });
   await store.stop();
 });
+
+t.test('kafka offset store: an unusable stored offset ends the start with an error naming the topic', async (t) => {
+  const topic = uniqueName('conflux-offsets-unusable');
+  const admin = kafka.admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  await admin.createTopics({ topics: [{ topic, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }], waitForLeaders: true });
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic, messages: [{ key: JSON.stringify(['c', { p: 0 }]), value: '"not an object"' }] });
+  await producer.disconnect();
+  const store = new KafkaOffsetStore(kafka, topic);
+  await t.rejects(startWithin(store), { name: 'FatalError', message: `the offsets topic ${topic} holds an unusable offset: offset entry 0 of connector c: offset must be a JSON object` });
+});
