@@ -61,6 +61,7 @@ export function createWorker(config: WorkerConfig, plugins: PluginRegistry, opts
       initialDelayMs: config['task.restart.backoff.initial.ms'],
       maxDelayMs: config['task.restart.backoff.max.ms'],
       maxAttempts: config['task.restart.max.attempts'],
+      healthyMs: config['task.restart.healthy.ms'],
     },
     ...(opts.configStore ? { configStore: opts.configStore } : {}),
   });

@@ -95,10 +95,18 @@ export class SourceTaskRunner extends BaseTaskRunner {
       await this.sends.drain();
       await this.commitOffsets();
     } catch (err) {
-      // A stop can interrupt a batch; what Kafka acknowledged before it is still committed.
-      if (!this.o.abort.signal.aborted) throw err;
+      // Whether a stop interrupted a batch or the task failed, what Kafka acknowledged is
+      // committed (as Kafka Connect does), so a restart does not send it again. Batches already
+      // handed to the producer are let finish first: they are in order, so acking them is safe.
       await this.sends?.drain().catch(() => undefined);
-      await this.commitOffsets();
+      if (this.o.abort.signal.aborted) {
+        await this.commitOffsets();
+        return;
+      }
+      await this.commitOffsets().catch((commitErr: unknown) =>
+        o.logger.error('could not commit the offsets of acknowledged records after the task failed', { error: (commitErr as Error).message }),
+      );
+      throw err;
     } finally {
       // Stop releases the task's resources whether the loop ended by request or by failure.
       await Promise.allSettled([o.task.stop(), this.producer?.disconnect()]);

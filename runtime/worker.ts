@@ -10,24 +10,22 @@ import { RecordErrorHandler, type ErrorPolicy } from './error-handler.js';
 import { BadRequestError, ConfigError, ConflictError, NotFoundError } from './errors.js';
 import type { LogManager } from './logging.js';
 import type { WorkerMetrics } from './metrics.js';
+import { validateOffsetWrites } from './offsets/offset-value.js';
+import { alterSinkOffsets, fetchSinkOffsets, resetSinkOffsets, type ConnectorOffset } from './offsets/sink-group-offsets.js';
 import type { OffsetStore } from './offsets/store.js';
 import { connectorPlugin, transformLookup, type PluginRegistry } from './plugins.js';
 import { SinkTaskRunner } from './sink-runner.js';
 import { SourceTaskRunner } from './source-runner.js';
 import type { ConnectorStatus, ObservedState, TargetState, TaskStatus } from './status.js';
+import { RestartBackoff, type RestartPolicy } from './restart-policy.js';
+import { SerialQueue } from './serial-queue.js';
 import type { TaskRunner } from './task-runner.js';
 import { buildTransformChain } from './transform-chain.js';
 
+export type { RestartPolicy } from './restart-policy.js';
+
 /** Raw connector config as given by the user: string values, placeholders unresolved. */
 export type RawConfig = Readonly<Record<string, string>>;
-
-export interface RestartPolicy {
-  /** Restart FAILED tasks automatically (Kafka Connect never does). */
-  enabled: boolean;
-  initialDelayMs: number;
-  maxDelayMs: number;
-  maxAttempts: number;
-}
 
 /** Where connector configs and desired states survive a worker restart (standalone: a file). */
 export interface ConnectorConfigStore {
@@ -55,8 +53,11 @@ interface TaskSlot {
   config: unknown;
   state: ObservedState;
   trace?: string;
+  /** Set until the runner's `run()` settled, also while it is being stopped. */
   runner?: TaskRunner;
-  restarts: number;
+  /** The runner being stopped on request: its end is not a failure to restart from. */
+  stopping?: TaskRunner;
+  backoff: RestartBackoff;
   restartTimer?: NodeJS.Timeout;
 }
 
@@ -89,6 +90,8 @@ export type ValidatedConfig = { definition: ConnectorDefinition; config: CommonC
 export class Worker {
   readonly id: string;
   private readonly connectors = new Map<string, ConnectorInstance>();
+  /** Every lifecycle operation runs in this queue under its connector's name. */
+  private readonly lifecycle = new SerialQueue();
   private readonly logger: Logger;
   private dlqProducer: Producer | undefined;
   private admin: Promise<Admin> | undefined;
@@ -113,17 +116,28 @@ export class Worker {
     await this.o.offsetStore.start();
     for (const saved of (await this.o.configStore?.load()) ?? []) {
       try {
-        await this.createConnector(saved.name, saved.config, saved.target, { persist: false });
+        await this.lifecycle.run(saved.name, () => this.create(saved.name, saved.config, saved.target, false));
       } catch (err) {
         this.logger.error('could not restore a saved connector', { connector: saved.name, error: (err as Error).message });
       }
     }
   }
 
-  /** Graceful shutdown: every task finishes its batch and commits its offsets. */
+  /**
+   * Graceful shutdown: every task finishes its batch and commits its offsets. Lifecycle operations
+   * already queued finish first; from now on none starts a task.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
-    await Promise.all([...this.connectors.values()].map((c) => this.stopTasks(c)));
+    const names = new Set([...this.connectors.keys(), ...this.lifecycle.busyKeys()]);
+    await Promise.all(
+      [...names].map((name) =>
+        this.lifecycle.run(name, async () => {
+          const c = this.connectors.get(name);
+          if (c) await this.stopTasks(c);
+        }),
+      ),
+    );
     await this.dlqProducer?.disconnect().catch(() => undefined);
     await this.admin?.then((admin) => admin.disconnect()).catch(() => undefined);
     await this.o.offsetStore.stop();
@@ -162,29 +176,27 @@ export class Worker {
     return { definition, config: result.config as ValidatedConfig['config'], transforms: result.transforms };
   }
 
-  async createConnector(name: string, raw: RawConfig, initial: TargetState = 'RUNNING', opts: { persist?: boolean } = {}): Promise<ConnectorInfo> {
-    if (this.connectors.has(name)) throw new ConflictError(`Connector ${name} already exists`);
-    const validated = await this.validate(raw);
-    // validate() awaits: another request may have created the same name meanwhile.
-    if (this.connectors.has(name)) throw new ConflictError(`Connector ${name} already exists`);
-    const instance: ConnectorInstance = { name, raw: { ...raw }, ...validated, target: initial, state: 'UNASSIGNED', tasks: [] };
-    this.connectors.set(name, instance);
-    if (opts.persist !== false) {
-      try {
-        await this.o.configStore?.save(name, instance.raw, initial);
-      } catch (err) {
-        this.connectors.delete(name);
-        throw err;
-      }
-    }
-    await this.startConnector(instance);
-    return this.info(name);
+  createConnector(name: string, raw: RawConfig, initial: TargetState = 'RUNNING'): Promise<ConnectorInfo> {
+    return this.lifecycle.run(name, () => this.create(name, raw, initial, true));
   }
 
   /** PUT /connectors/:name/config semantics: create or replace; a change restarts the tasks. */
-  async putConnectorConfig(name: string, raw: RawConfig): Promise<{ created: boolean; info: ConnectorInfo }> {
+  putConnectorConfig(name: string, raw: RawConfig): Promise<{ created: boolean; info: ConnectorInfo }> {
+    return this.lifecycle.run(name, () => this.putConfigNow(name, raw));
+  }
+
+  /**
+   * PATCH /connectors/:name/config semantics: `change` derives the new config from the current one
+   * in the same queued operation, so concurrent patches do not lose each other's keys and a patch
+   * after a delete is a 404 instead of bringing the connector back.
+   */
+  patchConnectorConfig(name: string, change: (current: RawConfig) => RawConfig): Promise<ConnectorInfo> {
+    return this.lifecycle.run(name, async () => (await this.putConfigNow(name, change(this.get(name).raw))).info);
+  }
+
+  private async putConfigNow(name: string, raw: RawConfig): Promise<{ created: boolean; info: ConnectorInfo }> {
     const existing = this.connectors.get(name);
-    if (!existing) return { created: true, info: await this.createConnector(name, raw) };
+    if (!existing) return { created: true, info: await this.create(name, raw, 'RUNNING', true) };
     const validated = await this.validate(raw);
     await this.stopTasks(existing);
     Object.assign(existing, validated, { raw: { ...raw } });
@@ -193,11 +205,13 @@ export class Worker {
     return { created: false, info: this.info(name) };
   }
 
-  async deleteConnector(name: string): Promise<void> {
-    const instance = this.get(name);
-    this.connectors.delete(name);
-    await this.stopTasks(instance);
-    await this.o.configStore?.remove(name);
+  deleteConnector(name: string): Promise<void> {
+    return this.lifecycle.run(name, async () => {
+      const instance = this.get(name);
+      this.connectors.delete(name);
+      await this.stopTasks(instance);
+      await this.o.configStore?.remove(name);
+    });
   }
 
   info(name: string): ConnectorInfo {
@@ -240,26 +254,28 @@ export class Worker {
     return { id: slot.id, state, worker_id: this.id, ...(slot.trace && state === 'FAILED' ? { trace: slot.trace } : {}) };
   }
 
-  async pause(name: string): Promise<void> {
-    const c = this.get(name);
-    await this.setTarget(c, 'PAUSED');
+  pause(name: string): Promise<void> {
+    return this.lifecycle.run(name, () => this.setTarget(this.get(name), 'PAUSED'));
   }
 
-  async resume(name: string): Promise<void> {
-    const c = this.get(name);
-    await this.setTarget(c, 'RUNNING');
+  resume(name: string): Promise<void> {
+    return this.lifecycle.run(name, () => this.setTarget(this.get(name), 'RUNNING'));
   }
 
-  async stopConnector(name: string): Promise<void> {
-    const c = this.get(name);
-    await this.setTarget(c, 'STOPPED');
+  /** Resolves once every task stopped and committed its offsets. */
+  stopConnector(name: string): Promise<void> {
+    return this.lifecycle.run(name, () => this.setTarget(this.get(name), 'STOPPED'));
   }
 
   /**
    * Kafka Connect's restart: the connector, and with `includeTasks` its tasks; `onlyFailed`
    * limits it to instances that are FAILED. Returns the status after the restart began.
    */
-  async restart(name: string, opts: { includeTasks?: boolean; onlyFailed?: boolean } = {}): Promise<ConnectorStatus> {
+  restart(name: string, opts: { includeTasks?: boolean; onlyFailed?: boolean } = {}): Promise<ConnectorStatus> {
+    return this.lifecycle.run(name, () => this.restartNow(name, opts));
+  }
+
+  private async restartNow(name: string, opts: { includeTasks?: boolean; onlyFailed?: boolean }): Promise<ConnectorStatus> {
     const c = this.get(name);
     const restartConnector = !opts.onlyFailed || c.state === 'FAILED';
     // A FAILED connector has no tasks to restart: restarting it is what regenerates them.
@@ -277,67 +293,36 @@ export class Worker {
     return this.status(name);
   }
 
-  async restartTask(name: string, id: number): Promise<void> {
-    const c = this.get(name);
-    await this.restartSlot(c, this.slot(name, id));
+  restartTask(name: string, id: number): Promise<void> {
+    return this.lifecycle.run(name, () => this.restartSlot(this.get(name), this.slot(name, id)));
   }
 
   // ---- offsets (KIP-875): readable any time, changeable only while STOPPED ----
 
-  async offsets(name: string): Promise<Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }>> {
+  async offsets(name: string): Promise<ConnectorOffset[]> {
     const c = this.get(name);
-    if (c.definition.type === 'source') {
-      return (await this.o.offsetStore.getAll(name)).map((e) => ({ partition: { ...e.partition }, offset: e.offset ? { ...e.offset } : null }));
-    }
-    const admin = await this.adminClient();
-    const topics = parseList(c.config.topics as string | undefined);
-    const groups = await admin.fetchOffsets({ groupId: `connect-${name}`, topics });
-    return groups.flatMap((g) =>
-      g.partitions
-        .filter((p) => p.offset !== '-1')
-        .map((p) => ({ partition: { kafka_topic: g.topic, kafka_partition: p.partition }, offset: { kafka_offset: Number(p.offset) } })),
-    );
+    if (c.definition.type === 'sink') return fetchSinkOffsets(await this.adminClient(), name, parseList(c.config.topics as string | undefined));
+    return (await this.o.offsetStore.getAll(name)).map((e) => ({ partition: { ...e.partition }, offset: e.offset ? { ...e.offset } : null }));
   }
 
-  async alterOffsets(name: string, entries: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }>): Promise<void> {
-    const c = this.requireStopped(name);
-    if (c.definition.type === 'source') {
-      await this.o.offsetStore.set(name, entries.map((e) => ({ partition: e.partition, offset: e.offset })));
+  /** Queued behind a stop in progress, so the stopping tasks' final commit cannot undo the change. */
+  alterOffsets(name: string, entries: ConnectorOffset[]): Promise<void> {
+    validateOffsetWrites(name, entries);
+    return this.lifecycle.run(name, async () => {
+      const c = this.requireStopped(name);
+      if (c.definition.type === 'sink') return alterSinkOffsets(await this.adminClient(), name, entries);
+      await this.o.offsetStore.set(name, entries);
       await this.o.offsetStore.flush();
-      return;
-    }
-    const admin = await this.adminClient();
-    const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
-    for (const e of entries) {
-      const topic = e.partition.kafka_topic;
-      const partition = e.partition.kafka_partition;
-      const offset = e.offset?.kafka_offset;
-      if (typeof topic !== 'string' || typeof partition !== 'number') {
-        throw new BadRequestError('sink connector offsets need partition.kafka_topic (string) and partition.kafka_partition (number)');
-      }
-      if (e.offset !== null && typeof offset !== 'number') throw new BadRequestError('sink connector offsets need offset.kafka_offset (number) or null');
-      const list = byTopic.get(topic) ?? [];
-      // Kafka has no "delete one partition's committed offset"; null rewinds it to the start.
-      list.push({ partition, offset: e.offset === null ? '-2' : String(offset) });
-      byTopic.set(topic, list);
-    }
-    for (const [topic, partitions] of byTopic) {
-      // '-2' is Kafka's "earliest" for that partition alone; other partitions stay as they are.
-      await admin.setOffsets({ groupId: `connect-${name}`, topic, partitions });
-    }
+    });
   }
 
-  async resetOffsets(name: string): Promise<void> {
-    const c = this.requireStopped(name);
-    if (c.definition.type === 'source') {
+  /** Queued behind a stop in progress, so the stopping tasks' final commit cannot undo the reset. */
+  resetOffsets(name: string): Promise<void> {
+    return this.lifecycle.run(name, async () => {
+      const c = this.requireStopped(name);
+      if (c.definition.type === 'sink') return resetSinkOffsets(await this.adminClient(), name);
       await this.o.offsetStore.deleteAll(name);
       await this.o.offsetStore.flush();
-      return;
-    }
-    const admin = await this.adminClient();
-    await admin.deleteGroups([`connect-${name}`]).catch((err: Error & { groups?: Array<{ errorCode: number }> }) => {
-      // GROUP_ID_NOT_FOUND (69): nothing was committed, which is already the reset state.
-      if (!err.groups?.every((g) => g.errorCode === 69)) throw err;
     });
   }
 
@@ -382,6 +367,23 @@ export class Worker {
     return c;
   }
 
+  private async create(name: string, raw: RawConfig, initial: TargetState, persist: boolean): Promise<ConnectorInfo> {
+    if (this.connectors.has(name)) throw new ConflictError(`Connector ${name} already exists`);
+    const validated = await this.validate(raw);
+    const instance: ConnectorInstance = { name, raw: { ...raw }, ...validated, target: initial, state: 'UNASSIGNED', tasks: [] };
+    this.connectors.set(name, instance);
+    if (persist) {
+      try {
+        await this.o.configStore?.save(name, instance.raw, initial);
+      } catch (err) {
+        this.connectors.delete(name);
+        throw err;
+      }
+    }
+    await this.startConnector(instance);
+    return this.info(name);
+  }
+
   private async setTarget(c: ConnectorInstance, target: TargetState): Promise<void> {
     const previous = c.target;
     c.target = target;
@@ -411,7 +413,7 @@ export class Worker {
     }
     try {
       const configs = c.definition.taskConfigs(c.config as never, c.config['tasks.max']);
-      c.tasks = configs.map((config, id) => ({ id, config, state: 'UNASSIGNED', restarts: 0 }));
+      c.tasks = configs.map((config, id) => ({ id, config, state: 'UNASSIGNED', backoff: new RestartBackoff(this.o.restartPolicy) }));
       c.state = c.target;
       c.trace = undefined;
     } catch (err) {
@@ -424,21 +426,24 @@ export class Worker {
   }
 
   private startTask(c: ConnectorInstance, slot: TaskSlot): void {
+    // A stopping worker starts nothing, whatever was queued: no task outlives stop().
+    if (this.stopping) return;
     const runner = this.createRunner(c, slot);
     slot.runner = runner;
     slot.state = 'RUNNING';
     slot.trace = undefined;
+    slot.backoff.started();
     if (c.target === 'PAUSED') runner.pause();
     this.o.metrics.taskState.set({ connector: c.name, task: String(slot.id) }, 1);
     runner.run().then(
       () => {
-        if (slot.runner === runner) {
+        if (slot.runner === runner && slot.stopping !== runner) {
           slot.state = 'UNASSIGNED';
           slot.runner = undefined;
         }
       },
       (err: unknown) => {
-        if (slot.runner !== runner) return;
+        if (slot.runner !== runner || slot.stopping === runner) return;
         slot.runner = undefined;
         slot.state = 'FAILED';
         slot.trace = this.o.logs.scrub(traceOf(err));
@@ -450,17 +455,20 @@ export class Worker {
   }
 
   private scheduleAutoRestart(c: ConnectorInstance, slot: TaskSlot): void {
-    const policy = this.o.restartPolicy;
-    if (!policy?.enabled || this.stopping || slot.restarts >= policy.maxAttempts) return;
-    const delay = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** slot.restarts);
-    slot.restarts += 1;
+    const delay = this.stopping ? undefined : slot.backoff.failed();
+    if (delay === undefined) return;
     this.o.metrics.taskRestarts.inc({ connector: c.name, task: String(slot.id) });
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = undefined;
-      if (this.connectors.get(c.name) !== c || c.target === 'STOPPED' || slot.state !== 'FAILED') return;
-      this.logger.info('restarting failed task', { connector: c.name, task: slot.id, attempt: slot.restarts });
-      slot.state = 'RESTARTING';
-      this.startTask(c, slot);
+      this.lifecycle
+        .run(c.name, async () => {
+          // The connector may have been deleted, stopped, reconfigured or restarted meanwhile.
+          if (this.connectors.get(c.name) !== c || !c.tasks.includes(slot) || c.target === 'STOPPED' || slot.state !== 'FAILED') return;
+          this.logger.info('restarting failed task', { connector: c.name, task: slot.id, attempt: slot.backoff.attempt });
+          slot.state = 'RESTARTING';
+          this.startTask(c, slot);
+        })
+        .catch((err: unknown) => this.logger.error('automatic task restart failed', { connector: c.name, task: slot.id, error: (err as Error).message }));
     }, delay);
     slot.restartTimer.unref();
   }
@@ -469,16 +477,23 @@ export class Worker {
     if (c.target === 'STOPPED') return;
     slot.state = 'RESTARTING';
     await this.stopSlot(slot);
-    slot.restarts = 0;
+    slot.backoff.reset();
     this.startTask(c, slot);
   }
 
+  /** Stops the slot's runner; the slot keeps it until it has stopped, so status and offsets see it. */
   private async stopSlot(slot: TaskSlot): Promise<void> {
     if (slot.restartTimer) clearTimeout(slot.restartTimer);
     slot.restartTimer = undefined;
     const runner = slot.runner;
-    slot.runner = undefined;
-    await runner?.stop();
+    if (!runner) return;
+    slot.stopping = runner;
+    try {
+      await runner.stop();
+    } finally {
+      slot.stopping = undefined;
+      if (slot.runner === runner) slot.runner = undefined;
+    }
   }
 
   private async stopTasks(c: ConnectorInstance): Promise<void> {

@@ -75,9 +75,14 @@ export const workerConfigSchema = Type.Object(
       default: 60000,
     }),
     'task.restart.max.attempts': Type.Integer({
-      description: 'Automatic restarts of one task before it stays FAILED; a task that ran healthy for a while starts counting again.',
+      description: 'Automatic restarts of one task before it stays FAILED; a task that ran healthy for task.restart.healthy.ms starts counting again.',
       minimum: 0,
       default: 10,
+    }),
+    'task.restart.healthy.ms': Type.Integer({
+      description: 'A task that ran this long before failing counts as healthy: its automatic restarts start counting from zero again.',
+      minimum: 1,
+      default: 300000,
     }),
   },
   { additionalProperties: false },

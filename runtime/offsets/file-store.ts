@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FatalError } from '../api/errors.js';
 import { OffsetTable } from './offset-table.js';
+import { validateOffsetWrites } from './offset-value.js';
 import type { OffsetEntry, OffsetStore, OffsetWrite, SourceOffset, SourcePartition } from './store.js';
 
 const FORMAT_VERSION = 1;
@@ -133,7 +134,7 @@ export class FileOffsetStore implements OffsetStore {
       .then(() => {
         // From here on, changes need another write: this one snapshots the table now.
         this.next = undefined;
-        return this.writeFile(JSON.stringify({ version: FORMAT_VERSION, connectors: this.table.toJSON() }, null, 2) + '\n');
+        return this.writeFile(JSON.stringify({ version: FORMAT_VERSION, connectors: this.table.toJSON() }) + '\n');
       });
     this.next = next;
     this.writing = next;
@@ -169,6 +170,11 @@ function parse(text: string, path: string): Record<string, OffsetEntry[]> {
   for (const [connector, entries] of Object.entries(d.connectors)) {
     if (!Array.isArray(entries) || !entries.every(isEntry)) {
       throw new FatalError(`offset file ${path} has malformed entries for connector ${connector}; ${hint}`);
+    }
+    try {
+      validateOffsetWrites(connector, entries);
+    } catch (err) {
+      throw new FatalError(`offset file ${path}: ${(err as Error).message}; ${hint}`);
     }
     out[connector] = entries;
   }

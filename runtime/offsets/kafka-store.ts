@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import { FatalError } from '../api/errors.js';
 import { OffsetTable } from './offset-table.js';
 import { stableKey } from './stable-key.js';
 import type { OffsetEntry, OffsetStore, OffsetWrite, SourceOffset, SourcePartition } from './store.js';
+
+/** Kafka's config resource type of a topic (kafkajs's ConfigResourceTypes.TOPIC, not importable from ESM). */
+const TOPIC_RESOURCE = 2;
 
 /**
  * Source offsets in a compacted Kafka topic (`conflux-offsets`), as Kafka Connect's distributed
@@ -24,12 +28,13 @@ export class KafkaOffsetStore implements OffsetStore {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      await admin.createTopics({
+      const created = await admin.createTopics({
         topics: [{ topic: this.topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
         waitForLeaders: true,
       });
+      if (!created) await this.requireCompacted(admin);
       const ends = await admin.fetchTopicOffsets(this.topic);
-      if (ends.some((p) => p.high !== p.low)) await this.replay(ends);
+      await this.replay(ends);
     } finally {
       await admin.disconnect();
     }
@@ -37,8 +42,33 @@ export class KafkaOffsetStore implements OffsetStore {
     await this.producer.connect();
   }
 
-  private async replay(ends: Array<{ partition: number; high: string }>): Promise<void> {
-    const remaining = new Map(ends.filter((p) => p.high !== '0').map((p) => [p.partition, BigInt(p.high)]));
+  /**
+   * Like Kafka Connect, refuses an existing topic that is not compact-only: with deletion by
+   * retention, offsets not rewritten for a while would silently disappear.
+   */
+  private async requireCompacted(admin: Admin): Promise<void> {
+    const { resources } = await admin.describeConfigs({
+      resources: [{ type: TOPIC_RESOURCE, name: this.topic, configNames: ['cleanup.policy'] }],
+      includeSynonyms: false,
+    });
+    const policy = resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? '';
+    if (policy.replace(/\s/g, '') !== 'compact') {
+      throw new FatalError(
+        `the offsets topic ${this.topic} has cleanup.policy=${policy || '(unknown)'}; it must be compact only, or offsets would be lost to retention. ` +
+          `Set cleanup.policy=compact on the topic or choose another offset.storage.topic`,
+      );
+    }
+  }
+
+  /**
+   * Reads every partition from its start to the end offset taken before. Progress is the fetch
+   * position, not the offset of the last message seen: the tail of a partition may hold no
+   * message at all (a cleaned tombstone, a transaction marker), and an empty partition may have
+   * an end above 0.
+   */
+  private async replay(ends: Array<{ partition: number; high: string; low: string }>): Promise<void> {
+    const remaining = new Map(ends.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
+    if (remaining.size === 0) return;
     // A throwaway group: the store reads everything on every start and commits nothing.
     const groupId = `conflux-offsets-reader-${randomUUID()}`;
     const consumer = this.kafka.consumer({ groupId });
@@ -46,18 +76,25 @@ export class KafkaOffsetStore implements OffsetStore {
     try {
       await consumer.subscribe({ topic: this.topic, fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
+        // Emitted for every fetched batch, also one whose records were all filtered out.
+        consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+          const end = remaining.get(payload.partition);
+          if (end !== undefined && BigInt(payload.lastOffset) + 1n >= end) remaining.delete(payload.partition);
+          if (remaining.size === 0) resolve();
+        });
         consumer
           .run({
             autoCommit: false,
-            eachMessage: async ({ partition, message }) => {
-              this.apply(message.key, message.value);
-              const end = remaining.get(partition);
-              if (end !== undefined && BigInt(message.offset) + 1n >= end) remaining.delete(partition);
-              if (remaining.size === 0) resolve();
+            eachMessage: async ({ message }) => {
+              // Thrown here, kafkajs would retry the message forever: an unusable record ends the start.
+              try {
+                this.apply(message.key, message.value);
+              } catch (err) {
+                reject(err);
+              }
             },
           })
           .catch(reject);
-        if (remaining.size === 0) resolve();
       });
     } finally {
       await consumer.disconnect();
@@ -72,7 +109,11 @@ export class KafkaOffsetStore implements OffsetStore {
     if (!key) return;
     const [connector, partition] = JSON.parse(key.toString('utf8')) as [string, SourcePartition];
     const offset = value ? (JSON.parse(value.toString('utf8')) as SourceOffset) : null;
-    this.table.set(connector, [{ partition, offset }]);
+    try {
+      this.table.set(connector, [{ partition, offset }]);
+    } catch (err) {
+      throw new FatalError(`the offsets topic ${this.topic} holds an unusable offset: ${(err as Error).message}`);
+    }
   }
 
   async get(connector: string, partition: SourcePartition): Promise<SourceOffset | undefined> {

@@ -1,3 +1,4 @@
+import { validateOffsetWrites } from './offset-value.js';
 import { stableKey } from './stable-key.js';
 import type { OffsetEntry, OffsetWrite, SourceOffset, SourcePartition } from './store.js';
 
@@ -13,7 +14,9 @@ export class OffsetTable {
     return [...(this.connectors.get(connector)?.values() ?? [])];
   }
 
+  /** Throws BadRequestError, changing nothing, when an entry is not storable JSON. */
   set(connector: string, entries: readonly OffsetWrite[]): void {
+    validateOffsetWrites(connector, entries);
     let table = this.connectors.get(connector);
     if (!table) this.connectors.set(connector, (table = new Map()));
     for (const { partition, offset } of entries) {

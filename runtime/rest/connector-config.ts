@@ -63,14 +63,17 @@ export const connectorConfigPlugin: FastifyPluginAsyncTypebox<RouteContext> = as
     },
     async (request) => {
       const { name } = request.params;
-      const merged: Record<string, string> = { ...worker.config(name) };
       for (const [key, value] of Object.entries(request.body)) {
-        if (value === null) delete merged[key];
-        else if (['string', 'number', 'boolean'].includes(typeof value)) merged[key] = String(value);
-        else throw new BadRequestError(`body/${key} must be a string, number, boolean or null`);
+        if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) throw new BadRequestError(`body/${key} must be a string, number, boolean or null`);
       }
-      const config = keepHiddenSecrets(ctx, name, withName(name, merged));
-      const { info } = await worker.putConnectorConfig(name, config);
+      const info = await worker.patchConnectorConfig(name, (current) => {
+        const merged: Record<string, string> = { ...current };
+        for (const [key, value] of Object.entries(request.body)) {
+          if (value === null) delete merged[key];
+          else merged[key] = String(value);
+        }
+        return keepHiddenSecrets(ctx, name, withName(name, merged));
+      });
       return infoView(ctx, info);
     },
   );

@@ -27,7 +27,8 @@ export const offsetsPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app
     {
       schema: {
         summary: 'Alter connector offsets',
-        description: 'Sets the given offsets (null removes one). The connector must be STOPPED, else 400.',
+        description:
+          'Sets the given offsets (null removes one). The connector must be STOPPED, else 400. Partitions and offsets are JSON objects at most 16 levels deep and 16 KiB each, else 400.',
         tags,
         params: ConnectorNameParams,
         body: Offsets,

@@ -56,6 +56,21 @@ t.test('automatic restart of failed tasks with backoff, when enabled', async (t)
   t.equal(worker.status('doomed').tasks[0]!.state, 'FAILED', 'gives up after task.restart.max.attempts');
 });
 
+t.test('automatic restarts count again from zero after a healthy run', async (t) => {
+  const worker = await startWorker(t, tempDir(t), {
+    'task.restart.auto': true,
+    'task.restart.backoff.initial.ms': 50,
+    'task.restart.backoff.max.ms': 100,
+    'task.restart.max.attempts': 1,
+    'task.restart.healthy.ms': 300,
+  });
+  // Each run is healthy for 600 ms, then fails: with one attempt allowed, only a count that starts
+  // again after a healthy run keeps restarting it.
+  await worker.createConnector('flaky', { 'connector.class': 'counting-source', topic: uniqueName('flaky'), 'value.converter': 'json', 'fail.after.ms': '600' });
+  await waitFor('three automatic restarts', async () => ((await restarts(worker)) >= 3 ? true : undefined), 60_000);
+  t.pass('restarted more often than task.restart.max.attempts');
+});
+
 async function restarts(worker: Worker): Promise<number> {
   const { values } = await worker.metrics.taskRestarts.get();
   return values.reduce((sum, v) => sum + v.value, 0);

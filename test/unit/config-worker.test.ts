@@ -20,6 +20,7 @@ t.test('defaults', async (t) => {
     'task.restart.backoff.initial.ms': 1000,
     'task.restart.backoff.max.ms': 60000,
     'task.restart.max.attempts': 10,
+    'task.restart.healthy.ms': 300000,
   });
   t.ok(Object.isFrozen(r.config));
 });
