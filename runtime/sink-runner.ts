@@ -85,8 +85,13 @@ export class SinkTaskRunner extends BaseTaskRunner {
   private applyPause(): void {
     if (!this.consumer || !this.consuming) return;
     const topics = this.o.topics.map((topic) => ({ topic }));
-    if (this.gate.isPaused) this.consumer.pause(topics);
-    else this.consumer.resume(topics);
+    try {
+      if (this.gate.isPaused) this.consumer.pause(topics);
+      else this.consumer.resume(topics);
+    } catch (err) {
+      // Only a consumer that is already leaving gets here; its task is stopping anyway.
+      this.o.logger.warn('could not apply pause/resume to the consumer', { error: (err as Error).message });
+    }
   }
 
   /** Runs task calls one after another: a rebalance, a batch and a stop never overlap in the task. */
@@ -180,6 +185,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
       await this.exclusive(() => this.closePartitions([...this.opened])).catch((err: unknown) =>
         o.logger.warn('closing partitions on stop failed', { error: (err as Error).message }),
       );
+      this.consuming = false;
       // kafkajs's disconnect waits for a rebalance in progress; a stop must not hang on it.
       if (this.consumer) await withTimeout(this.consumer.disconnect(), DISCONNECT_TIMEOUT_MS, () => this.o.logger.warn('consumer did not leave the group in time'));
       await this.serial;
