@@ -7,6 +7,8 @@ const FENCED = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'FENCED_INSTA
 export interface Membership {
   /** Set once a heartbeat learned that the group has evicted this member. */
   readonly lost: boolean;
+  /** The heartbeat's answer that said so; kafkajs rejoins the group when it sees it. */
+  readonly error?: unknown;
 }
 
 /**
@@ -22,12 +24,14 @@ export async function withHeartbeats<T>(
   work: (membership: Membership) => Promise<T>,
   intervalMs = HEARTBEAT_INTERVAL_MS,
 ): Promise<T> {
-  const membership = { lost: false };
+  const membership: { lost: boolean; error?: unknown } = { lost: false };
   let beating: Promise<void> | undefined;
   const timer = setInterval(() => {
     beating ??= heartbeat()
       .catch((err: unknown) => {
-        if (isFenced(err)) membership.lost = true;
+        if (!isFenced(err)) return;
+        membership.lost = true;
+        membership.error = err;
       })
       .finally(() => {
         beating = undefined;

@@ -5,14 +5,14 @@ import type {
   SinkTask,
   SinkTaskContext,
   TopicPartition,
-  TopicPartitionOffset,
   TopicPartitionOffsets,
 } from './api/index.js';
 import { abortable, connectUnlessStopped, delay, untilAborted, withTimeout } from './abortable.js';
 import { withHeartbeats } from './heartbeat.js';
+import { assignedOnly, commitToGroup, isGroupChurn } from './sink-commit.js';
 import { SinkPositions, parseTpKey, tpKey } from './sink-positions.js';
+import { rawPayload, toSinkRecords } from './sink-records.js';
 import type { Converter } from './converters/index.js';
-import type { DeadLetterPayload } from './dead-letter.js';
 import type { RecordErrorHandler } from './error-handler.js';
 import type { WorkerMetrics } from './metrics.js';
 import { BaseTaskRunner } from './task-runner.js';
@@ -253,7 +253,9 @@ export class SinkTaskRunner extends BaseTaskRunner {
 
     let records: SinkRecord[] = [];
     const done = await withHeartbeats(heartbeat, async (membership) => {
-      records = await this.convert(batch, plan.from);
+      this.batchPartition = partition;
+      this.batchMessages = new Map(batch.messages.map((m) => [m.offset, m]));
+      records = await toSinkRecords(batch, plan.from, { ...o, chain: this.chain!, labels: this.labels });
       o.metrics.recordsConsumed.inc(this.labels, batch.messages.length);
       if (records.length > 0) {
         const end = o.metrics.putLatency.startTimer(this.labels);
@@ -268,22 +270,22 @@ export class SinkTaskRunner extends BaseTaskRunner {
         this.consumer!.seek({ topic, partition, offset: rewound });
         this.positions.seeking(topic, partition, rewound);
       }
-      if (membership.lost) return { lost: true, rewound };
+      if (membership.lost) return { lost: membership.error, rewound };
       const next: TopicPartitionOffsets = [{ topic, partition, offset: rewound ?? (BigInt(batch.lastOffset()) + 1n).toString() }];
       const endFlush = o.metrics.flushLatency.startTimer(this.labels);
       // Once put, a batch is flushed and committed even when a stop arrives meanwhile.
       await o.errors.retry('flush', () => o.task.flush(next), true);
       endFlush();
-      const committable = o.task.preCommit ? this.assignedOnly(await o.task.preCommit(next)) : next;
-      if (committable.length > 0) await this.commit(committable);
-      return { lost: membership.lost, rewound };
+      const committable = o.task.preCommit ? assignedOnly(await o.task.preCommit(next), this.assigned, o.logger) : next;
+      if (committable.length > 0) await commitToGroup(this.consumer!, committable, { ...o, labels: this.labels });
+      return { lost: undefined, rewound };
     });
-    if (done.lost) {
+    if (done.lost !== undefined) {
       // Evicted while putting: another member owns the partitions now. Nothing was flushed or
       // committed; close() lets the task drop what it buffered, and kafkajs rejoins.
       o.logger.warn('the consumer group evicted this task during put(); the batch is left to the new owner', { topic, partition });
       await this.closePartitions([...this.opened]);
-      throw Object.assign(new Error('evicted from the consumer group during put()'), { type: 'UNKNOWN_MEMBER_ID' });
+      throw done.lost;
     }
     if (done.rewound === undefined) resolveOffset(batch.lastOffset());
 
@@ -292,91 +294,5 @@ export class SinkTaskRunner extends BaseTaskRunner {
     o.metrics.recordsWritten.inc(this.labels, records.length);
     o.metrics.consumerLag.set({ ...this.labels, topic, partition: String(partition) }, Number(batch.offsetLag()));
   }
-
-  /** Converts and transforms a batch from offset `from` on; rejected and dropped records are left out. */
-  private async convert(batch: Batch, from: bigint | undefined): Promise<SinkRecord[]> {
-    const { o } = this;
-    const { topic, partition } = batch;
-    const records: SinkRecord[] = [];
-    this.batchPartition = partition;
-    this.batchMessages = new Map(batch.messages.map((m) => [m.offset, m]));
-    for (const message of batch.messages) {
-      if (from !== undefined && BigInt(message.offset) < from) continue;
-      const original = () => rawPayload(topic, partition, message);
-      const converted = await o.errors.execute('convert', original, async () => {
-        const k = await o.keyConverter.toConnect(topic, message.key);
-        const v = await o.valueConverter.toConnect(topic, message.value);
-        const record: SinkRecord = Object.freeze({
-          topic,
-          kafkaPartition: partition,
-          kafkaOffset: message.offset,
-          key: k.value,
-          value: v.value,
-          ...(k.schema ? { keySchema: k.schema } : {}),
-          ...(v.schema ? { valueSchema: v.schema } : {}),
-          headers: Object.freeze({ ...(message.headers as Record<string, string | Buffer>) }),
-          timestamp: Number(message.timestamp),
-        });
-        return record;
-      });
-      if (!converted.ok) continue;
-      const transformed = await o.errors.execute('transform', original, () => this.chain!.apply(converted.value));
-      if (!transformed.ok) continue;
-      if (transformed.value === null) {
-        o.metrics.recordsFiltered.inc(this.labels);
-        continue;
-      }
-      records.push(transformed.value);
-    }
-    return records;
-  }
-
-  /** preCommit may only speak for this task's partitions (Kafka Connect ignores the others too). */
-  private assignedOnly(offsets: TopicPartitionOffsets): TopicPartitionOffsets {
-    const mine = new Set(this.assigned.map((tp) => tpKey(tp.topic, tp.partition)));
-    const [kept, ignored] = [offsets.filter((tp) => mine.has(tpKey(tp.topic, tp.partition))), offsets.filter((tp) => !mine.has(tpKey(tp.topic, tp.partition)))];
-    if (ignored.length > 0) {
-      this.o.logger.warn('ignoring preCommit offsets of partitions not assigned to this task', { partitions: ignored.map((tp) => `${tp.topic}-${tp.partition}`) });
-    }
-    return kept;
-  }
-
-  private async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
-    const end = this.o.metrics.offsetCommitLatency.startTimer(this.labels);
-    try {
-      // With sink-managed offsets the group commit is for monitoring only; still worth doing.
-      await this.o.errors.retry('commit', () => this.consumer!.commitOffsets(offsets.map((tp) => ({ ...tp }))), true);
-      end();
-    } catch (err) {
-      if (!isGroupChurn(err)) throw err;
-      // A rebalance took the partitions away mid-commit. The records are flushed; the next owner
-      // starts from the previous commit, so they may be delivered again (at least once), or, for
-      // sink-managed offsets, are skipped by its seek. Not a reason to fail the task.
-      this.o.metrics.errors.inc({ ...this.labels, stage: 'commit', outcome: 'skipped' });
-      this.o.logger.warn('offset commit lost to a rebalance; records since the last commit may be redelivered', {
-        error: (err as Error).message,
-      });
-    }
-  }
 }
 
-/** Commit failures that mean "the group moved on", as opposed to a broken consumer. */
-const GROUP_CHURN = new Set([
-  'REBALANCE_IN_PROGRESS',
-  'ILLEGAL_GENERATION',
-  'UNKNOWN_MEMBER_ID',
-  'NOT_COORDINATOR',
-  'COORDINATOR_NOT_AVAILABLE',
-  'COORDINATOR_LOAD_IN_PROGRESS',
-]);
-
-function isGroupChurn(err: unknown): boolean {
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if (GROUP_CHURN.has((e as Error & { type?: string }).type ?? '')) return true;
-  }
-  return false;
-}
-
-function rawPayload(topic: string, partition: number, message: KafkaMessage): DeadLetterPayload {
-  return { key: message.key, value: message.value, headers: message.headers ?? {}, topic, partition, offset: message.offset };
-}
