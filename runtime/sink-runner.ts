@@ -61,6 +61,8 @@ export class SinkTaskRunner extends BaseTaskRunner {
   /** The raw messages of the batch being handled, by offset: what a dead letter carries. */
   private batchMessages = new Map<string, KafkaMessage>();
   private batchPartition = -1;
+  /** The loop is ending (stopped or failed): no more batches, no more opens. */
+  private closing = false;
   /** Tail of the queue of task calls; see `exclusive`. */
   private serial: Promise<unknown> = Promise.resolve();
 
@@ -159,7 +161,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
         eachBatchAutoResolve: false,
         eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
           this.exclusive(async () => {
-            if (!isRunning() || isStale() || signal.aborted) return;
+            if (!isRunning() || isStale() || this.closing || signal.aborted) return;
             try {
               await this.handleBatch(batch, resolveOffset, heartbeat);
               await heartbeat();
@@ -180,6 +182,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
       });
       await Promise.race([failed, untilAborted(signal)]);
     } finally {
+      this.closing = true;
       // The batch in flight finishes (put, flush, commit) before anything else happens to the task.
       await this.serial;
       await this.exclusive(() => this.closePartitions([...this.opened])).catch((err: unknown) =>
@@ -222,7 +225,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
   private async syncAssignment(): Promise<void> {
     const current = new Set(this.assigned.map((tp) => tpKey(tp.topic, tp.partition)));
     await this.closePartitions([...this.opened].filter((k) => !current.has(k)));
-    if (this.o.abort.signal.aborted) return;
+    if (this.closing || this.o.abort.signal.aborted) return;
     const added = this.assigned.filter((tp) => !this.opened.has(tpKey(tp.topic, tp.partition)));
     if (added.length > 0) {
       await this.o.task.open?.(added);
