@@ -30,12 +30,16 @@ export class RecordErrorHandler {
     private readonly signal: AbortSignal,
   ) {}
 
-  /** Runs `op` under the retry policy only: for whole-batch operations that cannot be skipped. */
-  retry<T>(stage: ErrorStage, op: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `op` under the retry policy only: for whole-batch operations that cannot be skipped.
+   * With `finishing`, a stop ends the retries but not the first attempt (see `attemptWhenAborted`).
+   */
+  retry<T>(stage: ErrorStage, op: () => Promise<T>, finishing = false): Promise<T> {
     return withRetry(op, {
       timeoutMs: this.policy.retryTimeoutMs,
       maxDelayMs: this.policy.retryMaxDelayMs,
       signal: this.signal,
+      attemptWhenAborted: finishing,
       onRetry: (err: unknown, attempt: number, delayMs: number) => {
         this.metrics.errors.inc({ ...this.labels, stage, outcome: 'retried' });
         this.logger.warn(`retrying ${stage} after a retriable failure`, { attempt, delayMs, error: String((err as Error)?.message ?? err) });

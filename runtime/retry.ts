@@ -34,6 +34,11 @@ export interface RetryOptions {
   maxDelayMs: number;
   /** Stops retrying; the last error is rethrown (check `signal.aborted` to tell). */
   signal?: AbortSignal;
+  /**
+   * Make the first attempt even when `signal` has already aborted (only the retries are cut
+   * short): for work a stop must finish rather than abandon, such as flushing a batch already put.
+   */
+  attemptWhenAborted?: boolean;
   /** Called before each backoff sleep, e.g. to log and count retries. */
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
   /** Decides what is retried; defaults to the error catalogue's classification. */
@@ -61,7 +66,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
 
   let lastError: unknown = undefined;
   for (let attempt = 1; ; attempt++) {
-    if (signal?.aborted) throw attempt === 1 ? signal.reason : lastError;
+    if (signal?.aborted && !(attempt === 1 && options.attemptWhenAborted)) throw attempt === 1 ? signal.reason : lastError;
     try {
       return await fn(attempt);
     } catch (err) {

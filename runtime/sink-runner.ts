@@ -5,12 +5,14 @@ import type {
   SinkTask,
   SinkTaskContext,
   TopicPartition,
-  TopicPartitionOffset,
   TopicPartitionOffsets,
 } from './api/index.js';
 import { abortable, connectUnlessStopped, delay, untilAborted, withTimeout } from './abortable.js';
+import { withHeartbeats } from './heartbeat.js';
+import { assignedOnly, commitToGroup, isGroupChurn } from './sink-commit.js';
+import { SinkPositions, parseTpKey, tpKey } from './sink-positions.js';
+import { rawPayload, toSinkRecords } from './sink-records.js';
 import type { Converter } from './converters/index.js';
-import type { DeadLetterPayload } from './dead-letter.js';
 import type { RecordErrorHandler } from './error-handler.js';
 import type { WorkerMetrics } from './metrics.js';
 import { BaseTaskRunner } from './task-runner.js';
@@ -36,7 +38,6 @@ export interface SinkRunnerOptions {
   maxBytesPerPartition?: number;
 }
 
-const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 const DISCONNECT_TIMEOUT_MS = 10_000;
 
 /**
@@ -44,20 +45,26 @@ const DISCONNECT_TIMEOUT_MS = 10_000;
  * fetch -> converters -> transforms -> put -> flush -> commit, one fetched batch at a time.
  * Because a batch is flushed and committed before the next one is taken, nothing committed was
  * not flushed, and a rebalance (which waits for the running batch) never loses records.
- * Sinks that keep offsets themselves seek on assignment; records below the sought position are
- * skipped, so a batch fetched before the seek is not written twice.
+ * Sinks that keep offsets themselves seek on assignment (see SinkPositions). Every call into the
+ * task (open, put, flush, preCommit, close, stop) runs one at a time, in `exclusive`.
  */
 export class SinkTaskRunner extends BaseTaskRunner {
   private consumer: Consumer | undefined;
+  /** consumer.run() was called: from then on kafkajs accepts pause() and resume(). */
+  private consuming = false;
   private chain: TransformChain | undefined;
   private sinkManagedOffsets = false;
   private assigned: TopicPartition[] = [];
   private readonly opened = new Set<string>();
-  private readonly positions = new Map<string, string>();
+  private readonly positions = new SinkPositions();
   private failure: ((err: unknown) => void) | undefined;
   /** The raw messages of the batch being handled, by offset: what a dead letter carries. */
   private batchMessages = new Map<string, KafkaMessage>();
   private batchPartition = -1;
+  /** The loop is ending (stopped or failed): no more batches, no more opens. */
+  private closing = false;
+  /** Tail of the queue of task calls; see `exclusive`. */
+  private serial: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: SinkRunnerOptions) {
     super(o.taskId, o.connector, o.abort);
@@ -65,12 +72,35 @@ export class SinkTaskRunner extends BaseTaskRunner {
 
   override pause(): void {
     super.pause();
-    this.consumer?.pause(this.o.topics.map((topic) => ({ topic })));
+    this.applyPause();
   }
 
   override resume(): void {
     super.resume();
-    this.consumer?.resume(this.o.topics.map((topic) => ({ topic })));
+    this.applyPause();
+  }
+
+  /**
+   * kafkajs rejects pause/resume before run(); until then the gate alone holds the state and
+   * it is applied when consuming starts, so a pause or resume never fails halfway.
+   */
+  private applyPause(): void {
+    if (!this.consumer || !this.consuming) return;
+    const topics = this.o.topics.map((topic) => ({ topic }));
+    try {
+      if (this.gate.isPaused) this.consumer.pause(topics);
+      else this.consumer.resume(topics);
+    } catch (err) {
+      // Only a consumer that is already leaving gets here; its task is stopping anyway.
+      this.o.logger.warn('could not apply pause/resume to the consumer', { error: (err as Error).message });
+    }
+  }
+
+  /** Runs task calls one after another: a rebalance, a batch and a stop never overlap in the task. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.serial.then(fn);
+    this.serial = run.catch(() => undefined);
+    return run;
   }
 
   private context(): SinkTaskContext {
@@ -80,7 +110,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
         this.sinkManagedOffsets = true;
       },
       seek: (offsets) => {
-        for (const { topic, partition, offset } of offsets) this.positions.set(tpKey(topic, partition), offset);
+        for (const { topic, partition, offset } of offsets) this.positions.request(topic, partition, offset);
       },
       assignment: () => [...this.assigned],
       reportError: async (record, error) => {
@@ -116,6 +146,9 @@ export class SinkTaskRunner extends BaseTaskRunner {
         this.assigned = Object.entries(event.payload.memberAssignment).flatMap(([topic, partitions]) =>
           (partitions as number[]).map((partition) => ({ topic, partition })),
         );
+        // Revoked partitions are closed as soon as the group says so, not when the next batch
+        // happens to arrive (Kafka Connect closes them in onPartitionsRevoked).
+        this.exclusive(() => this.syncAssignment()).catch((err: unknown) => this.failure?.(err));
       });
       consumer.on(consumer.events.CRASH, (event) => this.failure?.(event.payload.error));
       await o.errors.retry('connect', () => connectUnlessStopped(consumer, signal));
@@ -126,26 +159,39 @@ export class SinkTaskRunner extends BaseTaskRunner {
       const running = consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-          if (!isRunning() || isStale() || signal.aborted) return;
-          try {
-            await this.handleBatch(batch, resolveOffset);
-            await heartbeat();
-          } catch (err) {
-            // A rebalance surfacing in heartbeat/commit is kafkajs's to handle (it rejoins).
-            if (!isGroupChurn(err)) this.failure?.(err);
-            throw err;
-          }
-        },
+        eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
+          this.exclusive(async () => {
+            if (!isRunning() || isStale() || this.closing || signal.aborted) return;
+            try {
+              await this.handleBatch(batch, resolveOffset, heartbeat);
+              await heartbeat();
+            } catch (err) {
+              // Stopping: the batch was not committed and is replayed by the next owner.
+              if (signal.aborted) return;
+              // A rebalance surfacing in heartbeat/commit is kafkajs's to handle (it rejoins).
+              if (!isGroupChurn(err)) this.failure?.(err);
+              throw err;
+            }
+          }),
       });
+      // kafkajs created its consumer group synchronously inside run(): pause() is valid now.
+      this.consuming = true;
+      this.applyPause();
       await abortable(running, signal).catch((err: unknown) => {
         if (!signal.aborted) throw err;
       });
-      if (this.gate.isPaused) this.pause();
       await Promise.race([failed, untilAborted(signal)]);
     } finally {
+      this.closing = true;
+      // The batch in flight finishes (put, flush, commit) before anything else happens to the task.
+      await this.serial;
+      await this.exclusive(() => this.closePartitions([...this.opened])).catch((err: unknown) =>
+        o.logger.warn('closing partitions on stop failed', { error: (err as Error).message }),
+      );
+      this.consuming = false;
       // kafkajs's disconnect waits for a rebalance in progress; a stop must not hang on it.
       if (this.consumer) await withTimeout(this.consumer.disconnect(), DISCONNECT_TIMEOUT_MS, () => this.o.logger.warn('consumer did not leave the group in time'));
+      await this.serial;
       await Promise.allSettled([o.task.stop()]);
       await this.chain?.close();
     }
@@ -175,14 +221,11 @@ export class SinkTaskRunner extends BaseTaskRunner {
     }
   }
 
-  /** Calls open() for newly assigned partitions and close() for revoked ones, before any put(). */
+  /** Calls close() for revoked partitions and open() for newly assigned ones, before any put(). */
   private async syncAssignment(): Promise<void> {
     const current = new Set(this.assigned.map((tp) => tpKey(tp.topic, tp.partition)));
-    const revoked = [...this.opened].filter((k) => !current.has(k));
-    if (revoked.length > 0) {
-      await this.o.task.close?.(revoked.map(parseKey));
-      for (const k of revoked) this.opened.delete(k);
-    }
+    await this.closePartitions([...this.opened].filter((k) => !current.has(k)));
+    if (this.closing || this.o.abort.signal.aborted) return;
     const added = this.assigned.filter((tp) => !this.opened.has(tpKey(tp.topic, tp.partition)));
     if (added.length > 0) {
       await this.o.task.open?.(added);
@@ -190,118 +233,69 @@ export class SinkTaskRunner extends BaseTaskRunner {
     }
   }
 
-  private async handleBatch(batch: Batch, resolveOffset: (offset: string) => void): Promise<void> {
+  private async closePartitions(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    // Seeks asked for a partition that is gone are for its next owner's open() to decide.
+    this.positions.forget(keys);
+    for (const k of keys) this.opened.delete(k);
+    await this.o.task.close?.(keys.map(parseTpKey));
+  }
+
+  private async handleBatch(batch: Batch, resolveOffset: (offset: string) => void, heartbeat: () => Promise<void>): Promise<void> {
     const { o } = this;
     await this.syncAssignment();
     const { topic, partition } = batch;
-    const key = tpKey(topic, partition);
-    const position = this.positions.get(key);
-    if (position !== undefined && batch.messages.length > 0 && BigInt(batch.messages[0]!.offset) > BigInt(position)) {
-      // The sink asked for records before this batch: go back and fetch them.
-      this.consumer!.seek({ topic, partition, offset: position });
+    if (batch.messages.length === 0) return;
+    const plan = this.positions.plan(topic, partition, batch.messages[0]!.offset, batch.lastOffset());
+    if (plan.kind === 'seek') {
+      // The batch was fetched before the position the sink asked for: fetch from there instead.
+      this.consumer!.seek({ topic, partition, offset: plan.offset });
       return;
     }
-    if (position !== undefined && batch.messages.length > 0 && BigInt(batch.lastOffset()) + 1n < BigInt(position)) {
-      // The whole batch is below the sought position (already written): jump ahead to it.
-      this.consumer!.seek({ topic, partition, offset: position });
-      return;
-    }
-    this.positions.delete(key);
+    if (plan.note) o.logger.warn(plan.note, { topic, partition });
 
-    const records: SinkRecord[] = [];
-    this.batchPartition = partition;
-    this.batchMessages = new Map(batch.messages.map((m) => [m.offset, m]));
-    for (const message of batch.messages) {
-      if (position !== undefined && BigInt(message.offset) < BigInt(position)) continue;
-      const original = () => rawPayload(topic, partition, message);
-      const converted = await o.errors.execute('convert', original, async () => {
-        const k = await o.keyConverter.toConnect(topic, message.key);
-        const v = await o.valueConverter.toConnect(topic, message.value);
-        const record: SinkRecord = Object.freeze({
-          topic,
-          kafkaPartition: partition,
-          kafkaOffset: message.offset,
-          key: k.value,
-          value: v.value,
-          ...(k.schema ? { keySchema: k.schema } : {}),
-          ...(v.schema ? { valueSchema: v.schema } : {}),
-          headers: Object.freeze({ ...(message.headers as Record<string, string | Buffer>) }),
-          timestamp: Number(message.timestamp),
-        });
-        return record;
-      });
-      if (!converted.ok) continue;
-      const transformed = await o.errors.execute('transform', original, () => this.chain!.apply(converted.value));
-      if (!transformed.ok) continue;
-      if (transformed.value === null) {
-        o.metrics.recordsFiltered.inc(this.labels);
-        continue;
+    let records: SinkRecord[] = [];
+    const done = await withHeartbeats(heartbeat, async (membership) => {
+      this.batchPartition = partition;
+      this.batchMessages = new Map(batch.messages.map((m) => [m.offset, m]));
+      records = await toSinkRecords(batch, plan.from, { ...o, chain: this.chain!, labels: this.labels });
+      o.metrics.recordsConsumed.inc(this.labels, batch.messages.length);
+      if (records.length > 0) {
+        const end = o.metrics.putLatency.startTimer(this.labels);
+        await o.errors.retry('put', () => o.task.put(records));
+        end();
+        o.metrics.batchSize.observe({ ...this.labels, direction: 'put' }, records.length);
       }
-      records.push(transformed.value);
+      // A seek the sink asked for during put() (a rewind) is where this partition continues, and
+      // what is committed: committing past it would skip the rewound records after a crash.
+      const rewound = this.positions.take(topic, partition);
+      if (rewound !== undefined) {
+        this.consumer!.seek({ topic, partition, offset: rewound });
+        this.positions.seeking(topic, partition, rewound);
+      }
+      if (membership.lost) return { lost: membership.error, rewound };
+      const next: TopicPartitionOffsets = [{ topic, partition, offset: rewound ?? (BigInt(batch.lastOffset()) + 1n).toString() }];
+      const endFlush = o.metrics.flushLatency.startTimer(this.labels);
+      // Once put, a batch is flushed and committed even when a stop arrives meanwhile.
+      await o.errors.retry('flush', () => o.task.flush(next), true);
+      endFlush();
+      const committable = o.task.preCommit ? assignedOnly(await o.task.preCommit(next), this.assigned, o.logger) : next;
+      if (committable.length > 0) await commitToGroup(this.consumer!, committable, { ...o, labels: this.labels });
+      return { lost: undefined, rewound };
+    });
+    if (done.lost !== undefined) {
+      // Evicted while putting: another member owns the partitions now. Nothing was flushed or
+      // committed; close() lets the task drop what it buffered, and kafkajs rejoins.
+      o.logger.warn('the consumer group evicted this task during put(); the batch is left to the new owner', { topic, partition });
+      await this.closePartitions([...this.opened]);
+      throw done.lost;
     }
-    o.metrics.recordsConsumed.inc(this.labels, batch.messages.length);
-
-    if (records.length > 0) {
-      const end = o.metrics.putLatency.startTimer(this.labels);
-      await o.errors.retry('put', () => o.task.put(records));
-      end();
-      o.metrics.batchSize.observe({ ...this.labels, direction: 'put' }, records.length);
-    }
-    const next: TopicPartitionOffsets = [{ topic, partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }];
-    const endFlush = o.metrics.flushLatency.startTimer(this.labels);
-    await o.errors.retry('flush', () => o.task.flush(next));
-    endFlush();
-    const committable = o.task.preCommit ? await o.task.preCommit(next) : next;
-    if (committable.length > 0) await this.commit(committable);
-    resolveOffset(batch.lastOffset());
+    if (done.rewound === undefined) resolveOffset(batch.lastOffset());
 
     const now = Date.now();
     for (const r of records) o.metrics.endToEndLatency.observe(this.labels, Math.max(0, now - r.timestamp) / 1000);
     o.metrics.recordsWritten.inc(this.labels, records.length);
     o.metrics.consumerLag.set({ ...this.labels, topic, partition: String(partition) }, Number(batch.offsetLag()));
   }
-
-  private async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
-    const end = this.o.metrics.offsetCommitLatency.startTimer(this.labels);
-    try {
-      // With sink-managed offsets the group commit is for monitoring only; still worth doing.
-      await this.o.errors.retry('commit', () => this.consumer!.commitOffsets(offsets.map((tp) => ({ ...tp }))));
-      end();
-    } catch (err) {
-      if (!isGroupChurn(err)) throw err;
-      // A rebalance took the partitions away mid-commit. The records are flushed; the next owner
-      // starts from the previous commit, so they may be delivered again (at least once), or, for
-      // sink-managed offsets, are skipped by its seek. Not a reason to fail the task.
-      this.o.metrics.errors.inc({ ...this.labels, stage: 'commit', outcome: 'skipped' });
-      this.o.logger.warn('offset commit lost to a rebalance; records since the last commit may be redelivered', {
-        error: (err as Error).message,
-      });
-    }
-  }
 }
 
-/** Commit failures that mean "the group moved on", as opposed to a broken consumer. */
-const GROUP_CHURN = new Set([
-  'REBALANCE_IN_PROGRESS',
-  'ILLEGAL_GENERATION',
-  'UNKNOWN_MEMBER_ID',
-  'NOT_COORDINATOR',
-  'COORDINATOR_NOT_AVAILABLE',
-  'COORDINATOR_LOAD_IN_PROGRESS',
-]);
-
-function isGroupChurn(err: unknown): boolean {
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if (GROUP_CHURN.has((e as Error & { type?: string }).type ?? '')) return true;
-  }
-  return false;
-}
-
-function rawPayload(topic: string, partition: number, message: KafkaMessage): DeadLetterPayload {
-  return { key: message.key, value: message.value, headers: message.headers ?? {}, topic, partition, offset: message.offset };
-}
-
-function parseKey(key: string): TopicPartition {
-  const [topic, partition] = key.split('\u0000');
-  return { topic: topic!, partition: Number(partition) };
-}

@@ -52,7 +52,11 @@ export interface SinkTaskContext extends TaskContext {
   /**
    * Asks the runtime to continue from these positions (NEXT offsets to read). Takes effect before
    * the next `put()`; records already delivered are not redelivered unless a seek moves back.
-   * Typically called from `open()` with the offsets read from the sink's own store.
+   * Typically called from `open()` with the offsets read from the sink's own store. Called during
+   * `put()` for the partition being put, it is a rewind: that position, not the end of the batch,
+   * is flushed and committed. A position that no longer exists continues at the next record; one
+   * beyond the end of the log restarts from the earliest record. Seeks for partitions revoked
+   * before they took effect are dropped.
    */
   seek(offsets: TopicPartitionOffsets): void;
   /** Partitions currently assigned to this task. */
@@ -115,12 +119,16 @@ export interface SinkTask<C = unknown> {
   flush(offsets: TopicPartitionOffsets): Promise<void>;
   /**
    * Returns the offsets that are safe to commit (for sinks that write asynchronously). When
-   * absent, the runtime calls `flush` and commits `offsets`.
+   * absent, the runtime calls `flush` and commits `offsets`. Offsets of partitions not assigned to
+   * this task are ignored.
    */
   preCommit?(offsets: TopicPartitionOffsets): Promise<TopicPartitionOffsets>;
   /** These partitions were assigned to the task (startup, rebalance). */
   open?(partitions: readonly TopicPartition[]): Promise<void>;
-  /** These partitions are being revoked; flush or discard their buffered records. */
+  /**
+   * These partitions are being revoked (a rebalance, or the task stopping: then all of them, right
+   * before `stop`); flush or discard their buffered records.
+   */
   close?(partitions: readonly TopicPartition[]): Promise<void>;
   /** Releases everything. Called once, also after a failed `start`. */
   stop(): Promise<void>;

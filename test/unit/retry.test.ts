@@ -94,6 +94,23 @@ t.test('already aborted: no attempt, the abort reason is thrown', async (t) => {
   t.equal(calls, 0);
 });
 
+t.test('already aborted with attemptWhenAborted: one attempt, no retries', async (t) => {
+  const ac = new AbortController();
+  ac.abort(new Error('stopped'));
+  let calls = 0;
+  const ok = await withRetry(async () => ++calls, { timeoutMs: -1, maxDelayMs: 10, signal: ac.signal, attemptWhenAborted: true });
+  t.equal(ok, 1, 'the first attempt ran');
+  const failing = withRetry(
+    async () => {
+      calls += 1;
+      throw new RetriableError('down');
+    },
+    { timeoutMs: -1, maxDelayMs: 10, signal: ac.signal, attemptWhenAborted: true },
+  );
+  await t.rejects(failing, { message: 'down' });
+  t.equal(calls, 2, 'a failed attempt is not retried once stopped');
+});
+
 t.test('real clock: abort interrupts the backoff sleep', async (t) => {
   const ac = new AbortController();
   const started = Date.now();
