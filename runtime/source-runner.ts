@@ -185,10 +185,9 @@ export class SourceTaskRunner extends BaseTaskRunner {
 
   private async send(batch: OutgoingBatch): Promise<void> {
     const { o } = this;
-    const produce = () => this.producer!.sendBatch({ topicMessages: batch.topicMessages, acks: -1 });
-    // Once stopping, a batch already polled is still sent once (no retries), so that a graceful
-    // stop produces nothing twice; what fails then is polled again after the restart.
-    await (o.abort.signal.aborted ? produce() : o.errors.retry('produce', produce));
+    // Once stopping, a batch already polled is still sent once (no more retries), so that a
+    // graceful stop produces nothing twice; what fails then is polled again after the restart.
+    await o.errors.retry('produce', () => this.producer!.sendBatch({ topicMessages: batch.topicMessages, acks: -1 }), true);
     for (const handle of batch.handles) handle.ack();
     o.metrics.recordsProduced.inc(this.labels, batch.handles.length);
   }
