@@ -211,3 +211,24 @@ t.test('dropDatabase: drop events, dropDatabase, then invalidate on a database s
   t.same(events.map((e) => e.operationType), ['drop', 'dropDatabase', 'invalidate']);
   t.same(events[1]!.operationType === 'dropDatabase' && events[1].ns, { db: orders.dbName });
 });
+
+t.test('renameCollection: a rename event with `to`, then invalidate on a stream of the old name', async (t) => {
+  const client = await connect(t);
+  const orders = await freshCollection<Order>(t, client);
+  await orders.insertOne({ _id: 'o-1' });
+  const stream = await openStream(t, orders);
+  const dbStream = await openStream(t, client.db(orders.dbName));
+
+  await orders.rename('orders_v2');
+  const renamed = client.db(orders.dbName).collection<Order>('orders_v2');
+  const [rename, invalidate] = await nextEvents(stream, 2);
+  t.equal(rename!.operationType, 'rename');
+  t.same(rename!.operationType === 'rename' && rename.ns, { db: orders.dbName, coll: orders.collectionName });
+  t.same(rename!.operationType === 'rename' && rename.to, { db: orders.dbName, coll: 'orders_v2' });
+  t.equal(invalidate!.operationType, 'invalidate');
+
+  await renamed.insertOne({ _id: 'o-2' });
+  const events = await nextEvents(dbStream, 2);
+  t.same(events.map((e) => e.operationType), ['rename', 'insert'], 'a database stream sees the rename and goes on');
+  t.same(events[1]!.operationType === 'insert' && events[1].ns, { db: orders.dbName, coll: 'orders_v2' }, 'later events carry the new name');
+});
