@@ -8,22 +8,18 @@
  * on one that rescans its history they fall apart as it grows. The live figure cannot exceed what the writer
  * achieves, so the writer's rate is printed beside it.
  */
-import { parseArgs } from "node:util";
-import { MongoClient, type ChangeStream, type Timestamp } from "mongodb";
+import { parseArgs } from 'node:util';
+import { MongoClient, type ChangeStream, type Timestamp } from 'mongodb';
 
 const { values: args } = parseArgs({
-  options: { documents: { type: "string", default: "100000" } },
+  options: { documents: { type: 'string', default: '100000' } },
 });
 const N = Number(args.documents);
 const WINDOW = 10_000;
 const BATCH = 1000;
-if (!Number.isInteger(N) || N < 2 * WINDOW)
-  throw new Error(`--documents must be an integer of at least ${2 * WINDOW}`);
+if (!Number.isInteger(N) || N < 2 * WINDOW) throw new Error(`--documents must be an integer of at least ${2 * WINDOW}`);
 const uri = process.env.MONGODB_URI;
-if (!uri)
-  throw new Error(
-    "MONGODB_URI is not set: export the settings of 'npm run services -- env'",
-  );
+if (!uri) throw new Error("MONGODB_URI is not set: export the settings of 'npm run services -- env'");
 
 interface Window {
   first: number; // events/s over events 1..WINDOW
@@ -32,18 +28,14 @@ interface Window {
 }
 
 /** Reads `count` events and the time each 10k-th arrived. */
-async function read(
-  stream: ChangeStream,
-  count: number,
-  started: number,
-): Promise<Window> {
+async function read(stream: ChangeStream, count: number, started: number): Promise<Window> {
   let firstWindowEnd = 0;
   let lastWindowStart = 0;
   let end = 0;
   let n = 0;
   let firstTime: Timestamp | undefined;
   for await (const event of stream) {
-    if (event.operationType !== "insert") continue;
+    if (event.operationType !== 'insert') continue;
     firstTime ??= event.clusterTime;
     n += 1;
     if (n === WINDOW) firstWindowEnd = performance.now();
@@ -66,9 +58,9 @@ const docs = db.collection<{
   status: string;
   total: number;
   items: string[];
-}>("orders");
+}>('orders');
 try {
-  await db.createCollection("orders");
+  await db.createCollection('orders');
   const live = docs.watch([], { maxAwaitTimeMS: 500 });
   await live.tryNext(); // the cursor is open before the first write
 
@@ -81,9 +73,9 @@ try {
       await docs.insertMany(
         Array.from({ length: BATCH }, (_, j) => ({
           _id: i + j,
-          status: "new",
+          status: 'new',
           total: i + j,
-          items: ["a", "b"],
+          items: ['a', 'b'],
         })),
       );
       if (i + BATCH === WINDOW) writerAt10k = performance.now();
@@ -99,27 +91,24 @@ try {
   const caught = await read(catchUp, N, catchUpStart);
   await catchUp.close();
 
-  const rate = (n: number, ms: number) =>
-    Math.round(n / (ms / 1000)).toLocaleString("en-US");
+  const rate = (n: number, ms: number) => Math.round(n / (ms / 1000)).toLocaleString('en-US');
   const writer10k = {
     first: rate(WINDOW, writerAt10k - writeStart),
     last: rate(WINDOW, writeEnd - writerLast10kStart),
   };
-  console.log(
-    `bare watch() reader, ${N.toLocaleString("en-US")} inserts in batches of ${BATCH}, server ${uri}`,
-  );
+  console.log(`bare watch() reader, ${N.toLocaleString('en-US')} inserts in batches of ${BATCH}, server ${uri}`);
   console.table({
-    "live reader (events/s)": {
-      "first 10k": rate(WINDOW, (WINDOW / liveRead.first) * 1000),
-      "last 10k": rate(WINDOW, (WINDOW / liveRead.last) * 1000),
+    'live reader (events/s)': {
+      'first 10k': rate(WINDOW, (WINDOW / liveRead.first) * 1000),
+      'last 10k': rate(WINDOW, (WINDOW / liveRead.last) * 1000),
     },
-    "writer (documents/s)": {
-      "first 10k": writer10k.first,
-      "last 10k": writer10k.last,
+    'writer (documents/s)': {
+      'first 10k': writer10k.first,
+      'last 10k': writer10k.last,
     },
-    "catch-up reader (events/s)": {
-      "first 10k": rate(WINDOW, (WINDOW / caught.first) * 1000),
-      "last 10k": rate(WINDOW, (WINDOW / caught.last) * 1000),
+    'catch-up reader (events/s)': {
+      'first 10k': rate(WINDOW, (WINDOW / caught.first) * 1000),
+      'last 10k': rate(WINDOW, (WINDOW / caught.last) * 1000),
     },
   });
 } finally {

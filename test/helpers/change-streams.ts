@@ -2,15 +2,9 @@
  * Helpers for the change-stream conformance suite (test/integration/mongo-change-streams/). They only use what
  * MongoDB documents, so the suite runs unchanged against a real replica set.
  */
-import type { Test } from "tap";
-import {
-  MongoClient,
-  type ChangeStream,
-  type ChangeStreamDocument,
-  type Collection,
-  type Document,
-} from "mongodb";
-import { services, uniqueName } from "./services.js";
+import type { Test } from 'tap';
+import { MongoClient, type ChangeStream, type ChangeStreamDocument, type Collection, type Document } from 'mongodb';
+import { services, uniqueName } from './services.js';
 
 export const { mongoUri, mongoTestServer } = services();
 
@@ -22,21 +16,15 @@ export interface Doc extends Document {
 export async function connect(t: Test, uri = mongoUri): Promise<MongoClient> {
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });
   await client.connect().catch((err: Error) => {
-    throw new Error(
-      `MongoDB server at ${uri} is not reachable: ${err.message}`,
-    );
+    throw new Error(`MongoDB server at ${uri} is not reachable: ${err.message}`);
   });
   t.teardown(() => client.close());
   return client;
 }
 
 /** A collection in a database of its own, created (MongoDB streams need no collection, but drops do). */
-export async function freshCollection<T extends Doc = Doc>(
-  t: Test,
-  client: MongoClient,
-  name = "orders",
-): Promise<Collection<T>> {
-  const db = client.db(uniqueName("cs"));
+export async function freshCollection<T extends Doc = Doc>(t: Test, client: MongoClient, name = 'orders'): Promise<Collection<T>> {
+  const db = client.db(uniqueName('cs'));
   await db.createCollection(name);
   t.teardown(() => db.dropDatabase().catch(() => undefined));
   return db.collection<T>(name);
@@ -55,33 +43,21 @@ export async function openStream<T extends Document>(
 ): Promise<ChangeStream<T>> {
   const stream = target.watch(pipeline, { maxAwaitTimeMS: 300, ...options });
   t.teardown(() => stream.close());
-  const resumed =
-    "resumeAfter" in options ||
-    "startAfter" in options ||
-    "startAtOperationTime" in options;
+  const resumed = 'resumeAfter' in options || 'startAfter' in options || 'startAtOperationTime' in options;
   if (!resumed) {
     const early = await stream.tryNext();
-    if (early)
-      throw new Error(
-        `a new change stream returned an event before any write: ${JSON.stringify(early)}`,
-      );
+    if (early) throw new Error(`a new change stream returned an event before any write: ${JSON.stringify(early)}`);
   }
   return stream;
 }
 
 /** The next `count` events; fails after `timeoutMs`. */
-export async function nextEvents<T extends Document>(
-  stream: ChangeStream<T>,
-  count: number,
-  timeoutMs = 30_000,
-): Promise<ChangeStreamDocument<T>[]> {
+export async function nextEvents<T extends Document>(stream: ChangeStream<T>, count: number, timeoutMs = 30_000): Promise<ChangeStreamDocument<T>[]> {
   const events: ChangeStreamDocument<T>[] = [];
   const deadline = Date.now() + timeoutMs;
   while (events.length < count) {
     if (Date.now() > deadline) {
-      throw new Error(
-        `timed out waiting for ${count} change events; got ${JSON.stringify(events.map((e) => e.operationType))}`,
-      );
+      throw new Error(`timed out waiting for ${count} change events; got ${JSON.stringify(events.map((e) => e.operationType))}`);
     }
     const event = await stream.tryNext();
     if (event) events.push(event);
@@ -93,26 +69,16 @@ export async function nextEvents<T extends Document>(
  * Every event up to (not including) the insert of a marker document written after the operations under test:
  * what the stream emitted for them, exactly, without waiting for a quiet period.
  */
-export async function eventsUntilMarker<T extends Document>(
-  stream: ChangeStream<T>,
-  collection: Collection<Doc>,
-): Promise<ChangeStreamDocument<T>[]> {
-  const marker = uniqueName("marker");
+export async function eventsUntilMarker<T extends Document>(stream: ChangeStream<T>, collection: Collection<Doc>): Promise<ChangeStreamDocument<T>[]> {
+  const marker = uniqueName('marker');
   await collection.insertOne({ _id: marker });
   const events: ChangeStreamDocument<T>[] = [];
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for the marker; got ${JSON.stringify(events.map((e) => e.operationType))}`,
-      );
+    if (Date.now() > deadline) throw new Error(`timed out waiting for the marker; got ${JSON.stringify(events.map((e) => e.operationType))}`);
     const event = await stream.tryNext();
     if (!event) continue;
-    if (
-      event.operationType === "insert" &&
-      (event.documentKey._id as unknown) === marker
-    )
-      return events;
+    if (event.operationType === 'insert' && (event.documentKey._id as unknown) === marker) return events;
     events.push(event);
   }
 }
@@ -122,33 +88,20 @@ export async function eventsUntilMarker<T extends Document>(
  * stream): the stream's resume token passes it even when the pipeline filtered that event out, because the
  * driver keeps the postBatchResumeToken. Resume tokens of one deployment compare as hex strings.
  */
-export async function eventsUntilToken<T extends Document>(
-  stream: ChangeStream<T>,
-  token: unknown,
-): Promise<ChangeStreamDocument<T>[]> {
+export async function eventsUntilToken<T extends Document>(stream: ChangeStream<T>, token: unknown): Promise<ChangeStreamDocument<T>[]> {
   const target = (token as { _data: string })._data;
   const events: ChangeStreamDocument<T>[] = [];
   const deadline = Date.now() + 30_000;
-  while (
-    !stream.resumeToken ||
-    (stream.resumeToken as { _data: string })._data < target
-  ) {
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for position ${target}; got ${JSON.stringify(events.map((e) => e.operationType))}`,
-      );
+  while (!stream.resumeToken || (stream.resumeToken as { _data: string })._data < target) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for position ${target}; got ${JSON.stringify(events.map((e) => e.operationType))}`);
     const event = await stream.tryNext();
-    if (event && (event._id as { _data: string })._data <= target)
-      events.push(event);
+    if (event && (event._id as { _data: string })._data <= target) events.push(event);
   }
   return events;
 }
 
 /** A short summary of an event, for comparing sequences: "insert o-1". */
 export function summary(event: ChangeStreamDocument): string {
-  const id =
-    "documentKey" in event
-      ? String((event.documentKey as { _id: unknown })._id)
-      : "";
-  return `${event.operationType}${id ? ` ${id}` : ""}`;
+  const id = 'documentKey' in event ? String((event.documentKey as { _id: unknown })._id) : '';
+  return `${event.operationType}${id ? ` ${id}` : ''}`;
 }

@@ -2,25 +2,23 @@
  * Starts a second MongoDB test server (scripts/services, mongo only) on a free port with its own state
  * directory, for assertions that need a server configured differently from the shared one.
  */
-import type { Test } from "tap";
-import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import type { Test } from 'tap';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-export const servicesScript = fileURLToPath(
-  new URL("../../scripts/services/services.sh", import.meta.url),
-);
+export const servicesScript = fileURLToPath(new URL('../../scripts/services/services.sh', import.meta.url));
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as { port: number };
       server.close(() => resolve(port));
     });
@@ -28,28 +26,16 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts the test server with `settings` (CONFLUX_* variables); returns its connection string. */
-export async function startMongoTestServer(
-  t: Test,
-  settings: Record<string, string>,
-): Promise<string> {
-  const stateDir = await mkdtemp(join(tmpdir(), "conflux-mongo-"));
+export async function startMongoTestServer(t: Test, settings: Record<string, string>): Promise<string> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'conflux-mongo-'));
   const port = await freePort();
-  const env = {
-    ...process.env,
-    ...settings,
-    CONFLUX_STATE_DIR: stateDir,
-    CONFLUX_MONGO_PORT: String(port),
-  };
+  const env = { ...process.env, ...settings, CONFLUX_STATE_DIR: stateDir, CONFLUX_MONGO_PORT: String(port) };
   t.teardown(async () => {
-    await run("bash", [servicesScript, "down", "mongo"], { env });
+    await run('bash', [servicesScript, 'down', 'mongo'], { env });
     await rm(stateDir, { recursive: true, force: true });
   });
-  const { stdout } = await run("bash", [servicesScript, "up", "mongo"], {
-    env,
-    timeout: 180_000,
-  });
+  const { stdout } = await run('bash', [servicesScript, 'up', 'mongo'], { env, timeout: 180_000 });
   const uri = /^MONGODB_URI=(.*)$/m.exec(stdout)?.[1];
-  if (!uri)
-    throw new Error(`services up mongo printed no MONGODB_URI: ${stdout}`);
+  if (!uri) throw new Error(`services up mongo printed no MONGODB_URI: ${stdout}`);
   return uri;
 }

@@ -20,9 +20,12 @@ import java.util.function.Predicate;
  */
 final class ChangeLog implements Oplog {
 
-  /** A recorded change. {@code coll} is null for dropDatabase; {@code id} null for drops. */
+  /**
+   * A recorded change. {@code coll} is null for dropDatabase, {@code id} null for drops and renames;
+   * {@code to} is the new namespace of a rename.
+   */
   record Entry(long ts, Instant wall, String op, String db, String coll, Object id, Document fullDocument,
-               Document updateDescription) {}
+               Document updateDescription, Document to) {}
 
   /** Entries read by one call, and the cluster time up to which the log was examined. */
   record Slice(List<Entry> entries, long scannedTo) {}
@@ -47,9 +50,13 @@ final class ChangeLog implements Oplog {
     return seconds > (lastTs >>> 32) ? (seconds << 32) | 1 : lastTs + 1;
   }
 
-  synchronized void append(String op, String db, String coll, Object id, Document fullDocument, Document update) {
+  void append(String op, String db, String coll, Object id, Document fullDocument, Document update) {
+    append(op, db, coll, id, fullDocument, update, null);
+  }
+
+  synchronized void append(String op, String db, String coll, Object id, Document fullDocument, Document update, Document to) {
     lastTs = nextTs();
-    entries.add(new Entry(lastTs, Instant.now(), op, db, coll, id, fullDocument, update));
+    entries.add(new Entry(lastTs, Instant.now(), op, db, coll, id, fullDocument, update, to));
     while (entries.size() - first > maxEntries) {
       lostUpTo = entries.get(first).ts();
       entries.set(first++, null);

@@ -22,7 +22,8 @@ import java.util.Set;
  * mongo-java-server's in-memory backend, extended where MongoDB's documented behaviour needs it:
  * <ul>
  *   <li>{@code hello}/{@code isMaster} answer as the primary of the one-member replica set {@value #REPLICA_SET};
- *   <li>collections record their changes in a bounded {@link ChangeLog} (installed as the oplog);
+ *   <li>collections record their changes in a bounded {@link ChangeLog} (installed as the oplog), and
+ *       renameCollection a rename event;
  *   <li>{@code aggregate} with {@code $changeStream} and its {@code getMore}s are served by {@link ChangeStreamCursor};
  *   <li>{@code $toHashedIndexKey} (and a leading {@code $documents} stage) in aggregations.
  * </ul>
@@ -87,6 +88,9 @@ final class ChangeStreamBackend extends MemoryBackend {
         if (!pipeline.isEmpty() && pipeline.get(0).containsKey("$changeStream")) return openChangeStream(db, query, pipeline);
         if (leadingDocuments || HashedIndexKey.usedIn(pipeline)) return aggregate(db, query, pipeline);
       }
+      case "renamecollection" -> {
+        if (db.equals("admin")) return renameCollection(channel, command, query);
+      }
       case "getmore" -> {
         long id = ((Number) query.get(command)).longValue();
         if (getCursorRegistry().getCursor(id) instanceof ChangeStreamCursor cursor) return getMore(db, query, cursor);
@@ -95,6 +99,20 @@ final class ChangeStreamBackend extends MemoryBackend {
       }
     }
     return super.handleCommand(channel, db, command, query);
+  }
+
+  /** A rename event on the old namespace; a dropped target (dropTarget) is logged by the library's drop. */
+  private Document renameCollection(Channel channel, String command, Document query) {
+    String from = String.valueOf(query.get(command));
+    String to = String.valueOf(query.get("to"));
+    Document response = super.handleCommand(channel, "admin", command, query);
+    if (!from.equals(to)) {
+      int dot = from.indexOf('.');
+      int toDot = to.indexOf('.');
+      log.append("rename", from.substring(0, dot), from.substring(dot + 1), null, null, null,
+          new Document("db", to.substring(0, toDot)).append("coll", to.substring(toDot + 1)));
+    }
+    return response;
   }
 
   private Document hello(boolean isHello) {

@@ -46,10 +46,13 @@ final class ChangeStreamCursor extends AbstractCursor {
     return db.equals(entry.db()) && (coll == null || coll.equals(entry.coll()));
   }
 
-  /** Dropping the watched collection (or database) ends its stream with an invalidate event; cluster streams go on. */
+  /**
+   * Dropping or renaming the watched collection (dropping the watched database) ends its stream with an
+   * invalidate event; cluster streams go on.
+   */
   boolean invalidatedBy(ChangeLog.Entry entry) {
     if (db == null || !matches(entry)) return false;
-    return entry.op().equals(coll == null ? "dropDatabase" : "drop");
+    return coll == null ? entry.op().equals("dropDatabase") : entry.op().equals("drop") || entry.op().equals("rename");
   }
 
   void invalidateFirst(ChangeLog.Entry drop) {
@@ -131,6 +134,7 @@ final class ChangeStreamCursor extends AbstractCursor {
     Document ns = new Document("db", entry.db());
     if (entry.coll() != null) ns.append("coll", entry.coll());
     event.append("ns", ns);
+    if (entry.to() != null) event.append("to", entry.to().cloneDeeply());
     if (entry.id() != null) event.append("documentKey", new Document("_id", entry.id()));
     if (entry.updateDescription() != null) event.append("updateDescription", entry.updateDescription().cloneDeeply());
     return event;
