@@ -1,4 +1,4 @@
-import { REDACTED } from '../config/index.js';
+import { REDACTED, hasPlaceholder, looksSecret } from '../config/index.js';
 import type { ConnectorFile } from './connector-files.js';
 
 export type PlanStep =
@@ -51,21 +51,35 @@ function diff(remote: Readonly<Record<string, string>>, local: Readonly<Record<s
   return changes;
 }
 
-/** The plan as a readable diff, one line per connector and per changed key. */
+/** What the plan prints for a value that a key holds: secrets typed in literally are not printed. */
+export const SENSITIVE = '(sensitive value)';
+
+function shown(key: string, value: string | undefined): string | undefined {
+  if (value === undefined || value === REDACTED) return value;
+  return looksSecret(key) && !hasPlaceholder(value) ? SENSITIVE : value;
+}
+
+/**
+ * The plan as a readable diff, one line per connector and per changed key. The value of a key
+ * whose name looks secret is printed as `(sensitive value)` unless it is a placeholder, like
+ * Terraform does: the plan goes to terminals and CI logs.
+ */
 export function formatPlan(steps: readonly PlanStep[]): string {
   const lines: string[] = [];
   for (const step of steps) {
     switch (step.action) {
       case 'create':
         lines.push(`+ create ${step.name}`);
-        for (const [k, v] of Object.entries(step.config)) lines.push(`    + ${k} = ${v}`);
+        for (const [k, v] of Object.entries(step.config)) lines.push(`    + ${k} = ${shown(k, v)}`);
         break;
       case 'update':
         lines.push(`~ update ${step.name}`);
         for (const c of step.changes) {
-          if (c.from === undefined) lines.push(`    + ${c.key} = ${c.to}`);
-          else if (c.to === undefined) lines.push(`    - ${c.key} = ${c.from}`);
-          else lines.push(`    ~ ${c.key}: ${c.from} -> ${c.to}`);
+          const from = shown(c.key, c.from);
+          const to = shown(c.key, c.to);
+          if (from === undefined) lines.push(`    + ${c.key} = ${to}`);
+          else if (to === undefined) lines.push(`    - ${c.key} = ${from}`);
+          else lines.push(`    ~ ${c.key}: ${from} -> ${to}`);
         }
         break;
       case 'delete':

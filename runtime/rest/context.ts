@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { REDACTED } from '../config/redact.js';
 import type { LogManager } from '../logging.js';
 import type { ConnectorStatus } from '../status.js';
@@ -13,6 +14,8 @@ export interface RouteContext {
   version: string;
   commit: string;
   health: HealthProbe | undefined;
+  /** True when the request carries the token, or when none is configured. */
+  authorized: (request: FastifyRequest) => boolean;
 }
 
 /** Kafka Connect accepts numbers and booleans in a config and stores them as strings. */

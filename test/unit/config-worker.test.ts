@@ -16,6 +16,7 @@ t.test('defaults', async (t) => {
     'offset.storage.file.filename': 'state/offsets.json',
     'offset.storage.topic': 'conflux-offsets',
     'state.dir': 'state',
+    'config.providers.env.allowlist': 'CONFLUX_*',
     'task.restart.auto': false,
     'task.restart.backoff.initial.ms': 1000,
     'task.restart.backoff.max.ms': 60000,
