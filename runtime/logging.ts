@@ -16,7 +16,10 @@ export class LogManager {
   private readonly children = new Map<string, PinoLogger>();
   private readonly secrets = new SecretScrubber();
 
-  constructor(options: { level?: LogLevel; destination?: NodeJS.WritableStream } = {}) {
+  private readonly maxLoggers: number;
+
+  constructor(options: { level?: LogLevel; destination?: NodeJS.WritableStream; maxLoggers?: number } = {}) {
+    this.maxLoggers = options.maxLoggers ?? MAX_LOGGERS;
     // The message and the whole object of a log line are scrubbed, nested arrays, objects and
     // Errors (message and stack) included.
     const scrubArg = (arg: unknown): unknown => this.secrets.scrubDeep(arg);
@@ -89,11 +92,11 @@ export class LogManager {
   /**
    * Sets the level of `name` and of every logger below it (`connector` covers `connector.orders`).
    * A name no logger has yet creates one, so that a level can be set before the component starts;
-   * at most {@link MAX_LOGGERS} exist.
+   * at most `maxLoggers` ({@link MAX_LOGGERS} by default) exist.
    */
   setLevel(name: string, level: LogLevel): string[] {
-    if (!this.has(name) && this.children.size >= MAX_LOGGERS) {
-      throw new RangeError(`too many loggers (${MAX_LOGGERS}); set the level of an existing logger or of a parent such as "task"`);
+    if (!this.has(name) && this.children.size >= this.maxLoggers) {
+      throw new RangeError(`too many loggers (${this.maxLoggers}); set the level of an existing logger or of a parent such as "task"`);
     }
     const changed: string[] = [];
     if (name === 'root') {

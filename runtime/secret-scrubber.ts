@@ -12,7 +12,9 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * set does not only grow). One combined regular expression matches them all in a single pass,
  * longest first, so the cost of a scrub does not grow with a loop over every value. A value is
  * also registered by its comma-separated parts, because list keys are split before use (a topic
- * list resolved from one placeholder shows up as its parts).
+ * list resolved from one placeholder shows up as its parts), and in the spellings client
+ * libraries quote it in (percent-encoded, JSON-escaped, base64). Base64 inside a longer encoded
+ * string (`user:password` in a Basic header) depends on alignment and is not caught.
  */
 export class SecretScrubber {
   private readonly owners = new Map<string, readonly string[]>();
@@ -77,10 +79,22 @@ export class SecretScrubber {
   }
 }
 
+// Client libraries quote what they were given in their errors in other spellings: inside a URL
+// (percent-encoded), inside JSON (escaped), in a Basic auth header or a token (base64).
+function variants(v: string): string[] {
+  const out = [v, encodeURIComponent(v), JSON.stringify(v).slice(1, -1)];
+  const base64 = Buffer.from(v, 'utf8').toString('base64');
+  out.push(base64, base64.replace(/=+$/, ''));
+  return out;
+}
+
 function* expand(values: Iterable<string>): Generator<string> {
   for (const v of values) {
     if (typeof v !== 'string') continue;
-    if (v.length >= MIN_SCRUBBED_LENGTH) yield v;
-    if (v.includes(',')) for (const part of v.split(',')) if (part.trim().length >= MIN_SCRUBBED_LENGTH) yield part.trim();
+    const parts = v.includes(',') ? [v, ...v.split(',').map((p) => p.trim())] : [v];
+    for (const part of parts) {
+      if (part.length < MIN_SCRUBBED_LENGTH) continue;
+      yield* variants(part);
+    }
   }
 }

@@ -123,13 +123,18 @@ export function parseList(value: string | undefined): string[] {
     .filter((s) => s.length > 0);
 }
 
+// Keys naming Kafka topics: a topic is created with that name (the dead-letter producer
+// auto-creates its topic) and listed by anyone who can see the cluster.
+const TOPIC_KEYS = new Set(['topic', 'topics', 'topic.prefix', 'topics.regex', 'errors.deadletterqueue.topic.name']);
+
 /**
  * Connector keys whose values become names (the plugin, the transform chain's aliases and
- * plugins): they must be written literally. A placeholder there would put a resolved value into
- * config keys and error messages (`transforms.<value>.type`, `unknown transform "<value>"`).
+ * plugins, Kafka topics): they must be written literally. A placeholder there would put a
+ * resolved value into config keys, error messages (`transforms.<value>.type`, `unknown transform
+ * "<value>"`), REST answers (`/topics`) or the name of a topic anyone with access to Kafka lists.
  */
 export function isLiteralConnectorKey(key: string): boolean {
-  if (key === 'name' || key === 'connector.class' || key === 'transforms' || key === 'predicates') return true;
+  if (key === 'name' || key === 'connector.class' || key === 'transforms' || key === 'predicates' || TOPIC_KEYS.has(key)) return true;
   const m = TRANSFORM_KEY.exec(key) ?? PREDICATE_KEY.exec(key);
   return m !== null && (m[2] === 'type' || m[2] === 'predicate');
 }

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { Kafka, logLevel } from 'kafkajs';
 import { ConfigError, Secret, defineSinkConnector, defineSourceConnector, defineTransform } from '../../runtime/api/index.js';
+import { createWorker, loadWorkerConfig } from '../../runtime/bootstrap.js';
 import { resolvePlaceholders } from '../../runtime/config/placeholders.js';
 import { LogManager } from '../../runtime/logging.js';
 import { WorkerMetrics } from '../../runtime/metrics.js';
@@ -124,4 +125,40 @@ export async function restHarness(t: TapLike, options: Partial<Omit<RestOptions,
 /** A valid quiet-source config with a literal secret. */
 export function sourceConfig(extra: Record<string, string> = {}): Record<string, string> {
   return { 'connector.class': 'quiet-source', topic: 'quiet', 'value.converter': 'json', 'connection.password': SECRET, ...extra };
+}
+
+export interface RealHarness extends Harness {
+  /** The worker's state directory (temporary). */
+  dir: string;
+}
+
+/**
+ * The REST app on a worker built the way `conflux standalone` builds it: `loadWorkerConfig` and
+ * `createWorker`, so connector placeholders go through the real file and environment providers
+ * (real files, `process.env`). Kafka is a closed port; connectors are created STOPPED in these
+ * tests, so nothing connects.
+ */
+export async function realWorkerHarness(
+  t: TapLike,
+  workerConfig: Record<string, unknown> = {},
+  options: Partial<Omit<RestOptions, 'worker' | 'logs'>> & { configDir?: string } = {},
+): Promise<RealHarness> {
+  const dir = await mkdtemp(join(tmpdir(), 'conflux-real-'));
+  const logs = new LogManager({ level: 'silent' });
+  const { config } = await loadWorkerConfig({
+    'bootstrap.servers': '127.0.0.1:1',
+    'offset.storage.file.filename': join(dir, 'offsets.json'),
+    'state.dir': dir,
+    ...workerConfig,
+  });
+  const { configDir, ...rest } = options;
+  const worker = createWorker(config, testPlugins, { logs, ...(configDir ? { configDir } : {}) });
+  await worker.start();
+  const app = buildApp({ worker, logs, ...rest });
+  t.teardown(async () => {
+    await app.close();
+    await worker.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { app, worker, logs, dir };
 }
