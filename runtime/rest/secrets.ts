@@ -82,9 +82,9 @@ export class Secrets {
   hideResolved(values: readonly string[], raw: Readonly<Record<string, string>>): string[] {
     const literal = new Set<string>();
     for (const v of Object.values(raw)) {
-      if (typeof v !== 'string' || hasPlaceholder(v)) continue;
-      literal.add(v.trim());
-      for (const part of v.split(',')) literal.add(part.trim());
+      if (typeof v !== 'string') continue;
+      if (!hasPlaceholder(v)) literal.add(v.trim());
+      for (const part of v.split(',')) if (!hasPlaceholder(part)) literal.add(part.trim());
     }
     return values.map((v) => (literal.has(v) ? this.scrub(v) : REDACTED));
   }
