@@ -12,6 +12,7 @@ import type { LogManager } from './logging.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { OffsetStore } from './offsets/store.js';
 import { connectorPlugin, transformLookup, type PluginRegistry } from './plugins.js';
+import { MIN_SCRUBBED_LENGTH } from './secret-scrubber.js';
 import { SinkTaskRunner } from './sink-runner.js';
 import { SourceTaskRunner } from './source-runner.js';
 import type { ConnectorStatus, ObservedState, TargetState, TaskStatus } from './status.js';
@@ -164,6 +165,10 @@ export class Worker {
     // logs, traces and dead-letter headers while the connector runs with this config.
     const marked = connectorSecretKeys(config, definition.config, lookup);
     const plain = Object.entries(config).filter(([key, value]) => (marked.has(key) || looksSecret(key)) && typeof value === 'string');
+    const short = plain.filter(([, value]) => (value as string).length > 0 && (value as string).length < MIN_SCRUBBED_LENGTH);
+    if (short.length > 0) {
+      throw new ConfigError(short.map(([key]) => ({ key, message: `a secret must have at least ${MIN_SCRUBBED_LENGTH} characters: a shorter one cannot be kept out of logs` })));
+    }
     return {
       definition,
       config: result.config as ValidatedConfig['config'],

@@ -67,7 +67,8 @@ export const adminLoggersPlugin: FastifyPluginAsyncTypebox<RouteContext> = async
         if (err instanceof RangeError) throw new BadRequestError(err.message);
         throw err;
       }
-      audit.info('log level changed', { logger: request.params.name, level: toLog4j(level), changed: changed.length, remote: request.ip });
+      // Not `logger`/`level`: those are the log line's own fields.
+      audit.info('log level changed', { target: request.params.name, new_level: toLog4j(level), changed: changed.length, remote: request.ip });
       return changed;
     },
   );

@@ -32,6 +32,7 @@ export const quietSource = defineSourceConnector({
   config: Type.Object({
     topic: Type.String({ description: 'Topic it would write to.' }),
     'connection.password': Type.Optional(Secret(Type.String({ description: 'Password of the imaginary source.' }))),
+    'connection.host': Type.Optional(Type.String({ description: 'Host the imaginary source would connect to.' })),
     mode: Type.Enum(['fast', 'slow'], { description: 'Speed.', default: 'fast' }),
     'fail.task.configs': Type.Boolean({ description: 'Fail while splitting the work.', default: false }),
   }),
@@ -96,9 +97,9 @@ const env = { REST_TEST_SECRET: ENV_SECRET };
  * does not retry, so a task that starts (PAUSED connectors start theirs) fails at once instead of
  * holding up the test while the client retries a port nobody listens on.
  */
-export async function restHarness(t: TapLike, options: Partial<Omit<RestOptions, 'worker' | 'logs'>> = {}): Promise<Harness> {
+export async function restHarness(t: TapLike, options: Partial<Omit<RestOptions, 'worker'>> = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'conflux-rest-'));
-  const logs = new LogManager({ level: 'silent' });
+  const logs = options.logs ?? new LogManager({ level: 'silent' });
   const worker = new Worker({
     workerId: 'test-worker:8083',
     plugins: testPlugins,
@@ -113,7 +114,7 @@ export async function restHarness(t: TapLike, options: Partial<Omit<RestOptions,
     },
   });
   await worker.start();
-  const app = buildApp({ worker, logs, ...options });
+  const app = buildApp({ ...options, worker, logs });
   t.teardown(async () => {
     await app.close();
     await worker.stop();

@@ -1,10 +1,10 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { restHarness, sourceConfig } from '../helpers/rest.js';
 
 const TOKEN = 'a-long-enough-test-token-0123456789';
 const json = (body: string) => JSON.parse(body) as Record<string, unknown>;
 
-async function withConnector(t: Parameters<typeof restHarness>[0], options: Parameters<typeof restHarness>[1] = {}) {
+async function withConnector(t: Test, options: Parameters<typeof restHarness>[1] = {}) {
   const h = await restHarness(t, options);
   const headers = options.authToken ? { authorization: `Bearer ${options.authToken}` } : {};
   const created = await h.app.inject({ method: 'POST', url: '/connectors', headers, payload: { name: 'c', config: sourceConfig(), initial_state: 'STOPPED' } });
