@@ -73,7 +73,7 @@ export const ConfigMap = Type.Record(Type.String(), Type.String(), {
 export const ConfigInput = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
   maxProperties: MAX_CONFIG_KEYS,
   description: 'Connector configuration. Values may be ${env:NAME} or ${file:/path:key} placeholders.',
-  examples: [{ 'connector.class': 'postgres-sink', topics: 'orders-cdc', 'connection.password': '${env:PG_PASSWORD}' }],
+  examples: [{ 'connector.class': 'postgres-sink', topics: 'orders-cdc', 'connection.password': '${env:CONFLUX_PG_PASSWORD}' }],
 });
 
 // Values are checked in the handler: with fastify's type coercion, a union with null would turn

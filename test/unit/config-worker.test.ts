@@ -47,3 +47,12 @@ t.test('all errors with keys', async (t) => {
 t.test('the REST token is marked secret', async (t) => {
   t.ok(isSecretSchema(workerConfigSchema.properties['rest.auth.token']));
 });
+
+t.test('the shipped config/worker.json loads and states the placeholder defaults', async (t) => {
+  const { readFile } = await import('node:fs/promises');
+  const { loadWorkerConfig } = await import('../../runtime/bootstrap.js');
+  const raw = JSON.parse(await readFile(new URL('../../config/worker.json', import.meta.url), 'utf8')) as unknown;
+  const { config } = await loadWorkerConfig(raw, { KAFKA_BROKERS: '127.0.0.1:9092', SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081' });
+  t.equal(config['config.providers.file.allowed.paths'], 'config');
+  t.equal(config['config.providers.env.allowlist'], 'CONFLUX_*');
+});
