@@ -12,7 +12,8 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * set does not only grow). One combined regular expression matches them all in a single pass,
  * longest first, so the cost of a scrub does not grow with a loop over every value. A value is
  * also registered by its comma-separated parts, because list keys are split before use (a topic
- * list resolved from one placeholder shows up as its parts), and in the spellings client
+ * list resolved from one placeholder shows up as its parts), by the pieces a URI parser cuts it
+ * into, and in the spellings client
  * libraries quote it in (percent-encoded, JSON-escaped, base64). Base64 inside a longer encoded
  * string (`user:password` in a Basic header) depends on alignment and is not caught.
  */
@@ -91,7 +92,9 @@ function variants(v: string): string[] {
 function* expand(values: Iterable<string>): Generator<string> {
   for (const v of values) {
     if (typeof v !== 'string') continue;
-    const parts = v.includes(',') ? [v, ...v.split(',').map((p) => p.trim())] : [v];
+    // Parts split where list values and URLs are split: a secret typed unencoded into a URI is cut
+    // at its '@', '/', '?' or '#' by the URI parser, and errors then quote a piece ("ENOTFOUND ss w").
+    const parts = /[,@/?#]/.test(v) ? [v, ...v.split(/[,@/?#]/).map((p) => p.trim())] : [v];
     for (const part of parts) {
       if (part.length < MIN_SCRUBBED_LENGTH) continue;
       yield* variants(part);
