@@ -94,7 +94,10 @@ function* expand(values: Iterable<string>): Generator<string> {
     if (typeof v !== 'string') continue;
     // Parts split where list values and URLs are split: a secret typed unencoded into a URI is cut
     // at its '@', '/', '?' or '#' by the URI parser, and errors then quote a piece ("ENOTFOUND ss w").
-    const parts = /[,@/?#]/.test(v) ? [v, ...v.split(/[,@/?#]/).map((p) => p.trim())] : [v];
+    // A value that is itself a URL is only split at commas: its pieces ("http:", "api") are words
+    // of every other log line, not secrets.
+    const separators = v.includes('://') ? /,/ : /[,@/?#]/;
+    const parts = separators.test(v) ? [v, ...v.split(separators).map((p) => p.trim())] : [v];
     for (const part of parts) {
       if (part.length < MIN_SCRUBBED_LENGTH) continue;
       yield* variants(part);

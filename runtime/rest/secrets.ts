@@ -5,6 +5,8 @@ import type { LogManager } from '../logging.js';
 import { connectorPlugin, transformLookup, type PluginRegistry } from '../plugins.js';
 import { SecretScrubber } from '../secret-scrubber.js';
 
+const PLACEHOLDER_TEXT = /\$\{(?:env|file):[^}]*\}/;
+
 // Response bodies are data the API itself built: deeper than log lines, never cyclic.
 const RESPONSE_DEPTH = 64;
 
@@ -48,13 +50,17 @@ export class Secrets {
     return out as T;
   }
 
-  /** The literal (non-empty, string) values of the secret keys of `config`, to strip from text. */
+  /**
+   * The literal (non-empty, string) values of the secret keys of `config`, to strip from text.
+   * Placeholder references are left out: they reveal nothing, and users need to see them in errors.
+   */
   secretValues(config: Readonly<Record<string, unknown>> | undefined, pluginName?: string): string[] {
     if (!config || typeof config !== 'object') return [];
     const marked = this.secretKeysOf(config, pluginName);
     return Object.entries(config)
       .filter(([k, v]) => marked.has(k) && (typeof v === 'string' || typeof v === 'number') && String(v).length > 0)
-      .map(([, v]) => String(v));
+      .flatMap(([, v]) => String(v).split(PLACEHOLDER_TEXT))
+      .filter((v) => v.length > 0);
   }
 
   /** Removes resolved placeholder secrets (known to the log manager) and `extra` values from text. */

@@ -107,6 +107,11 @@ t.test('a secret is scrubbed in its parts, and in the spellings client libraries
   await new Promise((r) => setImmediate(r));
   t.equal(lines.length, 1);
   for (const s of ['alpha-part-Secret', 'beta-part-Secret', 'p@ss', 'p%40ss', Buffer.from('p@ss w/rd"x').toString('base64')]) t.notMatch(lines[0], s);
+
+  // A secret that is a URL is not cut into its pieces: they are words of other log lines.
+  logs.setSecrets('u', ['http://registry.internal:8081/apis/ccompat/v7']);
+  t.equal(logs.scrub('GET http://other.internal/apis failed'), 'GET http://other.internal/apis failed');
+  t.equal(logs.scrub('GET http://registry.internal:8081/apis/ccompat/v7 failed'), 'GET [hidden] failed');
 });
 
 t.test('log scrubbing reaches nested arrays and objects and Error messages and stacks', async (t) => {
