@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel as kafkaLogLevel, type logCreator } from 'kafkajs';
 import { ConfigError } from './api/index.js';
-import { parseList, resolvePlaceholders, validateWorkerConfig, type WorkerConfig } from './config/index.js';
+import { MAX_CONFIG_KEYS, isLiteralConnectorKey, parseList, resolvePlaceholders, validateWorkerConfig, type WorkerConfig } from './config/index.js';
+import { restrictedSources, unrestrictedSources } from './config/providers.js';
 import { LogManager } from './logging.js';
 import { WorkerMetrics } from './metrics.js';
 import { FileOffsetStore } from './offsets/file-store.js';
@@ -17,11 +17,17 @@ export interface CreateWorkerOptions {
   configStore?: ConnectorConfigStore;
   /** Environment for `${env:..}` placeholders; process.env by default. */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Directory of the worker config file: the default of `config.providers.file.allowed.paths`.
+   * `config` below the working directory when not given.
+   */
+  configDir?: string;
 }
 
 /** Resolves placeholders in a worker config and validates it; throws ConfigError with every error. */
 export async function loadWorkerConfig(raw: unknown, env: Readonly<Record<string, string | undefined>> = process.env): Promise<{ config: WorkerConfig; secrets: readonly string[] }> {
-  const resolved = await resolvePlaceholders(raw, { env, readFile: (path) => readFile(path, 'utf8') });
+  // The operator's own file: its placeholders may read anything the worker process can.
+  const resolved = await resolvePlaceholders(raw, unrestrictedSources(env));
   if (!resolved.ok) throw new ConfigError(resolved.errors);
   const validated = validateWorkerConfig(resolved.config);
   if (!validated.ok) throw new ConfigError(validated.errors);
@@ -32,6 +38,12 @@ export async function loadWorkerConfig(raw: unknown, env: Readonly<Record<string
 export function createWorker(config: WorkerConfig, plugins: PluginRegistry, opts: CreateWorkerOptions = {}): Worker {
   const logs = opts.logs ?? new LogManager();
   const env = opts.env ?? process.env;
+  // Connector configs come from REST callers: their placeholders read only what the operator allowed.
+  const sources = restrictedSources({
+    env,
+    allowedPaths: parseList(config['config.providers.file.allowed.paths'] ?? opts.configDir ?? 'config'),
+    envAllowlist: parseList(config['config.providers.env.allowlist']),
+  });
   const kafka = new Kafka({
     clientId: `conflux-${config['worker.id']}`,
     brokers: parseList(config['bootstrap.servers']),
@@ -52,7 +64,8 @@ export function createWorker(config: WorkerConfig, plugins: PluginRegistry, opts
     logs,
     metrics: new WorkerMetrics(),
     resolveConfig: async (raw: RawConfig) => {
-      const resolved = await resolvePlaceholders({ ...raw }, { env, readFile: (path) => readFile(path, 'utf8') });
+      if (Object.keys(raw).length > MAX_CONFIG_KEYS) throw new ConfigError([{ key: '', message: `a connector config may have at most ${MAX_CONFIG_KEYS} keys` }]);
+      const resolved = await resolvePlaceholders({ ...raw }, sources, { literal: isLiteralConnectorKey });
       if (!resolved.ok) throw new ConfigError(resolved.errors);
       return { config: resolved.config, secrets: [...resolved.secrets] };
     },

@@ -47,6 +47,10 @@ export async function main(argv: string[], out: (line: string) => void = console
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (rest.some((a) => a === '--token' || a.startsWith('--token='))) {
+    // Other users of the machine can read a command line (ps, /proc); the environment they cannot.
+    err('warning: --token is visible to other users in the process list; prefer the CONFLUX_REST_TOKEN environment variable');
+  }
   const client = () => new WorkerClient(values.url!, values.token);
   try {
     switch (command) {

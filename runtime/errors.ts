@@ -18,6 +18,11 @@ export class UnauthorizedError extends ConnectError {
   readonly kind = 'unauthorized' as const;
 }
 
+/** A request the API refuses whoever sends it (a foreign Host or Origin without a token). */
+export class ForbiddenError extends ConnectError {
+  readonly kind = 'forbidden' as const;
+}
+
 /** A malformed request that is not about connector config (bad JSON, bad query parameter). */
 export class BadRequestError extends ConnectError {
   readonly kind = 'bad-request' as const;
@@ -46,6 +51,7 @@ export type ErrorKind =
   | 'not-found'
   | 'conflict'
   | 'unauthorized'
+  | 'forbidden'
   | 'bad-request';
 
 /** What the runtime does after an error of this kind. */
@@ -106,6 +112,12 @@ const entries: { [K in ErrorKind]: Omit<CatalogueEntry, 'kind'> } = {
     status: 401,
     next: 'reject',
     description: 'The REST request lacks a valid bearer token (rest.auth.token).',
+  },
+  forbidden: {
+    code: 'CONFLUX_ERR_FORBIDDEN',
+    status: 403,
+    next: 'reject',
+    description: 'The REST request comes from a host name or browser origin the API does not answer without a token (DNS rebinding and CSRF protection).',
   },
   'bad-request': {
     code: 'CONFLUX_ERR_BAD_REQUEST',

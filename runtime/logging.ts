@@ -1,7 +1,11 @@
 import { pino, type Logger as PinoLogger, type LevelWithSilent } from 'pino';
 import type { Logger } from './api/index.js';
+import { SecretScrubber } from './secret-scrubber.js';
 
 export type LogLevel = Exclude<LevelWithSilent, 'silent'> | 'silent';
+
+/** Upper bound of named loggers, so that level changes for made-up names cannot grow memory. */
+export const MAX_LOGGERS = 10_000;
 
 /**
  * The worker's root logger (pino, JSON lines on stderr). Named child loggers can have their own
@@ -10,18 +14,15 @@ export type LogLevel = Exclude<LevelWithSilent, 'silent'> | 'silent';
 export class LogManager {
   readonly root: PinoLogger;
   private readonly children = new Map<string, PinoLogger>();
-  private readonly secrets = new Set<string>();
+  private readonly secrets = new SecretScrubber();
 
-  constructor(options: { level?: LogLevel; destination?: NodeJS.WritableStream } = {}) {
-    const scrub = (text: string) => this.scrub(text);
-    // Messages and the string fields of a log line's object are both scrubbed.
-    const scrubArg = (arg: unknown): unknown => {
-      if (typeof arg === 'string') return scrub(arg);
-      if (arg && typeof arg === 'object' && !Array.isArray(arg) && !(arg instanceof Error)) {
-        return Object.fromEntries(Object.entries(arg).map(([k, v]) => [k, typeof v === 'string' ? scrub(v) : v]));
-      }
-      return arg;
-    };
+  private readonly maxLoggers: number;
+
+  constructor(options: { level?: LogLevel; destination?: NodeJS.WritableStream; maxLoggers?: number } = {}) {
+    this.maxLoggers = options.maxLoggers ?? MAX_LOGGERS;
+    // The message and the whole object of a log line are scrubbed, nested arrays, objects and
+    // Errors (message and stack) included.
+    const scrubArg = (arg: unknown): unknown => this.secrets.scrubDeep(arg);
     const level = options.level ?? ((process.env.CONFLUX_LOG_LEVEL as LogLevel | undefined) ?? 'info');
     this.root = pino(
       {
@@ -39,15 +40,32 @@ export class LogManager {
     );
   }
 
-  /** Registers resolved secret values to strip from every message. */
+  /** Registers secret values of the worker itself (its own config) to strip from every message. */
   addSecrets(values: Iterable<string>): void {
-    for (const v of values) if (v.length >= 3) this.secrets.add(v);
+    this.secrets.add('', values);
+  }
+
+  /**
+   * Sets the secret values of one owner (a connector): they replace that owner's earlier values
+   * (or join them with `keepPrevious`); an empty list forgets them.
+   */
+  setSecrets(owner: string, values: Iterable<string>, options: { keepPrevious?: boolean } = {}): void {
+    if (options.keepPrevious) this.secrets.add(`connector:${owner}`, values);
+    else this.secrets.set(`connector:${owner}`, values);
+  }
+
+  /** The number of distinct secret values being scrubbed. */
+  get secretCount(): number {
+    return this.secrets.size;
   }
 
   scrub(text: string): string {
-    let out = text;
-    for (const secret of this.secrets) out = out.split(secret).join('[hidden]');
-    return out;
+    return this.secrets.scrub(text);
+  }
+
+  /** {@link scrub} applied to every string inside a value (see SecretScrubber.scrubDeep). */
+  scrubDeep(value: unknown, maxDepth?: number): unknown {
+    return this.secrets.scrubDeep(value, 0, maxDepth);
   }
 
   /** A logger for one component (`worker`, `connector.<name>`, `task.<name>-<id>`). */
@@ -60,14 +78,26 @@ export class LogManager {
     return adapt(child);
   }
 
-  levels(): Record<string, { level: string }> {
-    const out: Record<string, { level: string }> = { root: { level: this.root.level } };
-    for (const [name, child] of this.children) out[name] = { level: child.level };
+  levels(): Map<string, { level: string }> {
+    const out = new Map<string, { level: string }>([['root', { level: this.root.level }]]);
+    for (const [name, child] of this.children) out.set(name, { level: child.level });
     return out;
   }
 
-  /** Sets the level of `name` and of every logger below it (`connector` covers `connector.orders`). */
+  /** True when a logger of that name exists (`root` always does). */
+  has(name: string): boolean {
+    return name === 'root' || this.children.has(name);
+  }
+
+  /**
+   * Sets the level of `name` and of every logger below it (`connector` covers `connector.orders`).
+   * A name no logger has yet creates one, so that a level can be set before the component starts;
+   * at most `maxLoggers` ({@link MAX_LOGGERS} by default) exist.
+   */
   setLevel(name: string, level: LogLevel): string[] {
+    if (!this.has(name) && this.children.size >= this.maxLoggers) {
+      throw new RangeError(`too many loggers (${this.maxLoggers}); set the level of an existing logger or of a parent such as "task"`);
+    }
     const changed: string[] = [];
     if (name === 'root') {
       this.root.level = level;

@@ -2,7 +2,7 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { ConnectorDefinition, Logger } from './api/index.js';
 import { parseList, type CommonConnectorConfig, type SourceConnectorConfig } from './config/connector-schema.js';
-import { looksSecret, secretKeys } from './config/redact.js';
+import { connectorSecretKeys, looksSecret, redactString } from './config/redact.js';
 import { validateConnectorConfig, type TransformSpec } from './config/validate.js';
 import { createConverter } from './converters/index.js';
 import { DeadLetterWriter } from './dead-letter.js';
@@ -14,6 +14,7 @@ import { validateOffsetWrites } from './offsets/offset-value.js';
 import { alterSinkOffsets, fetchSinkOffsets, resetSinkOffsets, type ConnectorOffset } from './offsets/sink-group-offsets.js';
 import type { OffsetStore } from './offsets/store.js';
 import { connectorPlugin, transformLookup, type PluginRegistry } from './plugins.js';
+import { MIN_SCRUBBED_LENGTH } from './secret-scrubber.js';
 import { SinkTaskRunner } from './sink-runner.js';
 import { SourceTaskRunner } from './source-runner.js';
 import type { ConnectorStatus, ObservedState, TargetState, TaskStatus } from './status.js';
@@ -81,6 +82,9 @@ export interface ConnectorInfo {
 }
 
 export type ValidatedConfig = { definition: ConnectorDefinition; config: CommonConnectorConfig & Record<string, unknown>; transforms: readonly TransformSpec[] };
+
+/** A validated config and the values to scrub once it is in use: resolved placeholders and declared secrets. */
+type Validated = ValidatedConfig & { secrets: string[] };
 
 /**
  * Owns the connectors and their tasks on this worker: desired state (what the operator asked)
@@ -152,7 +156,7 @@ export class Worker {
   }
 
   /** Validates a raw config the way create/update would; throws ConfigError with every error. */
-  async validate(raw: RawConfig): Promise<ValidatedConfig> {
+  async validate(raw: RawConfig): Promise<Validated> {
     const className = raw['connector.class'];
     const definition = className ? connectorPlugin(this.o.plugins, className) : undefined;
     if (!definition) {
@@ -166,14 +170,25 @@ export class Worker {
       ]);
     }
     const { config, secrets } = await this.o.resolveConfig(raw);
-    // Resolved placeholders, and secret values typed in plain text, are scrubbed from logs,
-    // traces and dead-letter headers.
-    const marked = new Set(secretKeys(definition.config));
+    const lookup = transformLookup(this.o.plugins);
+    const result = validateConnectorConfig(definition.config, config, { kind: definition.type, lookup });
+    // A rejected config registers nothing (registering before validation let any caller grow the
+    // set without bound); its error texts are scrubbed of what was resolved for it instead.
+    if (!result.ok) throw new ConfigError(result.errors.map((e) => ({ key: e.key, message: redactString(e.message, secrets) })));
+    // Resolved placeholders, and the values of keys the schemas declare secret, are scrubbed from
+    // logs, traces and dead-letter headers while the connector runs with this config.
+    const marked = connectorSecretKeys(config, definition.config, lookup);
     const plain = Object.entries(config).filter(([key, value]) => (marked.has(key) || looksSecret(key)) && typeof value === 'string');
-    this.o.logs.addSecrets([...secrets, ...plain.map(([, value]) => value as string)]);
-    const result = validateConnectorConfig(definition.config, config, { kind: definition.type, lookup: transformLookup(this.o.plugins) });
-    if (!result.ok) throw new ConfigError(result.errors);
-    return { definition, config: result.config as ValidatedConfig['config'], transforms: result.transforms };
+    const short = plain.filter(([, value]) => (value as string).length > 0 && (value as string).length < MIN_SCRUBBED_LENGTH);
+    if (short.length > 0) {
+      throw new ConfigError(short.map(([key]) => ({ key, message: `a secret must have at least ${MIN_SCRUBBED_LENGTH} characters: a shorter one cannot be kept out of logs` })));
+    }
+    return {
+      definition,
+      config: result.config as ValidatedConfig['config'],
+      transforms: result.transforms,
+      secrets: [...secrets, ...plain.map(([, value]) => value as string)],
+    };
   }
 
   createConnector(name: string, raw: RawConfig, initial: TargetState = 'RUNNING'): Promise<ConnectorInfo> {
@@ -197,8 +212,11 @@ export class Worker {
   private async putConfigNow(name: string, raw: RawConfig): Promise<{ created: boolean; info: ConnectorInfo }> {
     const existing = this.connectors.get(name);
     if (!existing) return { created: true, info: await this.create(name, raw, 'RUNNING', true) };
-    const validated = await this.validate(raw);
+    const { secrets, ...validated } = await this.validate(raw);
+    // The old tasks log with the old values until they are stopped.
+    this.o.logs.setSecrets(name, secrets, { keepPrevious: true });
     await this.stopTasks(existing);
+    this.o.logs.setSecrets(name, secrets);
     Object.assign(existing, validated, { raw: { ...raw } });
     await this.o.configStore?.save(name, existing.raw, existing.target);
     await this.startConnector(existing);
@@ -210,6 +228,7 @@ export class Worker {
       const instance = this.get(name);
       this.connectors.delete(name);
       await this.stopTasks(instance);
+      this.o.logs.setSecrets(name, []);
       await this.o.configStore?.remove(name);
     });
   }
@@ -369,7 +388,8 @@ export class Worker {
 
   private async create(name: string, raw: RawConfig, initial: TargetState, persist: boolean): Promise<ConnectorInfo> {
     if (this.connectors.has(name)) throw new ConflictError(`Connector ${name} already exists`);
-    const validated = await this.validate(raw);
+    const { secrets, ...validated } = await this.validate(raw);
+    this.o.logs.setSecrets(name, secrets);
     const instance: ConnectorInstance = { name, raw: { ...raw }, ...validated, target: initial, state: 'UNASSIGNED', tasks: [] };
     this.connectors.set(name, instance);
     if (persist) {
@@ -377,6 +397,7 @@ export class Worker {
         await this.o.configStore?.save(name, instance.raw, initial);
       } catch (err) {
         this.connectors.delete(name);
+        this.o.logs.setSecrets(name, []);
         throw err;
       }
     }

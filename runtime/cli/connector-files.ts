@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../api/index.js';
+import { CONNECTOR_NAME_PATTERN, isValidConnectorName } from '../config/connector-schema.js';
 
 /** The file model of `config/connectors/*.json`: the body that `POST /connectors` takes. */
 export interface ConnectorFile {
@@ -15,12 +16,14 @@ export async function readConnectorFile(path: string): Promise<ConnectorFile> {
   try {
     parsed = JSON.parse(await readFile(path, 'utf8'));
   } catch (err) {
-    throw new ConfigError([{ key: '', message: `${path}: ${(err as Error).message}` }]);
+    // JSON.parse quotes the text around the error, which may be a secret: say where, not what.
+    const message = err instanceof SyntaxError ? `is not valid JSON${jsonPosition(err.message)}` : (err as Error).message;
+    throw new ConfigError([{ key: '', message: `${path}: ${message}` }]);
   }
   const body = parsed as { name?: unknown; config?: unknown };
   const errors: Array<{ key: string; message: string }> = [];
-  if (typeof body?.name !== 'string' || !/^[A-Za-z0-9._-]{1,249}$/.test(body.name)) {
-    errors.push({ key: 'name', message: `${path}: must be a string matching ^[A-Za-z0-9._-]{1,249}$` });
+  if (!isValidConnectorName(body?.name)) {
+    errors.push({ key: 'name', message: `${path}: must be a string matching ${CONNECTOR_NAME_PATTERN}` });
   }
   if (typeof body?.config !== 'object' || body.config === null || Array.isArray(body.config)) {
     errors.push({ key: 'config', message: `${path}: must be an object of key/value pairs` });
@@ -29,6 +32,12 @@ export async function readConnectorFile(path: string): Promise<ConnectorFile> {
   // Kafka Connect configs are string maps; numbers and booleans in JSON files are accepted as such.
   const config = Object.fromEntries(Object.entries(body.config as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
   return { path, name: body.name as string, config };
+}
+
+function jsonPosition(message: string): string {
+  const m = /position (\d+)(?: \(line (\d+) column (\d+)\))?/.exec(message);
+  if (!m) return '';
+  return m[2] ? ` (line ${m[2]}, column ${m[3]})` : ` (at character ${m[1]})`;
 }
 
 /** Every `*.json` file of a directory, in name order. */

@@ -1,4 +1,4 @@
-import { REDACTED } from '../config/index.js';
+import { REDACTED, hasPlaceholder, looksSecret } from '../config/index.js';
 import type { ConnectorFile } from './connector-files.js';
 
 export type PlanStep =
@@ -51,21 +51,40 @@ function diff(remote: Readonly<Record<string, string>>, local: Readonly<Record<s
   return changes;
 }
 
-/** The plan as a readable diff, one line per connector and per changed key. */
-export function formatPlan(steps: readonly PlanStep[]): string {
+/** What the plan prints for a value that a key holds: secrets typed in literally are not printed. */
+export const SENSITIVE = '(sensitive value)';
+
+/** Whether a key of a connector's config is secret by its plugin schemas (see apply-command). */
+export type SecretKeyTest = (connector: string, key: string) => boolean;
+
+function shown(secret: boolean, value: string | undefined): string | undefined {
+  if (value === undefined || value === REDACTED) return value;
+  return secret && !hasPlaceholder(value) ? SENSITIVE : value;
+}
+
+/**
+ * The plan as a readable diff, one line per connector and per changed key. The value of a key
+ * that is secret (by its name, or by `isSecret`: the plugin schemas) is printed as
+ * `(sensitive value)` unless it is a placeholder, as Terraform does: the plan goes to terminals
+ * and CI logs.
+ */
+export function formatPlan(steps: readonly PlanStep[], isSecret: SecretKeyTest = () => false): string {
   const lines: string[] = [];
+  const secret = (name: string, key: string) => looksSecret(key) || isSecret(name, key);
   for (const step of steps) {
     switch (step.action) {
       case 'create':
         lines.push(`+ create ${step.name}`);
-        for (const [k, v] of Object.entries(step.config)) lines.push(`    + ${k} = ${v}`);
+        for (const [k, v] of Object.entries(step.config)) lines.push(`    + ${k} = ${shown(secret(step.name, k), v)}`);
         break;
       case 'update':
         lines.push(`~ update ${step.name}`);
         for (const c of step.changes) {
-          if (c.from === undefined) lines.push(`    + ${c.key} = ${c.to}`);
-          else if (c.to === undefined) lines.push(`    - ${c.key} = ${c.from}`);
-          else lines.push(`    ~ ${c.key}: ${c.from} -> ${c.to}`);
+          const from = shown(secret(step.name, c.key), c.from);
+          const to = shown(secret(step.name, c.key), c.to);
+          if (from === undefined) lines.push(`    + ${c.key} = ${to}`);
+          else if (to === undefined) lines.push(`    - ${c.key} = ${from}`);
+          else lines.push(`    ~ ${c.key}: ${from} -> ${to}`);
         }
         break;
       case 'delete':

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../api/index.js';
 import { createWorker, loadWorkerConfig } from '../bootstrap.js';
 import { FileConnectorConfigStore } from '../config-store.js';
@@ -8,6 +8,7 @@ import type { PluginRegistry } from '../plugins.js';
 import { parseList } from '../config/index.js';
 import { buildApp } from '../rest/app.js';
 import { probeServices } from '../rest/health-check.js';
+import { ensurePrivateDir } from '../private-files.js';
 import { readConnectorPaths } from './connector-files.js';
 
 export interface StandaloneOptions {
@@ -24,7 +25,16 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
  * the API stops accepting requests, every task finishes its batch and commits its offsets.
  */
 export async function runStandalone(opts: StandaloneOptions, plugins: PluginRegistry): Promise<void> {
-  const raw = opts.workerFile ? (JSON.parse(await readFile(opts.workerFile, 'utf8')) as unknown) : {};
+  let raw: unknown = {};
+  if (opts.workerFile) {
+    try {
+      raw = JSON.parse(await readFile(opts.workerFile, 'utf8')) as unknown;
+    } catch (err) {
+      // The parser's message may quote the text, which may be a secret typed into the file.
+      if (err instanceof SyntaxError) throw new ConfigError([{ key: '', message: `${opts.workerFile} is not valid JSON` }]);
+      throw err;
+    }
+  }
   const { config, secrets } = await loadWorkerConfig(raw);
   const logs = new LogManager();
   logs.addSecrets(secrets);
@@ -37,7 +47,12 @@ export async function runStandalone(opts: StandaloneOptions, plugins: PluginRegi
     ]);
   }
   const stateDir = resolve(config['state.dir']);
-  const worker = createWorker(config, plugins, { logs, configStore: new FileConnectorConfigStore(join(stateDir, 'connectors.json')) });
+  await ensurePrivateDir(stateDir, { tighten: true });
+  const worker = createWorker(config, plugins, {
+    logs,
+    configStore: new FileConnectorConfigStore(join(stateDir, 'connectors.json')),
+    configDir: opts.workerFile ? dirname(resolve(opts.workerFile)) : resolve('config'),
+  });
   await worker.start();
   let app: ReturnType<typeof buildApp>;
   try {
@@ -47,7 +62,8 @@ export async function runStandalone(opts: StandaloneOptions, plugins: PluginRegi
       log.info('connector applied from file', { connector: file.name, path: file.path });
     }
     const health = probeServices({ brokers: parseList(config['bootstrap.servers']), schemaRegistryUrl: config['schema.registry.url'] });
-    app = buildApp({ worker, logs, health, ...(token ? { authToken: token } : {}), version: opts.version });
+    const allowedHosts = [host, ...parseList(config['rest.allowed.hosts'])];
+    app = buildApp({ worker, logs, health, allowedHosts, ...(token ? { authToken: token } : {}), version: opts.version });
     const address = await app.listen({ host, port: config['rest.port'] });
     log.info('REST API listening', { address, docs: `${address}/docs` });
   } catch (err) {

@@ -5,6 +5,22 @@ export const TRANSFORM_KEY = /^transforms\.([^.]+)\.(.+)$/;
 export const PREDICATE_KEY = /^predicates\.([^.]+)\.(.+)$/;
 
 /**
+ * Kafka Connect connector names: also used in consumer group ids, URLs and topic-like contexts.
+ * `.` and `..` are refused (clients normalise them out of URLs), and so are the names that are
+ * special on JavaScript objects.
+ */
+export const CONNECTOR_NAME_PATTERN = '^(?!\\.{1,2}$)(?!(__proto__|constructor|prototype)$)[A-Za-z0-9._-]{1,249}$';
+const CONNECTOR_NAME = new RegExp(CONNECTOR_NAME_PATTERN, 'u');
+
+/** True for a name {@link CONNECTOR_NAME_PATTERN} accepts. */
+export function isValidConnectorName(name: unknown): name is string {
+  return typeof name === 'string' && CONNECTOR_NAME.test(name);
+}
+
+/** Most keys a connector config may have: far above any real config, far below a costly one. */
+export const MAX_CONFIG_KEYS = 1000;
+
+/**
  * Keys every connector accepts, with Kafka Connect's names and defaults. The transform and
  * predicate keys with an alias in the middle (`transforms.<alias>.type`) are not listed here:
  * their shape depends on the plugin named by `type` and they are validated separately.
@@ -122,4 +138,20 @@ export function parseList(value: string | undefined): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+}
+
+// Keys naming Kafka topics: a topic is created with that name (the dead-letter producer
+// auto-creates its topic) and listed by anyone who can see the cluster.
+const TOPIC_KEYS = new Set(['topic', 'topics', 'topic.prefix', 'topics.regex', 'errors.deadletterqueue.topic.name']);
+
+/**
+ * Connector keys whose values become names (the plugin, the transform chain's aliases and
+ * plugins, Kafka topics): they must be written literally. A placeholder there would put a
+ * resolved value into config keys, error messages (`transforms.<value>.type`, `unknown transform
+ * "<value>"`), REST answers (`/topics`) or the name of a topic anyone with access to Kafka lists.
+ */
+export function isLiteralConnectorKey(key: string): boolean {
+  if (key === 'name' || key === 'connector.class' || key === 'transforms' || key === 'predicates' || TOPIC_KEYS.has(key)) return true;
+  const m = TRANSFORM_KEY.exec(key) ?? PREDICATE_KEY.exec(key);
+  return m !== null && (m[2] === 'type' || m[2] === 'predicate');
 }

@@ -39,6 +39,14 @@ export function redact<T extends Record<string, unknown>>(config: T, schemas: TS
  * predicates its `transforms.<alias>.type` / `predicates.<alias>.type` keys name.
  */
 export function redactConnectorConfig<T extends Record<string, unknown>>(config: T, pluginSchema: TSchema, lookup?: TransformLookup): T {
+  return redactKeys(config, connectorSecretKeys(config, pluginSchema, lookup));
+}
+
+/**
+ * Keys of a connector config that a schema declares secret: the plugin's, and those of the
+ * transforms and predicates its `transforms.<alias>.type` / `predicates.<alias>.type` keys name.
+ */
+export function connectorSecretKeys(config: Readonly<Record<string, unknown>>, pluginSchema: TSchema, lookup?: TransformLookup): Set<string> {
   const marked = new Set(secretKeys(pluginSchema));
   if (lookup) {
     for (const [key, value] of Object.entries(config)) {
@@ -49,7 +57,7 @@ export function redactConnectorConfig<T extends Record<string, unknown>>(config:
       if (def) for (const k of secretKeys(def.config, key.slice(0, -'type'.length))) marked.add(k);
     }
   }
-  return redactKeys(config, marked);
+  return marked;
 }
 
 function redactKeys<T extends Record<string, unknown>>(config: T, marked: ReadonlySet<string>): T {

@@ -29,6 +29,13 @@ export const workerConfigSchema = Type.Object(
         }),
       ),
     ),
+    'rest.allowed.hosts': Type.Optional(
+      Type.String({
+        description:
+          'Without rest.auth.token: comma-separated host names (with or without :port) accepted in the Host header, besides localhost, 127.0.0.1, [::1] and rest.host. Protects the open API against DNS rebinding; requests from a browser page of another origin are refused as well.',
+        examples: ['conflux.internal,10.0.0.5'],
+      }),
+    ),
     'rest.allow.insecure.bind': Type.Boolean({
       description: 'Allow listening on a non-loopback interface without rest.auth.token.',
       default: false,
@@ -60,6 +67,20 @@ export const workerConfigSchema = Type.Object(
       default: 'conflux-offsets',
     }),
     'state.dir': Type.String({ description: 'Directory for local worker state.', minLength: 1, default: 'state' }),
+    'config.providers.file.allowed.paths': Type.Optional(
+      Type.String({
+        description:
+          'Comma-separated directories that ${file:..} placeholders in connector configs may read below (symlinks resolved; .. cannot escape). Defaults to the directory of the worker config file (config/ without one). The worker config itself is not limited.',
+        examples: ['config,/run/secrets'],
+      }),
+    ),
+    'config.providers.env.allowlist': Type.String({
+      description:
+        'Comma-separated environment variable names that ${env:..} placeholders in connector configs may read; an entry ending in * is a prefix. The worker config itself is not limited.',
+      minLength: 1,
+      default: 'CONFLUX_*',
+      examples: ['CONFLUX_*,PG_PASSWORD'],
+    }),
     'task.restart.auto': Type.Boolean({
       description: 'Restart FAILED tasks automatically with exponential backoff.',
       default: false,
@@ -104,7 +125,11 @@ export function validateWorkerConfig(rawConfig: unknown, host: string = hostname
   }
   const config = structuredClone(rawConfig) as Record<string, unknown>;
   const validate = compileSchema(workerConfigSchema);
-  if (!validate(config)) return { ok: false, errors: toConfigErrors(validate.errors) };
+  const errors = validate(config) ? [] : toConfigErrors(validate.errors);
+  const token = config['rest.auth.token'];
+  // A token with whitespace can never match: the Authorization header parser trims it.
+  if (typeof token === 'string' && /\s/.test(token)) errors.push({ key: 'rest.auth.token', message: 'must not contain whitespace' });
+  if (errors.length > 0) return { ok: false, errors };
   config['worker.id'] ??= `${host}:${String(config['rest.port'])}`;
   return { ok: true, config: Object.freeze(config) as WorkerConfig };
 }

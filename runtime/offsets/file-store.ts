@@ -1,45 +1,14 @@
 import { promises as fsp } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { FatalError } from '../api/errors.js';
+import { ensurePrivateDir, privateFileOps, replaceFileAtomically, tempPrefix, type FileOps } from '../private-files.js';
 import { OffsetTable } from './offset-table.js';
 import { validateOffsetWrites } from './offset-value.js';
 import type { OffsetEntry, OffsetStore, OffsetWrite, SourceOffset, SourcePartition } from './store.js';
 
 const FORMAT_VERSION = 1;
 
-/** File operations used for persistence; replaceable in tests to inject failures. */
-export interface FileOps {
-  writeFile(path: string, data: string): Promise<void>;
-  rename(from: string, to: string): Promise<void>;
-  syncDir(dir: string): Promise<void>;
-}
-
-const nodeFileOps: FileOps = {
-  async writeFile(path, data) {
-    const handle = await fsp.open(path, 'w', 0o600);
-    try {
-      await handle.writeFile(data, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  },
-  rename: (from, to) => fsp.rename(from, to),
-  async syncDir(dir) {
-    // Makes the rename itself durable. Some platforms cannot open a directory; the rename is then
-    // as durable as that platform allows.
-    let handle: fsp.FileHandle | undefined;
-    try {
-      handle = await fsp.open(dir, 'r');
-      await handle.sync();
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL') throw err;
-    } finally {
-      await handle?.close();
-    }
-  },
-};
+export type { FileOps } from '../private-files.js';
 
 export interface FileOffsetStoreOptions {
   readonly fileOps?: Partial<FileOps>;
@@ -61,20 +30,19 @@ export class FileOffsetStore implements OffsetStore {
   private readonly tempPrefix: string;
   private writing: Promise<void> = Promise.resolve();
   private next: Promise<void> | undefined;
-  private tempCounter = 0;
   private started = false;
 
   constructor(
     private readonly path: string,
     options: FileOffsetStoreOptions = {},
   ) {
-    this.ops = { ...nodeFileOps, ...options.fileOps };
+    this.ops = { ...privateFileOps, ...options.fileOps };
     this.dir = dirname(path);
-    this.tempPrefix = `.${basename(path)}.tmp-`;
+    this.tempPrefix = tempPrefix(path);
   }
 
   async start(): Promise<void> {
-    await fsp.mkdir(this.dir, { recursive: true });
+    await ensurePrivateDir(this.dir);
     for (const name of await fsp.readdir(this.dir)) {
       if (name.startsWith(this.tempPrefix)) await fsp.rm(join(this.dir, name), { force: true });
     }
@@ -141,16 +109,8 @@ export class FileOffsetStore implements OffsetStore {
     return next;
   }
 
-  private async writeFile(data: string): Promise<void> {
-    const temp = join(this.dir, `${this.tempPrefix}${process.pid}-${++this.tempCounter}`);
-    try {
-      await this.ops.writeFile(temp, data);
-      await this.ops.rename(temp, this.path);
-    } catch (err) {
-      await fsp.rm(temp, { force: true }).catch(() => {});
-      throw err;
-    }
-    await this.ops.syncDir(this.dir);
+  private writeFile(data: string): Promise<void> {
+    return replaceFileAtomically(this.path, data, this.ops);
   }
 }
 

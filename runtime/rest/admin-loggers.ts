@@ -12,11 +12,21 @@ const TO_PINO: Record<string, LogLevel> = { TRACE: 'trace', DEBUG: 'debug', INFO
 const toLog4j = (level: string): string => (level === 'silent' ? 'OFF' : level.toUpperCase());
 
 const LevelBody = Type.Object({ level: Type.String({ description: 'TRACE, DEBUG, INFO, WARN, ERROR, FATAL or OFF', examples: ['DEBUG'] }) });
-const LoggerParams = Type.Object({ name: Type.String({ description: 'Logger name (root, worker, task.<connector>-<id>, kafkajs, ...)' }) });
+// Logger names are dotted component names; anything else (control characters, "__proto__" is
+// allowed by the pattern but looked up in a Map) is refused before a logger is created.
+const LoggerParams = Type.Object({
+  name: Type.String({ description: 'Logger name (root, worker, task.<connector>-<id>, kafkajs, ...)', pattern: '^[A-Za-z0-9._-]{1,249}$' }),
+});
 
 /** Log levels, changeable at run time; a level set on `task` covers every `task.*` logger. */
 export const adminLoggersPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app, { logs }) => {
-  const levels = () => Object.fromEntries(Object.entries(logs.levels()).map(([n, l]) => [n, { level: toLog4j(l.level) }]));
+  const audit = logs.get('rest.audit');
+  const levels = () => {
+    // A null-prototype object: logger names such as "constructor" are plain keys here.
+    const out = Object.create(null) as Record<string, { level: string }>;
+    for (const [n, l] of logs.levels()) out[n] = { level: toLog4j(l.level) };
+    return out;
+  };
 
   app.get(
     '/admin/loggers',
@@ -28,9 +38,9 @@ export const adminLoggersPlugin: FastifyPluginAsyncTypebox<RouteContext> = async
     '/admin/loggers/:name',
     { schema: { summary: 'Get a logger level', tags, params: LoggerParams, response: { 200: LevelBody, ...errorResponses(404) } } },
     async (request) => {
-      const found = levels()[request.params.name];
+      const found = logs.levels().get(request.params.name);
       if (!found) throw new NotFoundError(`Logger ${request.params.name} not found`);
-      return found;
+      return { level: toLog4j(found.level) };
     },
   );
 
@@ -47,9 +57,19 @@ export const adminLoggersPlugin: FastifyPluginAsyncTypebox<RouteContext> = async
       },
     },
     async (request) => {
-      const level = TO_PINO[request.body.level.toUpperCase()];
+      const upper = request.body.level.toUpperCase();
+      const level = Object.hasOwn(TO_PINO, upper) ? TO_PINO[upper] : undefined;
       if (!level) throw new BadRequestError(`Invalid log level '${request.body.level}': use one of ${Object.keys(TO_PINO).join(', ')}`);
-      return logs.setLevel(request.params.name, level).sort();
+      let changed: string[];
+      try {
+        changed = logs.setLevel(request.params.name, level).sort();
+      } catch (err) {
+        if (err instanceof RangeError) throw new BadRequestError(err.message);
+        throw err;
+      }
+      // Not `logger`/`level`: those are the log line's own fields.
+      audit.info('log level changed', { target: request.params.name, new_level: toLog4j(level), changed: changed.length, remote: request.ip });
+      return changed;
     },
   );
 };

@@ -4,18 +4,19 @@ import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { LogManager } from '../logging.js';
 import type { Worker } from '../worker.js';
 import { adminLoggersPlugin } from './admin-loggers.js';
-import { installBearerAuth } from './auth.js';
+import { installBearerAuth, tokenCheck } from './auth.js';
 import { connectorConfigPlugin } from './connector-config.js';
 import { connectorPluginsPlugin } from './connector-plugins.js';
 import { connectorStatePlugin } from './connector-state.js';
 import { connectorsPlugin } from './connectors.js';
 import type { RouteContext } from './context.js';
 import { docsPlugin } from './docs.js';
-import { installErrorHandler } from './errors.js';
-import type { HealthProbe } from './health-check.js';
+import { installErrorHandler, requestSecrets } from './errors.js';
+import { cachedProbe, type HealthProbe } from './health-check.js';
 import { healthPlugin } from './health.js';
 import { metricsPlugin } from './metrics.js';
 import { offsetsPlugin } from './offsets.js';
+import { installOriginCheck } from './origin-check.js';
 import { swaggerOptions } from './openapi.js';
 import { rootPlugin } from './root.js';
 import { ErrorBodySchema, ErrorCodeSchema, commonErrorResponse, errorDescription } from './schemas.js';
@@ -39,6 +40,14 @@ export interface RestOptions {
   bodyLimit?: number;
   /** Dependency check behind `GET /health` (see `probeServices`); without it they are reported unknown. */
   health?: HealthProbe;
+  /**
+   * Without `authToken`: host names accepted in the Host header besides localhost, 127.0.0.1 and
+   * [::1] (the listen address, `rest.allowed.hosts`). Requests naming another host, or coming from
+   * a browser page of another origin, get 403.
+   */
+  allowedHosts?: readonly string[];
+  /** How long one `health` probe result is reused (HEALTH_CACHE_MS by default). */
+  healthCacheMs?: number;
 }
 
 const SUCCESS: Record<number, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content' };
@@ -57,6 +66,7 @@ function addCommonResponses(schema: FastifySchema & { hide?: boolean }): void {
   }
   const add = (status: number) => (response[status] ??= commonErrorResponse(errorDescription(status)));
   if (!(Array.isArray(schema.security) && schema.security.length === 0)) add(401);
+  add(403);
   if (schema.body) {
     add(400);
     add(413);
@@ -79,7 +89,8 @@ export function buildApp(options: RestOptions): FastifyInstance {
 
   const secrets = new Secrets(worker.plugins, logs);
   const version = options.version ?? packageVersion();
-  const ctx: RouteContext = { worker, logs, secrets, version, commit: options.commit ?? 'unknown', health: options.health };
+  const authorized = options.authToken ? tokenCheck(options.authToken) : () => true;
+  const ctx: RouteContext = { worker, logs, secrets, version, commit: options.commit ?? 'unknown', health: cachedProbe(options.health, options.healthCacheMs), authorized };
 
   app.addSchema(ErrorCodeSchema);
   app.addSchema(ErrorBodySchema);
@@ -87,7 +98,11 @@ export function buildApp(options: RestOptions): FastifyInstance {
     if (route.schema) addCommonResponses(route.schema as FastifySchema);
   });
   installErrorHandler(app, secrets, logs.get('rest'));
+  // Every JSON response goes through the one scrub: resolved secrets and the secret values the
+  // request carried are removed from every string, whatever route built the body.
+  app.addHook('preSerialization', async (request, _reply, payload) => secrets.scrubBody(payload, requestSecrets(request, secrets)));
   if (options.authToken) installBearerAuth(app, options.authToken);
+  else installOriginCheck(app, options.allowedHosts ?? []);
 
   void app.register(swagger, swaggerOptions(version));
   for (const plugin of [

@@ -118,7 +118,8 @@ export const connectorStatePlugin: FastifyPluginAsyncTypebox<RouteContext> = asy
     {
       schema: {
         summary: 'Get connector topics',
-        description: 'Topics the connector reads from (sink) or writes to (source), as far as its config names them.',
+        description:
+          'Topics the connector reads from (sink) or writes to (source), as far as its config names them. A topic name that comes from a ${env:..} or ${file:..} placeholder is shown as [hidden].',
         tags,
         params: ConnectorNameParams,
         response: { 200: Type.Record(Type.String(), Type.Object({ topics: Type.Array(Type.String()) })), ...errorResponses(404) },
@@ -126,7 +127,7 @@ export const connectorStatePlugin: FastifyPluginAsyncTypebox<RouteContext> = asy
     },
     async (request) => {
       const { name } = request.params;
-      return { [name]: { topics: worker.topics(name) } };
+      return { [name]: { topics: secrets.hideResolved(worker.topics(name), worker.config(name)) } };
     },
   );
 };

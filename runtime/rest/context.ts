@@ -1,4 +1,6 @@
+import type { FastifyRequest } from 'fastify';
 import { REDACTED } from '../config/redact.js';
+import { ConfigError } from '../errors.js';
 import type { LogManager } from '../logging.js';
 import type { ConnectorStatus } from '../status.js';
 import type { ConnectorInfo, RawConfig, Worker } from '../worker.js';
@@ -13,6 +15,8 @@ export interface RouteContext {
   version: string;
   commit: string;
   health: HealthProbe | undefined;
+  /** True when the request carries the token, or when none is configured. */
+  authorized: (request: FastifyRequest) => boolean;
 }
 
 /** Kafka Connect accepts numbers and booleans in a config and stores them as strings. */
@@ -25,19 +29,32 @@ export function infoView(ctx: RouteContext, info: ConnectorInfo): ConnectorInfo 
   return { ...info, config: ctx.secrets.redactConfig({ ...info.config }), tasks: info.tasks.map((t) => ({ ...t })) };
 }
 
+// Keys that say where a connector connects to: a secret kept from the stored config would be
+// sent there.
+const TARGET_KEY = /(^|\.)(uri|url|urls|host|hosts|hostname|server|servers|endpoint|endpoints|address|port)$/i;
+
 /**
  * A client that GETs a config and PUTs it back sends `[hidden]` for the secret keys; keep the
- * stored value then instead of storing the marker as the new secret.
+ * stored value then instead of storing the marker as the new secret. Not when a key naming the
+ * connection target changed: the stored secret would then be sent to whatever host the caller
+ * names, so the caller must send the secret again.
  */
 export function keepHiddenSecrets(ctx: RouteContext, name: string, incoming: RawConfig): RawConfig {
   if (!ctx.worker.has(name)) return incoming;
   const stored = ctx.worker.config(name);
   const secret = ctx.secrets.secretKeysOf(stored);
-  const out: Record<string, string> = { ...incoming };
-  for (const [key, value] of Object.entries(incoming)) {
-    const previous = stored[key];
-    if (value === REDACTED && secret.has(key) && previous !== undefined) out[key] = previous;
+  const kept = Object.keys(incoming).filter((key) => incoming[key] === REDACTED && secret.has(key) && stored[key] !== undefined);
+  if (kept.length === 0) return incoming;
+  const retargeted = [...new Set([...Object.keys(stored), ...Object.keys(incoming)])].filter(
+    (key) => TARGET_KEY.test(key) && !secret.has(key) && stored[key] !== incoming[key],
+  );
+  if (retargeted.length > 0) {
+    throw new ConfigError(
+      kept.map((key) => ({ key, message: `send the secret again: ${retargeted.join(', ')} changed, and a kept secret would go to the new target` })),
+    );
   }
+  const out: Record<string, string> = { ...incoming };
+  for (const key of kept) out[key] = stored[key]!;
   return out;
 }
 

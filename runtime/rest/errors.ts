@@ -40,8 +40,8 @@ export function toErrorBody(err: FastifyError | Error): ErrorBody {
   return errorBody(kind === 'retriable' ? 'retriable' : 'fatal', err.message || 'Internal server error');
 }
 
-/** Secret values the request itself carried (a config in the body), to strip from its error. */
-function requestSecrets(request: FastifyRequest, secrets: Secrets): string[] {
+/** Secret values the request itself carried (a config in the body), to strip from its response. */
+export function requestSecrets(request: FastifyRequest, secrets: Secrets): string[] {
   const body = request.body as Record<string, unknown> | undefined;
   if (!body || typeof body !== 'object') return [];
   const config = typeof body['config'] === 'object' && body['config'] !== null ? (body['config'] as Record<string, unknown>) : body;
@@ -52,10 +52,9 @@ function requestSecrets(request: FastifyRequest, secrets: Secrets): string[] {
 /** The app's only error handler: the catalogue decides the status, secrets are scrubbed. */
 export function installErrorHandler(app: FastifyInstance, secrets: Secrets, logger: Logger): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const body = toErrorBody(err);
     const extra = requestSecrets(request, secrets);
-    body.message = secrets.scrub(body.message, extra);
-    if (body.errors) body.errors = body.errors.map((x) => ({ key: x.key, message: secrets.scrub(x.message, extra) }));
+    // Message, keys and messages of `errors`: every string of the body.
+    const body = secrets.scrubBody(toErrorBody(err), extra) as ErrorBody;
     if (body.error_code >= 500) {
       logger.error('request failed', { method: request.method, url: request.url, error: secrets.scrub(err.stack ?? err.message, extra) });
     }

@@ -44,3 +44,28 @@ export function probeServices(options: { brokers: readonly string[]; schemaRegis
     return { kafka: await kafka, schema_registry: await registry };
   };
 }
+
+/** How long one probe result answers `GET /health`. */
+export const HEALTH_CACHE_MS = 5000;
+
+/**
+ * Shares one probe among callers: a result is reused for `ttlMs` and callers that arrive while a
+ * probe runs wait for it, so that unauthenticated `GET /health` requests cannot make the worker
+ * open connections at the rate they arrive.
+ */
+export function cachedProbe(probe: HealthProbe | undefined, ttlMs = HEALTH_CACHE_MS): HealthProbe | undefined {
+  if (!probe) return undefined;
+  let last: { at: number; result: Promise<HealthReport> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!last || now - last.at >= ttlMs) {
+      const result = probe();
+      last = { at: now, result };
+      // A failed probe is not cached: the next request tries again.
+      result.catch(() => {
+        if (last?.result === result) last = undefined;
+      });
+    }
+    return last.result;
+  };
+}

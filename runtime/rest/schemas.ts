@@ -1,4 +1,5 @@
 import Type, { type TSchema } from 'typebox';
+import { CONNECTOR_NAME_PATTERN, MAX_CONFIG_KEYS } from '../config/connector-schema.js';
 import { ERROR_CATALOGUE } from '../errors.js';
 
 /*
@@ -39,6 +40,7 @@ const errorRef = (description: string) => Type.Ref(ERROR_BODY_ID, { description 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Bad request or invalid connector configuration',
   401: 'Missing or wrong bearer token',
+  403: 'Without a token: a Host other than localhost or rest.allowed.hosts, or a foreign Origin',
   404: 'Connector, task, plugin or logger not found',
   409: 'Conflict with the current state (the connector already exists)',
   413: 'Request body too large',
@@ -55,8 +57,7 @@ export function errorResponses(...statuses: number[]): Record<number, TSchema> {
 export const commonErrorResponse = errorRef;
 export const errorDescription = (status: number): string => ERROR_DESCRIPTIONS[status] ?? 'Error';
 
-/** Kafka Connect connector names: also used in consumer group ids and topic-like contexts. */
-export const CONNECTOR_NAME_PATTERN = '^[A-Za-z0-9._-]{1,249}$';
+export { CONNECTOR_NAME_PATTERN, MAX_CONFIG_KEYS } from '../config/connector-schema.js';
 
 export const ConnectorNameParams = Type.Object({ name: Type.String({ description: 'Connector name' }) });
 export const NewConnectorNameParams = Type.Object({
@@ -70,13 +71,15 @@ export const ConfigMap = Type.Record(Type.String(), Type.String(), {
 
 /** A config as accepted: numbers and booleans are turned into strings, as Kafka Connect does. */
 export const ConfigInput = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
+  maxProperties: MAX_CONFIG_KEYS,
   description: 'Connector configuration. Values may be ${env:NAME} or ${file:/path:key} placeholders.',
-  examples: [{ 'connector.class': 'postgres-sink', topics: 'orders-cdc', 'connection.password': '${env:PG_PASSWORD}' }],
+  examples: [{ 'connector.class': 'postgres-sink', topics: 'orders-cdc', 'connection.password': '${env:CONFLUX_PG_PASSWORD}' }],
 });
 
 // Values are checked in the handler: with fastify's type coercion, a union with null would turn
 // null into "" (string branch first) or "", 0 and false into null (null branch first).
 export const ConfigPatch = Type.Record(Type.String(), Type.Unknown({ description: 'A string, number or boolean; null removes the key' }), {
+  maxProperties: MAX_CONFIG_KEYS,
   description: 'Keys to set; a null value removes the key.',
 });
 

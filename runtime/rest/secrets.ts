@@ -1,7 +1,14 @@
 import { PREDICATE_KEY, TRANSFORM_KEY } from '../config/connector-schema.js';
 import { REDACTED, looksSecret, redactString, secretKeys } from '../config/redact.js';
+import { hasPlaceholder } from '../config/placeholders.js';
 import type { LogManager } from '../logging.js';
 import { connectorPlugin, transformLookup, type PluginRegistry } from '../plugins.js';
+import { SecretScrubber } from '../secret-scrubber.js';
+
+const PLACEHOLDER_TEXT = /\$\{(?:env|file):[^}]*\}/;
+
+// Response bodies are data the API itself built: deeper than log lines, never cyclic.
+const RESPONSE_DEPTH = 64;
 
 /**
  * Redaction for everything the REST layer sends back. A key is secret when the plugin schema
@@ -43,13 +50,17 @@ export class Secrets {
     return out as T;
   }
 
-  /** The literal (non-empty, string) values of the secret keys of `config`, to strip from text. */
+  /**
+   * The literal (non-empty, string) values of the secret keys of `config`, to strip from text.
+   * Placeholder references are left out: they reveal nothing, and users need to see them in errors.
+   */
   secretValues(config: Readonly<Record<string, unknown>> | undefined, pluginName?: string): string[] {
     if (!config || typeof config !== 'object') return [];
     const marked = this.secretKeysOf(config, pluginName);
     return Object.entries(config)
       .filter(([k, v]) => marked.has(k) && (typeof v === 'string' || typeof v === 'number') && String(v).length > 0)
-      .map(([, v]) => String(v));
+      .flatMap(([, v]) => String(v).split(PLACEHOLDER_TEXT))
+      .filter((v) => v.length > 0);
   }
 
   /** Removes resolved placeholder secrets (known to the log manager) and `extra` values from text. */
@@ -57,6 +68,32 @@ export class Secrets {
     return redactString(this.logs.scrub(text), extra);
   }
 
+  /**
+   * {@link scrub} applied to every string of a response body, object keys included: the one scrub
+   * every REST output goes through (see the app's preSerialization hook and error handler).
+   */
+  scrubBody(value: unknown, extra: readonly string[] = []): unknown {
+    const scrubbed = this.logs.scrubDeep(value, RESPONSE_DEPTH);
+    if (extra.length === 0) return scrubbed;
+    const request = new SecretScrubber();
+    request.set('request', extra);
+    return request.scrubDeep(scrubbed, 0, RESPONSE_DEPTH);
+  }
+
+  /**
+   * Values derived from a connector's resolved config (topic names) as shown over REST: a value
+   * that the stored config does not spell out literally came from a placeholder and is hidden, so
+   * that `topic: ${env:DB_PASSWORD}` cannot be read back through an endpoint without secret keys.
+   */
+  hideResolved(values: readonly string[], raw: Readonly<Record<string, string>>): string[] {
+    const literal = new Set<string>();
+    for (const v of Object.values(raw)) {
+      if (typeof v !== 'string') continue;
+      if (!hasPlaceholder(v)) literal.add(v.trim());
+      for (const part of v.split(',')) if (!hasPlaceholder(part)) literal.add(part.trim());
+    }
+    return values.map((v) => (literal.has(v) ? this.scrub(v) : REDACTED));
+  }
   /**
    * Deep redaction of plugin-produced data (task configs): secret keys at any depth are hidden and
    * secret values are stripped from every string, because a task config is derived from the

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { Kafka, logLevel } from 'kafkajs';
 import { ConfigError, Secret, defineSinkConnector, defineSourceConnector, defineTransform } from '../../runtime/api/index.js';
+import { createWorker, loadWorkerConfig } from '../../runtime/bootstrap.js';
 import { resolvePlaceholders } from '../../runtime/config/placeholders.js';
 import { LogManager } from '../../runtime/logging.js';
 import { WorkerMetrics } from '../../runtime/metrics.js';
@@ -31,6 +32,7 @@ export const quietSource = defineSourceConnector({
   config: Type.Object({
     topic: Type.String({ description: 'Topic it would write to.' }),
     'connection.password': Type.Optional(Secret(Type.String({ description: 'Password of the imaginary source.' }))),
+    'connection.host': Type.Optional(Type.String({ description: 'Host the imaginary source would connect to.' })),
     mode: Type.Enum(['fast', 'slow'], { description: 'Speed.', default: 'fast' }),
     'fail.task.configs': Type.Boolean({ description: 'Fail while splitting the work.', default: false }),
   }),
@@ -95,9 +97,9 @@ const env = { REST_TEST_SECRET: ENV_SECRET };
  * does not retry, so a task that starts (PAUSED connectors start theirs) fails at once instead of
  * holding up the test while the client retries a port nobody listens on.
  */
-export async function restHarness(t: TapLike, options: Partial<Omit<RestOptions, 'worker' | 'logs'>> = {}): Promise<Harness> {
+export async function restHarness(t: TapLike, options: Partial<Omit<RestOptions, 'worker'>> = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'conflux-rest-'));
-  const logs = new LogManager({ level: 'silent' });
+  const logs = options.logs ?? new LogManager({ level: 'silent' });
   const worker = new Worker({
     workerId: 'test-worker:8083',
     plugins: testPlugins,
@@ -112,7 +114,7 @@ export async function restHarness(t: TapLike, options: Partial<Omit<RestOptions,
     },
   });
   await worker.start();
-  const app = buildApp({ worker, logs, ...options });
+  const app = buildApp({ ...options, worker, logs });
   t.teardown(async () => {
     await app.close();
     await worker.stop();
@@ -124,4 +126,40 @@ export async function restHarness(t: TapLike, options: Partial<Omit<RestOptions,
 /** A valid quiet-source config with a literal secret. */
 export function sourceConfig(extra: Record<string, string> = {}): Record<string, string> {
   return { 'connector.class': 'quiet-source', topic: 'quiet', 'value.converter': 'json', 'connection.password': SECRET, ...extra };
+}
+
+export interface RealHarness extends Harness {
+  /** The worker's state directory (temporary). */
+  dir: string;
+}
+
+/**
+ * The REST app on a worker built the way `conflux standalone` builds it: `loadWorkerConfig` and
+ * `createWorker`, so connector placeholders go through the real file and environment providers
+ * (real files, `process.env`). Kafka is a closed port; connectors are created STOPPED in these
+ * tests, so nothing connects.
+ */
+export async function realWorkerHarness(
+  t: TapLike,
+  workerConfig: Record<string, unknown> = {},
+  options: Partial<Omit<RestOptions, 'worker' | 'logs'>> & { configDir?: string } = {},
+): Promise<RealHarness> {
+  const dir = await mkdtemp(join(tmpdir(), 'conflux-real-'));
+  const logs = new LogManager({ level: 'silent' });
+  const { config } = await loadWorkerConfig({
+    'bootstrap.servers': '127.0.0.1:1',
+    'offset.storage.file.filename': join(dir, 'offsets.json'),
+    'state.dir': dir,
+    ...workerConfig,
+  });
+  const { configDir, ...rest } = options;
+  const worker = createWorker(config, testPlugins, { logs, ...(configDir ? { configDir } : {}) });
+  await worker.start();
+  const app = buildApp({ worker, logs, ...rest });
+  t.teardown(async () => {
+    await app.close();
+    await worker.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { app, worker, logs, dir };
 }

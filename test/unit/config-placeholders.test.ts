@@ -62,10 +62,11 @@ t.test('errors name the key, never the value', async (t) => {
   );
   t.notOk(r.ok);
   if (r.ok) return;
+  const unreadable = 'cannot be resolved: it must name a readable properties file under config.providers.file.allowed.paths that has the key';
   t.same(r.errors, [
-    { key: 'a', message: 'environment variable MISSING is not set' },
-    { key: 'b', message: 'cannot read /nope.properties (ENOENT)' },
-    { key: 'c', message: 'key nokey not found in /run/secrets/db.properties' },
+    { key: 'a', message: '${env:MISSING} cannot be resolved' },
+    { key: 'b', message: `\${file:/nope.properties:x} ${unreadable}` },
+    { key: 'c', message: `\${file:/run/secrets/db.properties:nokey} ${unreadable}` },
     { key: 'd', message: '${file:nopath} must have the form ${file:/path/to/file:key}' },
   ]);
   t.notOk(JSON.stringify(r.errors).includes('s3cr'));

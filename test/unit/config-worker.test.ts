@@ -16,6 +16,7 @@ t.test('defaults', async (t) => {
     'offset.storage.file.filename': 'state/offsets.json',
     'offset.storage.topic': 'conflux-offsets',
     'state.dir': 'state',
+    'config.providers.env.allowlist': 'CONFLUX_*',
     'task.restart.auto': false,
     'task.restart.backoff.initial.ms': 1000,
     'task.restart.backoff.max.ms': 60000,
@@ -46,4 +47,13 @@ t.test('all errors with keys', async (t) => {
 
 t.test('the REST token is marked secret', async (t) => {
   t.ok(isSecretSchema(workerConfigSchema.properties['rest.auth.token']));
+});
+
+t.test('the shipped config/worker.json loads and states the placeholder defaults', async (t) => {
+  const { readFile } = await import('node:fs/promises');
+  const { loadWorkerConfig } = await import('../../runtime/bootstrap.js');
+  const raw = JSON.parse(await readFile(new URL('../../config/worker.json', import.meta.url), 'utf8')) as unknown;
+  const { config } = await loadWorkerConfig(raw, { KAFKA_BROKERS: '127.0.0.1:9092', SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081' });
+  t.equal(config['config.providers.file.allowed.paths'], 'config');
+  t.equal(config['config.providers.env.allowlist'], 'CONFLUX_*');
 });

@@ -10,6 +10,7 @@ import {
   RetriableError,
   StageError,
   UnauthorizedError,
+  ForbiddenError,
   catalogueEntry,
   classify,
   isRetriable,
@@ -24,12 +25,13 @@ t.test('catalogue: unique codes, every kind documented', async (t) => {
     t.ok(e.description.length > 20, `${e.kind} has a description`);
     t.ok(e.status >= 400 && e.status < 600, `${e.kind} status`);
   }
-  const kinds: ErrorKind[] = ['retriable', 'data', 'config', 'fatal', 'not-found', 'conflict', 'unauthorized', 'bad-request'];
+  const kinds: ErrorKind[] = ['retriable', 'data', 'config', 'fatal', 'not-found', 'conflict', 'unauthorized', 'forbidden', 'bad-request'];
   t.same(ERROR_CATALOGUE.map((e) => e.kind).sort(), [...kinds].sort());
   t.equal(catalogueEntry('config').status, 400);
   t.equal(catalogueEntry('not-found').status, 404);
   t.equal(catalogueEntry('conflict').status, 409);
   t.equal(catalogueEntry('unauthorized').status, 401);
+  t.equal(catalogueEntry('forbidden').status, 403);
   t.equal(catalogueEntry('retriable').next, 'retry');
   t.equal(catalogueEntry('data').next, 'dead-letter');
   t.equal(catalogueEntry('fatal').next, 'fail-task');
@@ -44,6 +46,7 @@ t.test('classify conflux errors by kind', async (t) => {
   t.equal(classify(new ConflictError('x')), 'conflict');
   t.equal(classify(new UnauthorizedError('x')), 'unauthorized');
   t.equal(classify(new BadRequestError('x')), 'bad-request');
+  t.equal(classify(new ForbiddenError('x')), 'forbidden');
 });
 
 function kafkaError(name: string, retriable: boolean, cause?: unknown): Error {

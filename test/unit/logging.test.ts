@@ -36,5 +36,5 @@ t.test('levels can be changed per logger and below it', async (t) => {
   other.info('still shown');
   await new Promise((r) => setImmediate(r));
   t.same(lines.map((l) => l.msg), ['still shown']);
-  t.equal(logs.levels()['task.orders-0']!.level, 'error');
+  t.equal(logs.levels().get('task.orders-0')!.level, 'error');
 });

@@ -32,22 +32,30 @@ t.test('admin/loggers: list, get, set with log4j level names', async (t) => {
   t.equal((await app.inject('/admin/loggers/no.such.logger')).statusCode, 404);
 });
 
-t.test('GET /health: 200 with service and connector states, 503 when Kafka is down, no token needed', async (t) => {
+t.test('GET /health: status only without the token, details with it; 503 when Kafka is down', async (t) => {
   let kafka: 'up' | 'down' = 'up';
-  const { app } = await restHarness(t, { authToken: TOKEN, health: async () => ({ kafka, schema_registry: 'disabled' }) });
-  await app.inject({
-    method: 'POST',
-    url: '/connectors',
-    headers: { authorization: `Bearer ${TOKEN}` },
-    payload: { name: 'h', config: sourceConfig(), initial_state: 'STOPPED' },
-  });
+  const { app } = await restHarness(t, { authToken: TOKEN, health: async () => ({ kafka, schema_registry: 'disabled' }), healthCacheMs: 0 });
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  await app.inject({ method: 'POST', url: '/connectors', headers: auth, payload: { name: 'h', config: sourceConfig(), initial_state: 'STOPPED' } });
   const up = await app.inject('/health');
   t.equal(up.statusCode, 200, 'no token needed');
-  t.same(json(up.body), { status: 'healthy', kafka: 'up', schema_registry: 'disabled', connectors: { h: 'STOPPED' } });
+  t.same(json(up.body), { status: 'healthy' }, 'an anonymous caller learns the status, not the connector names');
+  const detailed = await app.inject({ url: '/health', headers: auth });
+  t.same(json(detailed.body), { status: 'healthy', kafka: 'up', schema_registry: 'disabled', connectors: { h: 'STOPPED' } });
   kafka = 'down';
   const down = await app.inject('/health');
   t.equal(down.statusCode, 503);
-  t.match(json(down.body), { status: 'unhealthy', kafka: 'down' });
+  t.same(json(down.body), { status: 'unhealthy' });
+  t.match(json((await app.inject({ url: '/health', headers: auth })).body), { status: 'unhealthy', kafka: 'down' });
+});
+
+t.test('GET /health reuses one probe result for a while instead of probing on every hit', async (t) => {
+  let probes = 0;
+  const { app } = await restHarness(t, { authToken: TOKEN, health: async () => (probes++, { kafka: 'up', schema_registry: 'disabled' }) });
+  const answers = await Promise.all(Array.from({ length: 20 }, () => app.inject('/health')));
+  t.ok(answers.every((r) => r.statusCode === 200));
+  await app.inject('/health');
+  t.equal(probes, 1, '21 requests, one probe');
 });
 
 t.test('GET /health without a probe reports unknown; a hanging probe is cut short', async (t) => {
