@@ -30,11 +30,15 @@ const { values: args } = parseArgs({
   options: {
     records: { type: 'string', default: process.env.BENCH_RECORDS ?? '200000' },
     repeat: { type: 'string', default: '3' },
+    only: { type: 'string' },
   },
 });
 const N = Number(args.records);
 /** Each configuration runs this many times, interleaved; the best run counts (other load on the machine only slows a run down). */
 const REPEAT = Number(args.repeat);
+/** `--only source|sink` runs one path's worker side (and what it needs), e.g. under a profiler. */
+const ONLY = args.only as 'source' | 'sink' | undefined;
+const wanted = (path: 'source' | 'sink', side: 'bare kafkajs' | 'conflux') => !ONLY || (ONLY === path && side === 'conflux');
 const BATCH = 1000;
 
 ensureServices(['kafka', 'registry']);
@@ -57,6 +61,8 @@ interface Figure {
   records: number;
   seconds: number;
   recordsPerSec: number;
+  /** CPU time of this process per record (user + system): what the work costs, whatever else loads the machine. */
+  cpuMicrosPerRecord: number;
   peakRssMb: number;
   peakHeapUsedMb: number;
 }
@@ -80,20 +86,26 @@ const highWatermark = async (topic: string) => Number((await admin.fetchTopicOff
 async function measure(path: string, variant: string, side: string, work: () => Promise<void>, progress: () => Promise<number> | number): Promise<Figure> {
   const memory = new MemorySampler();
   const startedAt = performance.now();
-  let first: { at: number; count: number } | undefined;
+  let first: { at: number; count: number; cpu: NodeJS.CpuUsage } | undefined;
+  const cpuAtStart = process.cpuUsage();
+  let cpuAtEnd: NodeJS.CpuUsage | undefined;
   let done: number | undefined;
   const watching = until(`${N} records (${path} ${variant} ${side})`, async () => {
     const count = await progress();
     const now = performance.now();
-    if (!first && count > 0) first = { at: now, count };
-    if (count >= N) done = now;
+    if (!first && count > 0) first = { at: now, count, cpu: process.cpuUsage() };
+    if (count >= N && done === undefined) {
+      done = now;
+      cpuAtEnd = process.cpuUsage();
+    }
     return count >= N;
   });
   await Promise.all([work(), watching]);
   const mem = memory.stop();
   // A run so short that the first look already saw everything is timed from its start instead.
-  const from = first && first.count < N ? first : { at: startedAt, count: 0 };
+  const from = first && first.count < N ? first : { at: startedAt, count: 0, cpu: cpuAtStart };
   const seconds = (done! - from.at) / 1000;
+  const cpuMicros = cpuAtEnd!.user - from.cpu.user + (cpuAtEnd!.system - from.cpu.system);
   return {
     path,
     variant,
@@ -101,6 +113,7 @@ async function measure(path: string, variant: string, side: string, work: () => 
     records: N,
     seconds,
     recordsPerSec: Math.round((N - from.count) / seconds),
+    cpuMicrosPerRecord: Math.round((cpuMicros / (N - from.count)) * 100) / 100,
     ...mem,
   };
 }
@@ -232,71 +245,75 @@ async function main(): Promise<void> {
         const extra = withTransforms ? threeTransforms : {};
 
         const bareTopic = await newTopic('src-bare');
-        figures.push(
-          await measure(
-            'source',
-            variant,
-            'bare kafkajs',
-            () => bareProducer(bareTopic, withTransforms),
-            () => highWatermark(bareTopic),
-          ),
+        // The bare producer also fills the topic both sink sides read, so it always runs.
+        const bareSource = await measure(
+          'source',
+          variant,
+          'bare kafkajs',
+          () => bareProducer(bareTopic, withTransforms),
+          () => highWatermark(bareTopic),
         );
+        if (wanted('source', 'bare kafkajs')) figures.push(bareSource);
         if (!withTransforms) filled = bareTopic;
 
-        const workerTopic = await newTopic('src-worker');
-        const source = `bench-source-${workerTopic}`;
-        figures.push(
-          await measure(
-            'source',
-            variant,
-            'conflux',
-            async () => {
-              await worker.createConnector(source, {
-                'connector.class': numbersSource.name,
-                topic: workerTopic,
-                count: String(N),
-                'batch.size': String(BATCH),
-                'value.converter': 'avro',
-                ...extra,
-              });
-              await until('the source to produce everything', async () => (await highWatermark(workerTopic)) >= N);
-            },
-            () => highWatermark(workerTopic),
-          ),
-        );
-        await worker.deleteConnector(source);
+        if (wanted('source', 'conflux')) {
+          const workerTopic = await newTopic('src-worker');
+          const source = `bench-source-${workerTopic}`;
+          figures.push(
+            await measure(
+              'source',
+              variant,
+              'conflux',
+              async () => {
+                await worker.createConnector(source, {
+                  'connector.class': numbersSource.name,
+                  topic: workerTopic,
+                  count: String(N),
+                  'batch.size': String(BATCH),
+                  'value.converter': 'avro',
+                  ...extra,
+                });
+                await until('the source to produce everything', async () => (await highWatermark(workerTopic)) >= N);
+              },
+              () => highWatermark(workerTopic),
+            ),
+          );
+          await worker.deleteConnector(source);
+        }
 
         const progress = { count: 0 };
-        figures.push(
-          await measure(
-            'sink',
-            variant,
-            'bare kafkajs',
-            () => bareConsumer(filled, withTransforms, progress),
-            () => progress.count,
-          ),
-        );
+        if (wanted('sink', 'bare kafkajs'))
+          figures.push(
+            await measure(
+              'sink',
+              variant,
+              'bare kafkajs',
+              () => bareConsumer(filled, withTransforms, progress),
+              () => progress.count,
+            ),
+          );
 
         const counter = `bench-sink-${filled}-${withTransforms}`;
-        figures.push(
-          await measure(
-            'sink',
-            variant,
-            'conflux',
-            async () => {
-              await worker.createConnector(counter, {
-                'connector.class': countingSink.name,
-                topics: filled,
-                counter,
-                'value.converter': 'avro',
-                ...extra,
-              });
-              await until('the sink to count everything', () => (counts.get(counter) ?? 0) >= N);
-            },
-            () => counts.get(counter) ?? 0,
-          ),
-        );
-        await worker.deleteConnector(counter);
+        if (wanted('sink', 'conflux'))
+          figures.push(
+            await measure(
+              'sink',
+              variant,
+              'conflux',
+              async () => {
+                await worker.createConnector(counter, {
+                  'connector.class': countingSink.name,
+                  topics: filled,
+                  counter,
+                  'value.converter': 'avro',
+                  ...extra,
+                });
+                await until('the sink to count everything', () => (counts.get(counter) ?? 0) >= N);
+              },
+              () => counts.get(counter) ?? 0,
+            ),
+          );
+        if (wanted('sink', 'conflux')) await worker.deleteConnector(counter);
       }
     }
   } finally {
@@ -312,13 +329,14 @@ async function main(): Promise<void> {
     if ((best.get(key)?.recordsPerSec ?? -1) < f.recordsPerSec) best.set(key, f);
   }
   const rows = [...best.values()].map((f) => {
-    const bare = best.get(`${f.path}|${f.variant}|bare kafkajs`)!;
+    const bare = best.get(`${f.path}|${f.variant}|bare kafkajs`);
     return {
       path: f.path,
       variant: f.variant,
       side: f.side,
       'records/s': f.recordsPerSec,
-      'ratio vs bare': f.side === 'conflux' ? Math.round((f.recordsPerSec / bare.recordsPerSec) * 100) / 100 : 1,
+      'ratio vs bare': !bare ? '-' : f.side === 'conflux' ? Math.round((f.recordsPerSec / bare.recordsPerSec) * 100) / 100 : 1,
+      'CPU µs/record': f.cpuMicrosPerRecord,
       'peak heap MB': f.peakHeapUsedMb,
       'peak RSS MB': f.peakRssMb,
     };
