@@ -37,7 +37,7 @@ export class WorkerMetrics {
   readonly offsetCommitLatency = this.histogram('offset_commit_seconds', 'Duration of offset commits');
   readonly endToEndLatency = this.histogram(
     'end_to_end_latency_seconds',
-    'From the source event time (record timestamp) to the sink commit',
+    'From the source event time (record timestamp) to the sink commit; up to 100 evenly spaced records per batch are observed',
   );
   readonly consumerLag = new client.Gauge({
     name: 'conflux_sink_consumer_lag_records',

@@ -38,6 +38,8 @@ export interface SinkRunnerOptions {
   maxBytesPerPartition?: number;
 }
 
+/** Records of one batch whose end-to-end latency is observed (see handleBatch). */
+const LATENCY_SAMPLES_PER_BATCH = 100;
 const DISCONNECT_TIMEOUT_MS = 10_000;
 
 /**
@@ -297,7 +299,13 @@ export class SinkTaskRunner extends BaseTaskRunner {
 
     const now = Date.now();
     const endToEnd = (this.endToEnd ??= o.metrics.endToEndLatency.labels(this.labels));
-    for (const r of records) endToEnd.observe(Math.max(0, now - r.timestamp) / 1000);
+    // A histogram observation costs about as much as converting the record: observe an evenly
+    // spaced sample of a large batch, which describes the latency as well at a fraction of the cost.
+    const step = Math.max(1, Math.floor(records.length / LATENCY_SAMPLES_PER_BATCH));
+    for (let i = 0; i < records.length; i += step) {
+      const timestamp = records[i]!.timestamp;
+      if (Number.isFinite(timestamp)) endToEnd.observe(Math.max(0, now - timestamp) / 1000);
+    }
     o.metrics.recordsWritten.inc(this.labels, records.length);
     o.metrics.consumerLag.set({ ...this.labels, topic, partition: String(partition) }, Number(batch.offsetLag()));
   }
