@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkaOffsetStore } from '../../runtime/offsets/kafka-store.js';
-import { services, uniqueName } from '../helpers/services.js';
+import { services, uniqueName, waitFor } from '../helpers/services.js';
 
 const kafka = new Kafka({ brokers: services().kafkaBrokers, logLevel: logLevel.NOTHING });
 
@@ -68,8 +68,12 @@ t.test('kafka offset store: replay ends when the tail of the topic is a transact
   await txn.send({ topic, messages: [offsetMessage('c', { p: 0 }, { n: 7 })] });
   await txn.commit();
   await producer.disconnect();
-  const [end] = await admin.fetchTopicOffsets(topic);
-  t.equal(end!.high, '2', 'the commit marker takes the last offset');
+  // The coordinator writes the commit marker after commit() returns: wait until it is in the log.
+  const high = await waitFor('the commit marker in the log', async () => {
+    const [end] = await admin.fetchTopicOffsets(topic);
+    return end!.high === '2' ? end!.high : undefined;
+  });
+  t.equal(high, '2', 'the commit marker takes the last offset');
 
   const store = new KafkaOffsetStore(kafka, topic);
   await startWithin(store);
