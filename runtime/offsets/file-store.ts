@@ -119,8 +119,9 @@ function parse(text: string, path: string): Record<string, OffsetEntry[]> {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
-  } catch (err) {
-    throw new FatalError(`offset file ${path} is not valid JSON (${(err as Error).message}); ${hint}`);
+  } catch {
+    // The parser's message may quote the file's text (offsets can hold secrets): name the file only.
+    throw new FatalError(`offset file ${path} is not valid JSON; ${hint}`);
   }
   const d = doc as { version?: unknown; connectors?: unknown };
   if (typeof doc !== 'object' || doc === null || d.version !== FORMAT_VERSION || typeof d.connectors !== 'object' || d.connectors === null) {

@@ -132,12 +132,19 @@ t.test('file: concurrent sets are serialised and all land', async (t) => {
 });
 
 t.test('file: absent file is an empty store; corrupt file is a clear error', async (t) => {
-  const dir = t.testdir({ 'bad.json': '{"version":1,"connectors":', 'wrong.json': '{"version":7}', 'entries.json': '{"version":1,"connectors":{"c":[{"partition":1}]}}' });
+  const dir = t.testdir({ 'bad.json': '{"version":1,"connectors":', 'wrong.json': '{"version":7}', 'entries.json': '{"version":1,"connectors":{"c":[{"partition":1}]}}',
+    'leaky.json': '{"version":1,"connectors":{"c":[{"partition":{"p":1},"offset":{"token": s3cr3t-value}}]}}',
+  });
   const empty = new FileOffsetStore(join(dir, 'missing', 'offsets.json'));
   await empty.start();
   t.same(await empty.getAll('c'), []);
   await t.rejects(new FileOffsetStore(join(dir, 'bad.json')).start(), FatalError);
   await t.rejects(new FileOffsetStore(join(dir, 'bad.json')).start(), { message: /not valid JSON.*move .*bad\.json aside/ });
+  const leaky = await new FileOffsetStore(join(dir, 'leaky.json')).start().then(
+    () => undefined,
+    (err: Error) => err,
+  );
+  t.notMatch(leaky?.message, /s3cr3t/, 'the error names the file, never its text');
   await t.rejects(new FileOffsetStore(join(dir, 'wrong.json')).start(), { message: /not a conflux offset file of version 1/ });
   await t.rejects(new FileOffsetStore(join(dir, 'entries.json')).start(), { message: /malformed entries for connector c/ });
   await t.rejects(new FileOffsetStore(join(dir, 'x.json')).get('c', P1), /before start/);
