@@ -1,6 +1,9 @@
 # The conflux worker with the versioned configs (config/). It runs the TypeScript sources through
 # tsx, exactly as bin/conflux.js does without a build, so the image runs what the tests ran.
 FROM node:20-bookworm-slim
+# Reported by GET / (an image has no .git): docker compose build --build-arg CONFLUX_COMMIT=$(git rev-parse HEAD)
+ARG CONFLUX_COMMIT=unknown
+ENV CONFLUX_COMMIT=$CONFLUX_COMMIT
 
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -91,6 +91,9 @@ type Validated = ValidatedConfig & { secrets: string[] };
  * versus observed state (what the tasks do), task supervision and restarts, and the lifecycle of
  * the Kafka clients the tasks share. It knows nothing about any particular connector.
  */
+/** How long `GET /` goes without asking Kafka for its cluster id again after a failed lookup. */
+const CLUSTER_ID_RETRY_MS = 5_000;
+
 export class Worker {
   readonly id: string;
   private readonly connectors = new Map<string, ConnectorInstance>();
@@ -101,6 +104,8 @@ export class Worker {
   private admin: Promise<Admin> | undefined;
   private stopping = false;
   private clusterId: string | undefined;
+  private clusterIdLookup: Promise<string | undefined> | undefined;
+  private clusterIdRetryAt = 0;
 
   constructor(private readonly o: WorkerOptions) {
     this.id = o.workerId;
@@ -348,12 +353,21 @@ export class Worker {
   /** The Kafka cluster's id for `GET /`, or undefined when Kafka cannot be reached in time. */
   async kafkaClusterId(timeoutMs = 2000): Promise<string | undefined> {
     if (this.clusterId) return this.clusterId;
-    const lookup = this.adminClient().then((admin) => admin.describeCluster());
-    lookup.catch(() => undefined);
-    const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), timeoutMs).unref());
-    const cluster = await Promise.race([lookup, timeout]).catch(() => undefined);
-    this.clusterId = cluster?.clusterId;
-    return this.clusterId;
+    // One lookup at a time however many requests ask, and none for a while after one failed:
+    // `GET /` must not open a broker connection per hit while Kafka is away.
+    if (Date.now() < this.clusterIdRetryAt) return undefined;
+    this.clusterIdLookup ??= (async () => {
+      const lookup = this.adminClient().then((admin) => admin.describeCluster());
+      lookup.catch(() => undefined);
+      const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), timeoutMs).unref());
+      const cluster = await Promise.race([lookup, timeout]).catch(() => undefined);
+      this.clusterId = cluster?.clusterId;
+      if (!this.clusterId) this.clusterIdRetryAt = Date.now() + CLUSTER_ID_RETRY_MS;
+      return this.clusterId;
+    })().finally(() => {
+      this.clusterIdLookup = undefined;
+    });
+    return this.clusterIdLookup;
   }
 
   /** Names of the topics the connector reads from or writes to (known statically). */

@@ -6,6 +6,7 @@ import { FileConnectorConfigStore } from '../config-store.js';
 import { LogManager } from '../logging.js';
 import type { PluginRegistry } from '../plugins.js';
 import { parseList } from '../config/index.js';
+import { buildCommit } from '../build-info.js';
 import { buildApp } from '../rest/app.js';
 import { probeServices } from '../rest/health-check.js';
 import { ensurePrivateDir } from '../private-files.js';
@@ -63,7 +64,7 @@ export async function runStandalone(opts: StandaloneOptions, plugins: PluginRegi
     }
     const health = probeServices({ brokers: parseList(config['bootstrap.servers']), schemaRegistryUrl: config['schema.registry.url'] });
     const allowedHosts = [host, ...parseList(config['rest.allowed.hosts'])];
-    app = buildApp({ worker, logs, health, allowedHosts, ...(token ? { authToken: token } : {}), version: opts.version });
+    app = buildApp({ worker, logs, health, allowedHosts, ...(token ? { authToken: token } : {}), version: opts.version, commit: buildCommit() });
     const address = await app.listen({ host, port: config['rest.port'] });
     log.info('REST API listening', { address, docs: `${address}/docs` });
   } catch (err) {
