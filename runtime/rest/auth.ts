@@ -14,16 +14,22 @@ export function tokenCheck(token: string): (request: FastifyRequest) => boolean 
 }
 
 /**
- * Requires `Authorization: Bearer <token>` on every request except `GET /health`, which load
- * balancers and orchestrators probe without credentials (and which then answers with the overall
- * status only).
+ * Requires `Authorization: Bearer <token>` on every request except three reads that reveal nothing
+ * about this worker: `GET /health`, which load balancers and orchestrators probe without
+ * credentials (and which then answers with the overall status only), and the API description
+ * (`/docs`, Swagger UI, and `/openapi.json`, the content of the repository's openapi.yaml), so
+ * that Swagger UI loads and its Authorize button then sends the token on the calls it makes.
  */
 export function installBearerAuth(app: FastifyInstance, token: string): void {
   const authorized = tokenCheck(token);
   app.addHook('onRequest', async (request) => {
-    if ((request.method === 'GET' || request.method === 'HEAD') && request.url.split('?')[0] === '/health') return;
+    if ((request.method === 'GET' || request.method === 'HEAD') && isPublic(request.url.split('?')[0]!)) return;
     if (!authorized(request)) {
       throw new UnauthorizedError('A valid bearer token is required: send Authorization: Bearer <rest.auth.token>');
     }
   });
+}
+
+function isPublic(path: string): boolean {
+  return path === '/health' || path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/');
 }

@@ -112,9 +112,17 @@ t.test('auth: 401 without or with a wrong token, 200 with it; /health open', asy
   t.equal((await app.inject({ url: '/connectors', headers: { authorization: 'Bearer wrong' } })).statusCode, 401);
   t.equal((await app.inject({ url: '/connectors', headers: { authorization: `Basic ${TOKEN}` } })).statusCode, 401);
   t.equal((await app.inject({ url: '/connectors', headers: { authorization: `Bearer ${TOKEN}` } })).statusCode, 200);
-  for (const url of ['/', '/metrics', '/docs/', '/openapi.json', '/admin/loggers', '/no-such-route', '/health/x']) {
+  for (const url of ['/', '/metrics', '/admin/loggers', '/no-such-route', '/health/x', '/docsx', '/openapi.json/x']) {
     t.equal((await app.inject(url)).statusCode, 401, `${url} needs the token`);
   }
+  // The API description is public, so that Swagger UI can load and then send the token itself.
+  for (const url of ['/docs', '/docs/', '/docs/static/swagger-ui-bundle.js', '/openapi.json']) {
+    t.equal((await app.inject(url)).statusCode < 400, true, `${url} is served without the token`);
+  }
+  t.equal((await app.inject({ method: 'POST', url: '/docs/' })).statusCode, 401, 'only reads of the docs are public');
+  const created = await app.inject({ method: 'POST', url: '/connectors', headers: { authorization: `Bearer ${TOKEN}` }, payload: { name: 'private-pipeline-7', config: sourceConfig(), initial_state: 'STOPPED' } });
+  t.equal(created.statusCode, 201);
+  t.notMatch((await app.inject('/openapi.json')).body, /private-pipeline-7/, 'the public description names no connector of this worker');
   t.equal((await app.inject({ method: 'POST', url: '/connectors', payload: {} })).statusCode, 401, 'auth before validation');
   t.equal((await app.inject('/health')).statusCode, 200);
   t.equal((await app.inject('/health?verbose=1')).statusCode, 200);
