@@ -72,10 +72,21 @@ export class LogManager {
   get(name: string): Logger & { child: PinoLogger } {
     let child = this.children.get(name);
     if (!child) {
-      child = this.root.child({ logger: name });
+      // A logger created after a level was set on its parent (`task` for `task.orders-0`) starts at
+      // that level, as if it had existed when the level was set.
+      child = this.root.child({ logger: name }, { level: this.inheritedLevel(name) });
       this.children.set(name, child);
     }
     return adapt(child);
+  }
+
+  /** The level of the nearest existing ancestor of a dotted name, else the root's. */
+  private inheritedLevel(name: string): string {
+    for (let dot = name.lastIndexOf('.'); dot > 0; dot = name.lastIndexOf('.', dot - 1)) {
+      const parent = this.children.get(name.slice(0, dot));
+      if (parent) return parent.level;
+    }
+    return this.root.level;
   }
 
   levels(): Map<string, { level: string }> {

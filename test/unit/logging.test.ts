@@ -38,3 +38,23 @@ t.test('levels can be changed per logger and below it', async (t) => {
   t.same(lines.map((l) => l.msg), ['still shown']);
   t.equal(logs.levels().get('task.orders-0')!.level, 'error');
 });
+
+t.test('a level set on a logger reaches children created after it, down the dotted names', async (t) => {
+  const { lines, destination } = capture();
+  const logs = new LogManager({ level: 'info', destination });
+  logs.setLevel('task', 'debug');
+  logs.setLevel('task.orders-0', 'error');
+  const later = logs.get('task.customers-1');
+  const deeper = logs.get('task.orders-0.writer');
+  const elsewhere = logs.get('worker');
+  later.debug('debug of a task created after the change');
+  deeper.warn('below error: hidden');
+  elsewhere.debug('root is still info: hidden');
+  await new Promise((r) => setImmediate(r));
+  t.same(
+    lines.map((l) => l.msg),
+    ['debug of a task created after the change'],
+  );
+  t.equal(logs.levels().get('task.customers-1')!.level, 'debug');
+  t.equal(logs.levels().get('task.orders-0.writer')!.level, 'error', 'the nearest ancestor wins');
+});
