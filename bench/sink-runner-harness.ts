@@ -51,5 +51,5 @@ export function sinkTaskWithTables(o: { kafka: Kafka; registry: SchemaRegistry; 
     logger,
     context: { connector: o.name, taskId: 0, logger, metrics: taskMetrics },
   });
-  return { runner, tables };
+  return { runner, tables, metrics };
 }
