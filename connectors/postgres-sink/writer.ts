@@ -93,12 +93,9 @@ export class WarehouseWriter {
           order_id text, customer_id text, customer_name text, customer_email text, customer_segment text, status text,
           item_count integer, total numeric, currency text, created_ms bigint, updated_ms bigint,
           source_ts_ms bigint, source_offset bigint, op char(1)) ON COMMIT DELETE ROWS;
-        CREATE TEMP TABLE IF NOT EXISTS conflux_stage_items (
-          order_id text, line integer, sku text, name text, quantity integer, unit_price numeric) ON COMMIT DELETE ROWS;
         CREATE TEMP TABLE IF NOT EXISTS conflux_stage_customers (
           customer_id text, name text, email text, segment text, city text, country text, created_ms bigint, updated_ms bigint,
-          source_ts_ms bigint, source_offset bigint, op char(1)) ON COMMIT DELETE ROWS;
-        CREATE TEMP TABLE IF NOT EXISTS conflux_applied (order_id text) ON COMMIT DELETE ROWS;`);
+          source_ts_ms bigint, source_offset bigint, op char(1)) ON COMMIT DELETE ROWS;`);
     } catch (err) {
       await client.end().catch(() => undefined);
       throw classifyPgError(err, 'connect');
@@ -179,16 +176,6 @@ export class WarehouseWriter {
         }
       })(),
     );
-    await copy(
-      client,
-      `COPY conflux_stage_items FROM STDIN`,
-      (function* () {
-        for (const { change: c } of changes) {
-          if (c.op !== 'upsert') continue;
-          for (const it of c.items) yield copyRow([c.id, it.line, it.sku, it.name, it.quantity, it.unit_price]);
-        }
-      })(),
-    );
     const newer = '(EXCLUDED.source_ts_ms, EXCLUDED.source_offset) > (t.source_ts_ms, t.source_offset)';
     const conflict = upsert
       ? `DO UPDATE SET customer_id = EXCLUDED.customer_id, customer_name = EXCLUDED.customer_name, customer_email = EXCLUDED.customer_email,
@@ -198,9 +185,8 @@ export class WarehouseWriter {
            source_ts_ms = EXCLUDED.source_ts_ms, source_offset = EXCLUDED.source_offset
          WHERE ${newer}`
       : 'DO NOTHING';
-    await client.query(
-      `WITH merged AS (
-         INSERT INTO ${this.t.orders} AS t (order_id, customer_id, customer_name, customer_email, customer_segment, status, item_count, total,
+    const { rows: applied } = await client.query<{ order_id: string }>(
+      `INSERT INTO ${this.t.orders} AS t (order_id, customer_id, customer_name, customer_email, customer_segment, status, item_count, total,
                 currency, created_at, updated_at, source_event_time, ingest_time, source_ts_ms, source_offset)
          SELECT s.order_id, s.customer_id, s.customer_name, s.customer_email, s.customer_segment, s.status, s.item_count, s.total, s.currency,
                 to_timestamp(s.created_ms / 1000.0), to_timestamp(s.updated_ms / 1000.0), to_timestamp(s.source_ts_ms / 1000.0), now(),
@@ -210,15 +196,25 @@ export class WarehouseWriter {
                 SELECT 1 FROM ${this.t.tombstones} d WHERE d.target_table = $1 AND d.key = s.order_id
                    AND (d.source_ts_ms, d.source_offset) >= (s.source_ts_ms, s.source_offset))
          ON CONFLICT (order_id) ${conflict}
-         RETURNING t.order_id)
-       INSERT INTO conflux_applied SELECT order_id FROM merged`,
+         RETURNING t.order_id`,
       [this.cfg['table.orders']],
     );
-    await client.query(`DELETE FROM ${this.t.items} i USING conflux_applied a WHERE i.order_id = a.order_id`);
-    await client.query(
-      `INSERT INTO ${this.t.items} (order_id, line, sku, name, quantity, unit_price)
-       SELECT si.order_id, si.line, si.sku, si.name, si.quantity, si.unit_price FROM conflux_stage_items si JOIN conflux_applied a USING (order_id)`,
-    );
+    // Items of the orders the merge applied replace their old items; they go straight into the
+    // target with COPY (no staging: which orders won is known by now).
+    if (applied.length > 0) {
+      const won = new Set(applied.map((r) => r.order_id));
+      await client.query(`DELETE FROM ${this.t.items} WHERE order_id = ANY($1::text[])`, [[...won]]);
+      await copy(
+        client,
+        `COPY ${this.t.items} (order_id, line, sku, name, quantity, unit_price) FROM STDIN`,
+        (function* () {
+          for (const { change: c } of changes) {
+            if (c.op !== 'upsert' || !won.has(c.id)) continue;
+            for (const it of c.items) yield copyRow([c.id, it.line, it.sku, it.name, it.quantity, it.unit_price]);
+          }
+        })(),
+      );
+    }
     if (hasDeletes) {
       await client.query(
         `WITH gone AS (
