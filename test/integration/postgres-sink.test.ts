@@ -223,3 +223,32 @@ t.test('a table name with a quote or a semicolon is rejected by validation', asy
   const err = await worker.validate({ ...sinkConfig('t', 'x"y') }).catch((e: unknown) => e);
   t.match((err as ConfigError).errors, [{ key: 'warehouse.schema' }]);
 });
+
+t.test('a record the sink cannot write is dead-lettered by the sink; the rest of the batch is written', async (t) => {
+  const { schema, client } = await uniqueSchema(t);
+  const topic = uniqueName('orders-poison');
+  const dlq = uniqueName('poison-dlq');
+  await createTopic(topic, 1);
+  // A misconfigured stage (ExtractField on records with a 'poison' header) hands the sink a value
+  // that is not a warehouse change: the sink reports that record and writes the others.
+  const events = [ev('c', order('p1'), 1000), { ...ev('c', order('p2'), 1000), headers: { poison: 'yes' } }, ev('c', order('p3'), 1000)];
+  await produceAvro(topic, ordersEnvelopeSchema(), events);
+  const worker = await startWarehouseWorker(t, tempDir(t));
+  const name = uniqueName('poison-sink');
+  await worker.createConnector(name, {
+    ...sinkConfig(topic, schema, { 'errors.tolerance': 'all', 'errors.deadletterqueue.topic.name': dlq }),
+    transforms: 'parse,validate,broken',
+    'transforms.broken.type': 'ExtractField',
+    'transforms.broken.field': 'order',
+    'transforms.broken.predicate': 'isPoison',
+    predicates: 'isPoison',
+    'predicates.isPoison.type': 'HasHeaderKey',
+    'predicates.isPoison.name': 'poison',
+  });
+  await waitForOffsets(client, schema, name, events.length);
+  const { rows } = await client.query(`SELECT order_id FROM "${schema}".fact_orders ORDER BY 1`);
+  t.same(rows, [{ order_id: 'p1' }, { order_id: 'p3' }]);
+  const [dead] = await readTopic(t, dlq, 1);
+  t.match(header(dead!.headers, 'conflux.error.message'), /^postgres-sink: the value is not a warehouse change/);
+  t.equal(header(dead!.headers, 'conflux.error.offset'), '1');
+});
