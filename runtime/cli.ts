@@ -8,6 +8,7 @@ import { WorkerClient } from './cli/http-client.js';
 import { runStandalone } from './cli/standalone-command.js';
 import { printStatus } from './cli/status-command.js';
 import { validateFiles } from './cli/validate-command.js';
+import { warehouseMigrate } from './cli/warehouse-command.js';
 import type { PluginRegistry } from './plugins.js';
 
 const USAGE = `conflux: a Kafka Connect-style CDC runtime
@@ -22,6 +23,8 @@ Usage:
       Check connector files against the plugin schemas; every error with its key.
   conflux status [name] [--url ...] [--token T]
       Connectors and tasks as a table.
+  conflux warehouse migrate [--database-url postgres://...] [--schema public]
+      Apply the pending warehouse migrations (sql/); --database-url defaults to $DATABASE_URL.
 
 --token defaults to $CONFLUX_REST_TOKEN, --url to $CONFLUX_URL or http://127.0.0.1:8083.
 `;
@@ -44,6 +47,8 @@ export async function main(argv: string[], out: (line: string) => void = console
       token: { type: 'string', default: process.env.CONFLUX_REST_TOKEN },
       'dry-run': { type: 'boolean', default: false },
       prune: { type: 'boolean', default: false },
+      'database-url': { type: 'string', default: process.env.DATABASE_URL },
+      schema: { type: 'string', default: 'public' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -63,6 +68,9 @@ export async function main(argv: string[], out: (line: string) => void = console
       case 'validate':
         if (positionals.length === 0) throw new UsageError('validate takes one or more files');
         return (await validateFiles(positionals, plugins, out)) > 0 ? 1 : 0;
+      case 'warehouse':
+        if (positionals[0] !== 'migrate' || positionals.length !== 1) throw new UsageError('warehouse takes one sub-command: migrate');
+        return await warehouseMigrate({ databaseUrl: values['database-url'], schema: values.schema! }, out);
       case 'status':
         return await printStatus(client(), positionals[0], out);
       case undefined:

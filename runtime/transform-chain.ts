@@ -1,5 +1,7 @@
 import type { ConnectRecord } from './api/records.js';
-import type { Predicate, Transform } from './api/transform.js';
+import { silentLogger } from './api/logger.js';
+import { noopMetrics } from './api/metrics.js';
+import type { LookupTables, Predicate, Transform, TransformContext } from './api/transform.js';
 import { ConfigError, StageError } from './errors.js';
 import type { TransformLookup, TransformSpec } from './config/validate.js';
 
@@ -44,7 +46,10 @@ class Chain implements TransformChain {
   readonly aliases: readonly string[];
   readonly empty: boolean;
 
-  constructor(private readonly stages: readonly Stage[]) {
+  constructor(
+    private readonly stages: readonly Stage[],
+    private readonly release: () => Promise<void>,
+  ) {
     this.aliases = Object.freeze(stages.map((s) => s.alias));
     this.empty = stages.length === 0;
   }
@@ -97,7 +102,11 @@ class Chain implements TransformChain {
   }
 
   async close(): Promise<void> {
-    await closeStages(this.stages);
+    try {
+      await closeStages(this.stages);
+    } finally {
+      await this.release();
+    }
   }
 }
 
@@ -114,12 +123,41 @@ async function closeStages(stages: readonly Stage[]): Promise<void> {
 }
 
 /**
+ * Lookup tables handed to one chain: `release` gives back every view the chain opened (the
+ * worker's table registry implements it; see runtime/tables).
+ */
+export interface ChainTables extends LookupTables {
+  release(): Promise<void>;
+}
+
+/** What the chain's transforms get in `create(config, ctx)`. */
+export interface ChainContext {
+  readonly logger: TransformContext['logger'];
+  readonly metrics: TransformContext['metrics'];
+  readonly tables?: ChainTables;
+}
+
+const noTables: ChainTables = {
+  open: async (topic) => {
+    throw new ConfigError(`lookup tables are not available in this runtime (a transform asked for topic ${topic})`);
+  },
+  release: async () => undefined,
+};
+
+/**
  * Instantiates the transforms declared by a validated connector config (`transforms` of
  * `validateConnectorConfig`). Each predicate alias gets one instance shared by the stages that
  * name it. A plugin that cannot be found or refuses its config raises a `ConfigError` naming the
- * key, after closing the stages already created.
+ * key, after closing the stages already created. Transforms that open lookup tables are created
+ * only once their tables are restored, so no record is transformed against a partial table.
  */
-export async function buildTransformChain(specs: readonly TransformSpec[], lookup: TransformLookup): Promise<TransformChain> {
+export async function buildTransformChain(
+  specs: readonly TransformSpec[],
+  lookup: TransformLookup,
+  context: ChainContext = { logger: silentLogger, metrics: noopMetrics },
+): Promise<TransformChain> {
+  const tables = context.tables ?? noTables;
+  const ctx: TransformContext = Object.freeze({ logger: context.logger, metrics: context.metrics, tables: { open: (topic: string) => tables.open(topic) } });
   const stages: Stage[] = [];
   const predicates = new Map<string, Predicate>();
   try {
@@ -137,7 +175,7 @@ export async function buildTransformChain(specs: readonly TransformSpec[], looku
       }
       const def = lookup.transform(spec.type);
       if (!def) throw new ConfigError([{ key: `transforms.${spec.alias}.type`, message: `unknown transform "${spec.type}"` }]);
-      const transform = create(() => def.create(spec.config), `transforms.${spec.alias}`);
+      const transform = await createAsync(() => def.create(spec.config, ctx), `transforms.${spec.alias}`);
       stages.push({
         alias: spec.alias,
         transform,
@@ -149,18 +187,31 @@ export async function buildTransformChain(specs: readonly TransformSpec[], looku
     await closeStages(stages).catch(() => {
       // The build error is what the user must fix; close failures of half-built stages add nothing.
     });
+    await tables.release().catch(() => undefined);
     throw err;
   }
-  return new Chain(stages);
+  return new Chain(stages, () => tables.release());
 }
 
 function create<T>(factory: () => T, keyPrefix: string): T {
   try {
     return factory();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      throw new ConfigError(err.errors.map((e) => ({ key: e.key ? `${keyPrefix}.${e.key}` : `${keyPrefix}.type`, message: e.message })), { cause: err });
-    }
-    throw err;
+    throw prefixed(err, keyPrefix);
   }
+}
+
+async function createAsync<T>(factory: () => T | Promise<T>, keyPrefix: string): Promise<T> {
+  try {
+    return await factory();
+  } catch (err) {
+    throw prefixed(err, keyPrefix);
+  }
+}
+
+function prefixed(err: unknown, keyPrefix: string): unknown {
+  if (err instanceof ConfigError) {
+    return new ConfigError(err.errors.map((e) => ({ key: e.key ? `${keyPrefix}.${e.key}` : `${keyPrefix}.type`, message: e.message })), { cause: err });
+  }
+  return err;
 }

@@ -21,7 +21,7 @@ export type {
   TopicPartitionOffsets,
 } from './connector.js';
 export { defineSinkConnector, defineSourceConnector } from './connector.js';
-export type { Predicate, PredicateDefinition, Transform, TransformDefinition } from './transform.js';
+export type { LookupTable, LookupTables, Predicate, PredicateDefinition, Transform, TransformContext, TransformDefinition } from './transform.js';
 export { definePredicate, defineTransform } from './transform.js';
 export type { ConfigErrorEntry } from './errors.js';
 export { ConfigError, ConnectError, DataError, FatalError, RetriableError } from './errors.js';

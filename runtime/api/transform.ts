@@ -1,4 +1,6 @@
 import type { Static, TSchema } from 'typebox';
+import type { Logger } from './logger.js';
+import type { TaskMetrics } from './metrics.js';
 import type { ConnectRecord } from './records.js';
 
 /**
@@ -18,6 +20,38 @@ export interface Transform {
   close?(): void | Promise<void>;
 }
 
+/**
+ * A keyed, read-only view of a compacted topic (a table in Kafka Streams' sense): the latest value
+ * of every key, decoded with the connector's converters. A tombstone removes its key. The view is
+ * complete up to the topic's end as of `open()` before `open()` resolves, and then follows the
+ * topic live, so a lookup may see a key that appeared after the record being transformed.
+ */
+export interface LookupTable {
+  readonly topic: string;
+  /** The latest value for `key` (keys are compared as strings), or `undefined` when absent. */
+  get(key: string): unknown;
+  /** Number of keys held. */
+  readonly size: number;
+}
+
+export interface LookupTables {
+  /**
+   * The view of `topic`, restored. One view per topic is shared by every transform of the worker
+   * that opens it; it is released when the last chain using it closes. Rejects with a
+   * `ConfigError` when lookups are not available in this runtime, a `RetriableError` when Kafka
+   * cannot be reached.
+   */
+  open(topic: string): Promise<LookupTable>;
+}
+
+/** What a transform gets when it is created, besides its config. */
+export interface TransformContext {
+  /** Bound to the connector and task. */
+  readonly logger: Logger;
+  readonly metrics: TaskMetrics;
+  readonly tables: LookupTables;
+}
+
 /** A transform plugin, registered in `transforms/index.ts` and named in `transforms.<alias>.type`. */
 export interface TransformDefinition<C = unknown> {
   readonly name: string;
@@ -25,8 +59,11 @@ export interface TransformDefinition<C = unknown> {
   readonly description: string;
   /** TypeBox object schema of the keys under `transforms.<alias>.`, prefix removed. */
   readonly config: TSchema;
-  /** Builds one instance from its validated, frozen config. Throw `ConfigError` for bad values. */
-  create(config: C): Transform;
+  /**
+   * Builds one instance from its validated, frozen config. Throw `ConfigError` for bad values.
+   * May be async (to open lookup tables): the chain waits for it before the first record.
+   */
+  create(config: C, ctx: TransformContext): Transform | Promise<Transform>;
 }
 
 /**

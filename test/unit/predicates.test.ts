@@ -12,7 +12,22 @@ t.test('registry is an explicit map by plugin name', async (t) => {
     t.equal(def.name, name);
     t.ok(def.description);
   }
-  t.same(transforms, {});
+  t.same(Object.keys(transforms).sort(), [
+    'EnrichCustomer',
+    'ExtractField',
+    'Filter',
+    'InsertField',
+    'ParseCustomer',
+    'ParseOrder',
+    'ReplaceField',
+    'TimestampConverter',
+    'ValidateOrder',
+    'ValueToKey',
+  ]);
+  for (const [name, def] of Object.entries(transforms)) {
+    t.equal(def.name, name);
+    t.ok(def.description);
+  }
 });
 
 t.test('TopicNameMatches matches the whole name', async (t) => {

@@ -1,0 +1,44 @@
+import Type, { type Static } from 'typebox';
+import { Secret } from '../../runtime/api/index.js';
+import { IDENTIFIER_PATTERN } from './identifiers.js';
+
+const identifier = (description: string, fallback: string) =>
+  Type.String({ description: `${description} A plain identifier: letters, digits and underscores, at most 63 characters.`, default: fallback, pattern: IDENTIFIER_PATTERN });
+
+export const PostgresSinkConfig = Type.Object({
+  'connection.url': Type.Optional(
+    Secret(
+      Type.String({
+        description: 'PostgreSQL connection string (postgres://user:password@host:port/db). Takes precedence over connection.host/port/database/user.',
+        examples: ['${env:DATABASE_URL}'],
+      }),
+    ),
+  ),
+  'connection.host': Type.String({ description: 'PostgreSQL host, when connection.url is not given.', default: 'localhost' }),
+  'connection.port': Type.Integer({ description: 'PostgreSQL port.', default: 5432, minimum: 1, maximum: 65535 }),
+  'connection.database': Type.String({ description: 'Database name.', default: 'postgres' }),
+  'connection.user': Type.String({ description: 'Database user.', default: 'postgres' }),
+  'connection.password': Type.Optional(Secret(Type.String({ description: 'Password of connection.user.', examples: ['${env:WAREHOUSE_PASSWORD}'] }))),
+  'warehouse.schema': identifier('Schema of the warehouse tables and of conflux_sink_offsets (created by auto.migrate).', 'public'),
+  'table.orders': identifier('Table for order records (ParseOrder).', 'fact_orders'),
+  'table.items': identifier('Table for the items of order records; they are replaced with every newer version of the order.', 'fact_order_items'),
+  'table.customers': identifier('Table for customer records (ParseCustomer).', 'dim_customers'),
+  'batch.max.records': Type.Integer({
+    description: 'Most records written in one COPY and merge; a flush with more buffered records writes several, the last one with the offsets.',
+    default: 50000,
+    minimum: 1,
+  }),
+  'batch.linger.ms': Type.Integer({
+    description: 'How long the runtime may hold records to gather a bigger batch. Reserved for the sink runner accumulating across fetches; no effect yet.',
+    default: 0,
+    minimum: 0,
+  }),
+  'insert.mode': Type.Union([Type.Literal('upsert'), Type.Literal('insert')], {
+    description: '`upsert`: a change replaces the row when its source position is newer. `insert`: append only, a key already present is kept.',
+    default: 'upsert',
+  }),
+  'delete.enabled': Type.Boolean({ description: 'Apply deletes (op d). When false, deletes are skipped and the rows stay.', default: true }),
+  'auto.migrate': Type.Boolean({ description: 'Apply pending warehouse migrations (sql/) to warehouse.schema when a task starts.', default: false }),
+});
+
+export type PostgresSinkConfig = Static<typeof PostgresSinkConfig>;

@@ -1,0 +1,155 @@
+import pg from 'pg';
+import {
+  ConfigError,
+  DataError,
+  RetriableError,
+  type SinkRecord,
+  type SinkTask,
+  type SinkTaskContext,
+  type TopicPartition,
+  type TopicPartitionOffsets,
+} from '../../runtime/api/index.js';
+import type { PostgresSinkConfig } from './config.js';
+import { migrate } from './migrate.js';
+import { classifyPgError } from './pg-errors.js';
+import type { CustomerChange, OrderChange, WarehouseChange } from './records.js';
+import { WarehouseWriter, type Positioned } from './writer.js';
+
+const isText = (v: unknown): v is string => typeof v === 'string';
+const isInt = (v: unknown): v is number => Number.isInteger(v);
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const optText = (v: unknown) => v === null || isText(v);
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/**
+ * Why the sink cannot write this record (its NOT NULL columns and types), or undefined. Checked
+ * before COPY, because one bad row in COPY would fail the whole batch.
+ */
+function problem(value: unknown): string | undefined {
+  const c = value as WarehouseChange | null;
+  if (c === null || typeof c !== 'object' || (c.kind !== 'order' && c.kind !== 'customer')) return 'the value is not a warehouse change (use ParseOrder or ParseCustomer)';
+  if (!isText(c.id) || c.id === '' || !isTime(c.source_ts_ms)) return 'the change has no id or source_ts_ms';
+  if (c.op === 'delete') return undefined;
+  if (c.op !== 'upsert') return `unknown op ${JSON.stringify((c as { op?: unknown }).op)}`;
+  if (c.kind === 'customer') {
+    const u = c.customer;
+    return u && isText(u.name) && optText(u.email) && optText(u.segment) && optText(u.city) && optText(u.country) ? undefined : 'the customer has no name or a field of the wrong type';
+  }
+  const o = c.order;
+  if (!o || !isText(o.customer_id) || !isText(o.status) || !isText(o.currency) || o.currency.length !== 3) return 'the order lacks customer_id, status or a 3-letter currency';
+  if (!isText(o.total) || !DECIMAL.test(o.total) || !isInt(o.item_count) || !isTime(o.created_at) || !isTime(o.updated_at)) return 'the order has a bad total, item_count or timestamp';
+  if (!optText(o.customer_name) || !optText(o.customer_email) || !optText(o.customer_segment)) return 'the order has customer fields of the wrong type';
+  const lines = new Set<number>();
+  for (const it of c.items ?? []) {
+    if (!isInt(it.line) || lines.has(it.line) || !isText(it.sku) || !isText(it.name) || !isInt(it.quantity) || !isText(it.unit_price) || !DECIMAL.test(it.unit_price)) {
+      return `item line ${String(it.line)} is incomplete, duplicated or mistyped`;
+    }
+    lines.add(it.line);
+  }
+  return undefined;
+}
+
+const OPEN_ATTEMPTS = 8;
+const tp = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/**
+ * One task of the PostgreSQL sink. `put` validates and buffers; `flush` writes what was buffered
+ * and the offsets the runtime is about to commit in one transaction, so flush is the only point
+ * where data becomes durable and a runner that accumulates several fetches before flushing needs
+ * no change here. Offsets live in the warehouse: on every assignment the task seeks to them.
+ */
+export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
+  private ctx!: SinkTaskContext;
+  private cfg!: PostgresSinkConfig;
+  private writer: WarehouseWriter | undefined;
+  /** Latest buffered change per document, per table kind; the newest position wins. */
+  private orders = new Map<string, Positioned<OrderChange> & { tp: string }>();
+  private customers = new Map<string, Positioned<CustomerChange> & { tp: string }>();
+
+  async start(ctx: SinkTaskContext, config: PostgresSinkConfig): Promise<void> {
+    this.ctx = ctx;
+    this.cfg = config;
+    ctx.offsetsManagedBySink();
+    this.writer = new WarehouseWriter(config, ctx.connector, ctx.logger);
+    if (config['auto.migrate']) {
+      const client = await this.writer.connection();
+      try {
+        const result = await migrate(client as pg.ClientBase, config['warehouse.schema']);
+        if (result.applied.length > 0) ctx.logger.info('applied warehouse migrations', { applied: result.applied, schema: config['warehouse.schema'] });
+      } catch (err) {
+        throw classifyPgError(err, 'migrating the warehouse');
+      }
+    }
+    const missing = await this.writer.checkTables();
+    if (missing.length > 0) {
+      throw new ConfigError([{ key: 'table.orders', message: `table(s) ${missing.join(', ')} do not exist: run conflux warehouse migrate or set auto.migrate=true` }]);
+    }
+  }
+
+  async open(partitions: readonly TopicPartition[]): Promise<void> {
+    // The runtime does not retry open(): ride out a short outage here, so an assignment during a
+    // PostgreSQL restart does not fail the task.
+    let stored: TopicPartitionOffsets | undefined;
+    for (let attempt = 0; stored === undefined; attempt++) {
+      try {
+        stored = await this.writer!.readOffsets(partitions);
+      } catch (err) {
+        if (!(err instanceof RetriableError) || attempt >= OPEN_ATTEMPTS) throw err;
+        this.ctx.logger.warn('cannot read the stored offsets yet; retrying', { attempt, error: err.message });
+        await new Promise((resolve) => setTimeout(resolve, Math.min(8000, 250 * 2 ** attempt)));
+      }
+    }
+    if (stored.length > 0) this.ctx.seek(stored);
+    this.ctx.logger.info('resuming from the offsets stored in the warehouse', { partitions: partitions.length, stored: stored.length });
+  }
+
+  async close(partitions: readonly TopicPartition[]): Promise<void> {
+    // Unflushed records of revoked partitions go to their next owner, which re-reads them.
+    const revoked = new Set(partitions.map((p) => tp(p.topic, p.partition)));
+    for (const map of [this.orders, this.customers] as Array<Map<string, { tp: string }>>) {
+      for (const [id, entry] of map) if (revoked.has(entry.tp)) map.delete(id);
+    }
+  }
+
+  async put(records: SinkRecord[]): Promise<void> {
+    for (const record of records) {
+      const why = problem(record.value);
+      if (why) {
+        await this.ctx.reportError(record, new DataError(`postgres-sink: ${why}`));
+        continue;
+      }
+      const change = record.value as WarehouseChange;
+      const entry = { change, offset: BigInt(record.kafkaOffset), tp: tp(record.topic, record.kafkaPartition) };
+      const map = (change.kind === 'order' ? this.orders : this.customers) as Map<string, typeof entry>;
+      const previous = map.get(change.id);
+      // A document's changes share one partition, so the later offset is the later change unless
+      // the source replayed an older one: the cluster time decides first, as in the merge.
+      if (!previous || change.source_ts_ms > previous.change.source_ts_ms || (change.source_ts_ms === previous.change.source_ts_ms && entry.offset > previous.offset)) {
+        map.set(change.id, entry);
+      }
+    }
+  }
+
+  async flush(offsets: TopicPartitionOffsets): Promise<void> {
+    const orders = [...this.orders.values()];
+    const customers = [...this.customers.values()];
+    if (orders.length === 0 && customers.length === 0 && offsets.length === 0) return;
+    const max = this.cfg['batch.max.records'];
+    // Every slice but the last commits rows only; replaying them after a crash is harmless because
+    // the merge applies only newer positions. The last slice commits the offsets with its rows.
+    const slices = Math.max(1, Math.ceil((orders.length + customers.length) / max));
+    for (let i = 0; i < slices; i++) {
+      const from = i * max;
+      const to = from + max;
+      const o = orders.slice(Math.min(from, orders.length), Math.min(to, orders.length));
+      const c = customers.slice(Math.max(0, from - orders.length), Math.max(0, to - orders.length));
+      await this.writer!.write({ orders: o, customers: c }, i === slices - 1 ? offsets : []);
+    }
+    this.orders = new Map();
+    this.customers = new Map();
+  }
+
+  async stop(): Promise<void> {
+    await this.writer?.close();
+  }
+}

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import type { Consumer, Kafka } from 'kafkajs';
+import { ConfigError, RetriableError, type LookupTable, type Logger } from '../api/index.js';
+import type { Converter } from '../converters/index.js';
+
+export interface TopicViewOptions {
+  kafka: Kafka;
+  topic: string;
+  keyConverter: Converter;
+  valueConverter: Converter;
+  logger: Logger;
+  /** Names the view's private consumer group, for operators reading the broker's group list. */
+  workerId: string;
+}
+
+/** A lookup key: strings as they are, anything else (an Avro key record) as its JSON text. */
+export function lookupKey(key: unknown): string {
+  return typeof key === 'string' ? key : JSON.stringify(key);
+}
+
+/**
+ * The latest value per key of one compacted topic, held in memory. It reads every partition from
+ * the beginning with a consumer group of its own that never commits (a view is rebuilt on every
+ * start, like a Kafka Streams global table), and is restored once it has read up to the end
+ * offsets seen at start.
+ */
+export class TopicView implements LookupTable {
+  readonly topic: string;
+  private readonly entries = new Map<string, unknown>();
+  private consumer: Consumer | undefined;
+  private readonly groupId: string;
+  private skipped = 0;
+
+  constructor(private readonly o: TopicViewOptions) {
+    this.topic = o.topic;
+    this.groupId = `conflux-table-${o.workerId}-${o.topic}-${randomUUID()}`;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: string): unknown {
+    return this.entries.get(key);
+  }
+
+  /** Resolves when the view holds everything written before the call. */
+  async start(): Promise<void> {
+    const { kafka, topic } = this.o;
+    const admin = kafka.admin();
+    let ends: Map<number, bigint>;
+    try {
+      await admin.connect();
+      const topics = await admin.listTopics();
+      if (!topics.includes(topic)) throw new ConfigError(`lookup table topic ${topic} does not exist`);
+      const offsets = await admin.fetchTopicOffsets(topic);
+      ends = new Map(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      throw new RetriableError(`lookup table ${topic}: cannot read the topic's offsets: ${(err as Error).message}`, { cause: err });
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+
+    let restored!: () => void;
+    const ready = new Promise<void>((resolve) => (restored = resolve));
+    if (ends.size === 0) restored();
+    const consumer = kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) await this.apply(message.key, message.value);
+        const end = ends.get(batch.partition);
+        if (end !== undefined && BigInt(batch.lastOffset()) + 1n >= end) {
+          ends.delete(batch.partition);
+          if (ends.size === 0) restored();
+        }
+      },
+    });
+    await ready;
+    this.o.logger.info('lookup table restored', { topic, keys: this.entries.size, skipped: this.skipped });
+  }
+
+  private async apply(rawKey: Buffer | null, rawValue: Buffer | null): Promise<void> {
+    if (rawKey === null) return;
+    try {
+      const key = lookupKey((await this.o.keyConverter.toConnect(this.topic, rawKey)).value);
+      const value = (await this.o.valueConverter.toConnect(this.topic, rawValue)).value;
+      if (value === null) this.entries.delete(key);
+      else this.entries.set(key, value);
+    } catch (err) {
+      // One undecodable record must not take every task that joins against this topic down.
+      this.skipped += 1;
+      this.o.logger.warn('lookup table skipped a record it cannot decode', { topic: this.topic, error: (err as Error).message });
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect().catch(() => undefined);
+    // The group never committed anything; removing it keeps the broker's group list clean.
+    const admin = this.o.kafka.admin();
+    try {
+      await admin.connect();
+      await admin.deleteGroups([this.groupId]);
+    } catch {
+      // Best effort: an empty group without offsets expires on its own.
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,235 @@
+import t from 'tap';
+import {
+  ConfigError,
+  DataError,
+  RetriableError,
+  noopMetrics,
+  silentLogger,
+  type LookupTable,
+  type SinkRecord,
+  type TransformContext,
+} from '../../runtime/api/index.js';
+import type { OrderChange } from '../../connectors/postgres-sink/records.js';
+import { EnrichCustomer } from '../../transforms/enrich-customer.js';
+import { ParseCustomer } from '../../transforms/parse-customer.js';
+import { ParseOrder } from '../../transforms/parse-order.js';
+import { OrderValidationError, RULES, ValidateOrder } from '../../transforms/validate-order.js';
+import { customer, envelope, order, type OrderDoc } from '../fixtures/shop.js';
+
+function sinkRecord(value: unknown, key: unknown = 'o1'): SinkRecord {
+  return Object.freeze({ topic: 'orders-cdc', kafkaPartition: 0, kafkaOffset: '7', key, value, headers: {}, timestamp: 1 });
+}
+
+const noTables: TransformContext = { logger: silentLogger, metrics: noopMetrics, tables: { open: () => Promise.reject(new Error('no tables')) } };
+const parse = ParseOrder.create({}, noTables) as { apply(r: SinkRecord): SinkRecord };
+const parsed = (doc: OrderDoc | null, op: 'c' | 'u' | 'd' | 'r' = 'c', before: OrderDoc | null = null) =>
+  parse.apply(sinkRecord(envelope(op, 'orders', doc, 5000, before), doc?._id ?? before?._id ?? 'o1'));
+
+t.test('ParseOrder turns a typed envelope into a warehouse order with items', async (t) => {
+  const input = sinkRecord(envelope('u', 'orders', order('o1'), 5000));
+  const out = parse.apply(input);
+  t.same(out.value, {
+    kind: 'order',
+    op: 'upsert',
+    id: 'o1',
+    source_ts_ms: 5000,
+    order: {
+      order_id: 'o1',
+      customer_id: 'c-1',
+      customer_name: null,
+      customer_email: null,
+      customer_segment: null,
+      status: 'paid',
+      currency: 'EUR',
+      total: '32.75',
+      item_count: 2,
+      created_at: order('o1').created_at,
+      updated_at: order('o1').updated_at,
+    },
+    items: order('o1').items,
+  });
+  t.equal(out.kafkaOffset, '7', 'the Kafka position stays attached');
+  t.equal(out.valueSchema, undefined, 'the output is schemaless');
+  t.not(out, input, 'the input is not mutated');
+  t.equal((input.value as { op: string }).op, 'u');
+});
+
+t.test('ParseOrder reads the schemaless Extended JSON form', async (t) => {
+  const ejson = JSON.stringify({
+    _id: { $oid: '65a1b2c3d4e5f60718293a4b' },
+    customer_id: 'c-9',
+    status: 'shipped',
+    currency: 'USD',
+    items: [{ line: { $numberInt: '1' }, sku: 'A', name: 'a', quantity: { $numberInt: '3' }, unit_price: { $numberDecimal: '0.10' } }],
+    total: { $numberDecimal: '0.30' },
+    created_at: { $date: { $numberLong: '1768471200000' } },
+    updated_at: { $date: { $numberLong: '1768471200001' } },
+  });
+  const out = parse.apply(sinkRecord({ ...envelope('c', 'orders', ejson, 9000) }, 'ignored')).value as OrderChange & { op: 'upsert' };
+  t.equal(out.id, '65a1b2c3d4e5f60718293a4b', 'the ObjectId becomes its hex string');
+  t.match(out.order, { customer_id: 'c-9', total: '0.30', created_at: 1768471200000, updated_at: 1768471200001, item_count: 1 });
+  t.same(out.items, [{ line: 1, sku: 'A', name: 'a', quantity: 3, unit_price: '0.10' }], 'Decimal128 stays an exact string');
+  t.throws(() => parse.apply(sinkRecord(envelope('c', 'orders', '{not json', 1))), DataError);
+});
+
+t.test('ParseOrder: op d is a delete by the before id or the key; c and r are upserts', async (t) => {
+  t.same(parsed(null, 'd', order('o2')).value, { kind: 'order', op: 'delete', id: 'o2', source_ts_ms: 5000 });
+  t.same(parse.apply(sinkRecord(envelope('d', 'orders', null, 6000), 'o3')).value, { kind: 'order', op: 'delete', id: 'o3', source_ts_ms: 6000 });
+  t.match(parsed(order('o4'), 'r').value, { op: 'upsert', id: 'o4' });
+  t.throws(() => parse.apply(sinkRecord({ op: 'x', source: { cluster_time_ms: 1 } })), DataError, 'unknown op');
+  t.throws(() => parse.apply(sinkRecord(null)), DataError, 'not an envelope');
+  t.throws(() => parse.apply(sinkRecord(envelope('c', 'orders', null, 1))), /no after document/);
+});
+
+t.test('ParseCustomer turns customer envelopes into dim_customers rows', async (t) => {
+  const p = ParseCustomer.create({}, noTables) as { apply(r: SinkRecord): SinkRecord };
+  t.same(p.apply(sinkRecord(envelope('c', 'customers', customer('c-1'), 10), 'c-1')).value, {
+    kind: 'customer',
+    op: 'upsert',
+    id: 'c-1',
+    source_ts_ms: 10,
+    customer: {
+      customer_id: 'c-1',
+      name: 'Customer c-1',
+      email: 'c-1@example.com',
+      segment: 'consumer',
+      city: 'Lyon',
+      country: 'FR',
+      created_at: customer('c-1').created_at,
+      updated_at: customer('c-1').updated_at,
+    },
+  });
+  t.same(p.apply(sinkRecord(envelope('d', 'customers', null, 11), 'c-1')).value, { kind: 'customer', op: 'delete', id: 'c-1', source_ts_ms: 11 });
+  t.throws(() => p.apply(sinkRecord(envelope('c', 'customers', { _id: 'c-2' }, 1))), /has no name/);
+});
+
+function fakeTable(entries: Record<string, unknown>): LookupTable {
+  const map = new Map(Object.entries(entries));
+  return { topic: 'customers-cdc', get: (k) => map.get(k), get size() { return map.size; } };
+}
+
+async function enrich(policy: 'wait' | 'deadletter' | 'null', table: LookupTable, timeout = 30000) {
+  const opened: string[] = [];
+  const ctx: TransformContext = {
+    logger: silentLogger,
+    metrics: noopMetrics,
+    tables: { open: async (topic) => (opened.push(topic), table) },
+  };
+  const transform = await EnrichCustomer.create(
+    { 'enrich.topic': 'customers-cdc', 'enrich.missing.policy': policy, 'enrich.missing.timeout.ms': timeout },
+    ctx,
+  );
+  return { transform: transform as { apply(r: SinkRecord): SinkRecord }, opened };
+}
+
+t.test('EnrichCustomer adds the customer fields from the lookup table', async (t) => {
+  const table = fakeTable({
+    'c-1': envelope('r', 'customers', customer('c-1', { name: 'Ada', email: 'ada@example.com', segment: 'vip' }), 1),
+    'c-2': JSON.parse(JSON.stringify(envelope('c', 'customers', '{"_id":"c-2","name":"Bob","segment":"consumer","email":null}', 1))),
+  });
+  const { transform, opened } = await enrich('deadletter', table);
+  t.same(opened, ['customers-cdc'], 'the table is opened when the transform is created');
+  t.match(transform.apply(parsed(order('o1'))).value, { order: { customer_name: 'Ada', customer_email: 'ada@example.com', customer_segment: 'vip' } });
+  t.match(transform.apply(parsed(order('o2', { customer_id: 'c-2' }))).value, { order: { customer_name: 'Bob', customer_email: null, customer_segment: 'consumer' } });
+  const del = parsed(null, 'd', order('o3'));
+  t.equal(transform.apply(del), del, 'deletes pass unchanged');
+});
+
+t.test('EnrichCustomer miss policy null: the order passes with null customer fields', async (t) => {
+  const { transform } = await enrich('null', fakeTable({}));
+  const input = parsed(order('o1'));
+  t.equal(transform.apply(input), input);
+  t.match(input.value, { order: { customer_name: null } });
+});
+
+t.test('EnrichCustomer miss policy deadletter: a data error naming the customer; a deleted customer is a miss', async (t) => {
+  const { transform } = await enrich('deadletter', fakeTable({ 'c-1': envelope('d', 'customers', null, 2, customer('c-1')) }));
+  t.throws(() => transform.apply(parsed(order('o1'))), new DataError('customer "c-1" of order o1 is not in customers-cdc'));
+});
+
+t.test('EnrichCustomer miss policy wait: retriable until the timeout, then a data error; a late customer is found', async (t) => {
+  const entries: Record<string, unknown> = {};
+  const table: LookupTable = { topic: 'customers-cdc', get: (k) => entries[k], size: 0 };
+  const { transform } = await enrich('wait', table, 60_000);
+  const record = parsed(order('o1'));
+  t.throws(() => transform.apply(record), RetriableError);
+  t.throws(() => transform.apply(record), RetriableError, 'still waiting within the timeout');
+  entries['c-1'] = envelope('c', 'customers', customer('c-1'), 3);
+  t.match(transform.apply(record).value, { order: { customer_name: 'Customer c-1' } }, 'the customer arrived live');
+
+  const { transform: impatient } = await enrich('wait', fakeTable({}), 0);
+  const other = parsed(order('o9', { customer_id: 'c-404' }));
+  t.throws(() => impatient.apply(other), RetriableError, 'the first miss is retriable');
+  const err = (() => {
+    try {
+      impatient.apply(other);
+    } catch (e) {
+      return e;
+    }
+  })();
+  t.ok(err instanceof DataError && !(err instanceof RetriableError), 'after the timeout it is a data error');
+  t.match((err as Error).message, /after waiting 0 ms/);
+});
+
+const validate = ValidateOrder.create(
+  { 'validate.statuses': 'pending,paid,shipped,delivered,cancelled', 'validate.min.time': '2000-01-01T00:00:00Z', 'validate.max.future.ms': 300000 },
+  noTables,
+) as { apply(r: SinkRecord): SinkRecord };
+
+function ruleOf(doc: OrderDoc): string | undefined {
+  try {
+    validate.apply(parsed(doc));
+    return undefined;
+  } catch (err) {
+    t.ok(err instanceof OrderValidationError && err instanceof DataError, 'a validation failure is a DataError');
+    t.match((err as Error).message, new RegExp(`^${(err as OrderValidationError).rule}: `), 'the message starts with the rule');
+    return (err as OrderValidationError).rule;
+  }
+}
+
+t.test('ValidateOrder passes a valid order and deletes', async (t) => {
+  const ok = parsed(order('o1'));
+  t.equal(validate.apply(ok), ok);
+  const del = parsed(null, 'd', order('o1'));
+  t.equal(validate.apply(del), del);
+});
+
+t.test('ValidateOrder names each broken rule', async (t) => {
+  const base = order('o1');
+  const cases: Array<[string, OrderDoc]> = [
+    ['required-fields', { ...base, customer_id: null as unknown as string }],
+    ['required-fields', { ...base, items: [] }],
+    ['required-fields', { ...base, items: [{ ...base.items[0]!, sku: null as unknown as string }] }],
+    ['unique-lines', { ...base, items: [base.items[0]!, { ...base.items[1]!, line: 1 }] }],
+    ['quantity-positive', { ...base, items: [{ ...base.items[0]!, quantity: 0 }], total: '0.00' }],
+    ['quantity-positive', { ...base, items: [{ ...base.items[0]!, quantity: -2 }], total: '-20.50' }],
+    ['unit-price-non-negative', { ...base, items: [{ ...base.items[0]!, unit_price: '-1.00' }], total: '-1.00' }],
+    ['unit-price-non-negative', { ...base, items: [{ ...base.items[0]!, unit_price: 'ten' }] }],
+    ['total-matches-lines', { ...base, total: '32.77' }],
+    ['total-matches-lines', { ...base, total: '1e3' }],
+    ['currency-iso4217', { ...base, currency: 'EURO' }],
+    ['currency-iso4217', { ...base, currency: 'eur' }],
+    ['known-status', { ...base, status: 'lost' }],
+    ['sane-timestamps', { ...base, created_at: Date.UTC(1999, 11, 31) }],
+    ['sane-timestamps', { ...base, updated_at: base.created_at - 1 }],
+    ['sane-timestamps', { ...base, updated_at: Date.now() + 3_600_000 }],
+  ];
+  for (const [rule, doc] of cases) t.equal(ruleOf(doc), rule, `${rule}: ${JSON.stringify(doc).slice(0, 80)}`);
+  t.same(new Set(cases.map(([r]) => r)), new Set(RULES), 'every rule is exercised');
+});
+
+t.test('ValidateOrder: the total may differ from the lines by at most a cent, at any scale', async (t) => {
+  const base = order('o1');
+  t.equal(ruleOf({ ...base, total: '32.76' }), undefined);
+  t.equal(ruleOf({ ...base, total: '32.74' }), undefined);
+  t.equal(ruleOf({ ...base, items: [{ ...base.items[0]!, quantity: 3, unit_price: '0.333' }], total: '1.00' }), undefined);
+  t.equal(ruleOf({ ...base, items: [{ ...base.items[0]!, quantity: 3, unit_price: '0.333' }], total: '1.02' }), 'total-matches-lines');
+});
+
+t.test('ValidateOrder refuses a bad config', async (t) => {
+  t.throws(
+    () => ValidateOrder.create({ 'validate.statuses': ' , ', 'validate.min.time': '2000-01-01T00:00:00Z', 'validate.max.future.ms': 0 }, noTables),
+    ConfigError,
+  );
+  t.throws(() => ValidateOrder.create({ 'validate.statuses': 'paid', 'validate.min.time': 'yesterday', 'validate.max.future.ms': 0 }, noTables), ConfigError);
+});

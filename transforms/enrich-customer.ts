@@ -1,0 +1,77 @@
+import Type from 'typebox';
+import { DataError, RetriableError, defineTransform, withRecord, type ConnectRecord, type LookupTable } from '../runtime/api/index.js';
+import type { OrderChange } from '../connectors/postgres-sink/records.js';
+import { customerFields } from './parse-customer.js';
+import { envelopeDocument } from './support/documents.js';
+
+/** The customer of a lookup-table entry (a customers CDC envelope), or undefined when deleted. */
+function customerOf(entry: unknown): ReturnType<typeof customerFields> | undefined {
+  if (entry === null || typeof entry !== 'object') return undefined;
+  if ((entry as { op?: unknown }).op === 'd') return undefined;
+  const doc = envelopeDocument(entry, 'after');
+  return doc ? customerFields(doc) : undefined;
+}
+
+export const EnrichCustomer = defineTransform({
+  name: 'EnrichCustomer',
+  version: '1.0.0',
+  description:
+    'Adds customer_name, customer_email and customer_segment to each order upsert (from ParseOrder), looked up by customer_id in a ' +
+    'lookup table of the customers CDC topic. Deletes pass unchanged.',
+  config: Type.Object({
+    'enrich.topic': Type.String({ description: 'Compacted topic of customer change envelopes, keyed by customer id.', default: 'customers-cdc', minLength: 1 }),
+    'enrich.missing.policy': Type.Union([Type.Literal('wait'), Type.Literal('deadletter'), Type.Literal('null')], {
+      description:
+        'When the customer is not (yet) known: `wait` fails the record as retriable until enrich.missing.timeout.ms has passed, then as a data error ' +
+        '(the runtime retries within errors.retry.timeout, so set that at least as high); `deadletter` rejects it at once as a data error; ' +
+        '`null` passes the order on with null customer fields.',
+      default: 'wait',
+    }),
+    'enrich.missing.timeout.ms': Type.Integer({ description: 'How long the wait policy waits for a customer to appear.', default: 30000, minimum: 0 }),
+  }),
+  async create(config, ctx) {
+    const table: LookupTable = await ctx.tables.open(config['enrich.topic']);
+    const policy = config['enrich.missing.policy'];
+    const timeout = config['enrich.missing.timeout.ms'];
+    const misses = ctx.metrics.counter('enrich_customer_misses_total', 'Orders whose customer was not in the lookup table when first seen.');
+    // First miss per order, so that the wait policy gives up after the timeout; cleared on a hit.
+    const waiting = new Map<string, number>();
+    return {
+      apply<R extends ConnectRecord>(record: R): R {
+        const change = record.value as OrderChange;
+        if (change?.kind !== 'order') throw new DataError('EnrichCustomer expects the output of ParseOrder');
+        if (change.op !== 'upsert') return record;
+        const customerId = change.order.customer_id;
+        const customer = customerId === null ? undefined : customerOf(table.get(customerId));
+        if (customer) {
+          waiting.delete(change.id);
+          return withRecord(record, {
+            value: { ...change, order: { ...change.order, customer_name: customer.name, customer_email: customer.email, customer_segment: customer.segment } },
+          });
+        }
+        const what = `customer ${JSON.stringify(customerId)} of order ${change.id} is not in ${table.topic}`;
+        switch (policy) {
+          case 'null':
+            misses.inc();
+            return record;
+          case 'deadletter':
+            misses.inc();
+            throw new DataError(what);
+          case 'wait': {
+            const now = Date.now();
+            const since = waiting.get(change.id);
+            if (since === undefined) {
+              misses.inc();
+              waiting.set(change.id, now);
+            }
+            if (since !== undefined && now - since >= timeout) {
+              waiting.delete(change.id);
+              throw new DataError(`${what} after waiting ${timeout} ms`);
+            }
+            throw new RetriableError(`${what} (yet)`);
+          }
+        }
+      },
+    };
+  },
+});

@@ -1,0 +1,65 @@
+import { BSON } from 'mongodb';
+import { DataError, type CdcEnvelope, type ConnectRecord } from '../../runtime/api/index.js';
+
+export type PlainDocument = Record<string, unknown>;
+
+/** BSON values of a parsed Extended JSON document as plain values: ids as hex, decimals as strings, dates as ms. */
+function plain(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(plain);
+  if (value instanceof Date) return value.getTime();
+  const bsonType = (value as { _bsontype?: string })._bsontype;
+  switch (bsonType) {
+    case 'ObjectId':
+      return (value as BSON.ObjectId).toHexString();
+    case 'Decimal128':
+      return (value as BSON.Decimal128).toString();
+    case 'Long':
+      return (value as BSON.Long).toNumber();
+    case 'Int32':
+    case 'Double':
+      return (value as BSON.Int32).valueOf();
+    case undefined:
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+    default:
+      return String(value);
+  }
+}
+
+/**
+ * The document of an envelope's `before`/`after`: the typed Avro record as decoded, or the
+ * schemaless form (canonical Extended JSON in a string) parsed into the same plain shape.
+ */
+export function envelopeDocument(value: unknown, field: 'before' | 'after'): PlainDocument | null {
+  const doc = (value as Record<string, unknown>)[field];
+  if (doc === null || doc === undefined) return null;
+  if (typeof doc === 'string') {
+    try {
+      return plain(BSON.EJSON.parse(doc, { relaxed: false })) as PlainDocument;
+    } catch (err) {
+      throw new DataError(`${field} is not valid Extended JSON: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  if (typeof doc === 'object') return doc as PlainDocument;
+  throw new DataError(`${field} is neither a record nor an Extended JSON string`);
+}
+
+/** The record's value as a CDC envelope, or a DataError saying why it is not one. */
+export function asEnvelope(record: ConnectRecord): CdcEnvelope {
+  const v = record.value as Partial<CdcEnvelope> | null;
+  if (v === null || typeof v !== 'object') throw new DataError('the value is not a CDC envelope (null or not an object)');
+  if (v.op !== 'c' && v.op !== 'u' && v.op !== 'd' && v.op !== 'r') throw new DataError(`the envelope has an unknown op ${JSON.stringify(v.op)}`);
+  if (typeof v.source?.cluster_time_ms !== 'number') throw new DataError('the envelope has no source.cluster_time_ms');
+  return v as CdcEnvelope;
+}
+
+/** The document id of a change: `_id` of after/before, else the record key. */
+export function documentId(record: ConnectRecord, doc: PlainDocument | null): string {
+  const id = doc?._id ?? record.key;
+  if (typeof id === 'string' && id.length > 0) return id;
+  if (typeof id === 'number') return String(id);
+  throw new DataError('the change has no document id (_id or record key)');
+}
+
+export const str = (v: unknown): string | null => (typeof v === 'string' ? v : v === null || v === undefined ? null : String(v));
+export const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
