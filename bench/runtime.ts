@@ -119,7 +119,8 @@ async function measure(path: string, variant: string, side: string, work: () => 
 }
 
 function chainOf(withTransforms: boolean): Transform[] {
-  return withTransforms ? Object.values(benchTransforms).map((def) => def.create({} as never)) : [];
+  // The bench transforms take no config and no context, and are created synchronously.
+  return withTransforms ? Object.values(benchTransforms).map((def) => def.create({} as never, {} as never) as Transform) : [];
 }
 
 function applyAll<R extends ConnectRecord>(chain: Transform[], record: R): R | null {

@@ -16,6 +16,7 @@ import type { OffsetStore } from './offsets/store.js';
 import { connectorPlugin, transformLookup, type PluginRegistry } from './plugins.js';
 import { MIN_SCRUBBED_LENGTH } from './secret-scrubber.js';
 import { SinkTaskRunner } from './sink-runner.js';
+import { LookupTableRegistry } from './tables/registry.js';
 import { SourceTaskRunner } from './source-runner.js';
 import type { ConnectorStatus, ObservedState, TargetState, TaskStatus } from './status.js';
 import { RestartBackoff, type RestartPolicy } from './restart-policy.js';
@@ -106,10 +107,12 @@ export class Worker {
   private clusterId: string | undefined;
   private clusterIdLookup: Promise<string | undefined> | undefined;
   private clusterIdRetryAt = 0;
+  private readonly tables: LookupTableRegistry;
 
   constructor(private readonly o: WorkerOptions) {
     this.id = o.workerId;
     this.logger = o.logs.get('worker');
+    this.tables = new LookupTableRegistry({ kafka: o.kafka, logger: o.logs.get('tables'), workerId: o.workerId });
   }
 
   get plugins(): PluginRegistry {
@@ -147,6 +150,7 @@ export class Worker {
         }),
       ),
     );
+    await this.tables.close();
     await this.dlqProducer?.disconnect().catch(() => undefined);
     await this.admin?.then((admin) => admin.disconnect()).catch(() => undefined);
     await this.o.offsetStore.stop();
@@ -564,10 +568,13 @@ export class Worker {
         : {}),
     };
     const errors = new RecordErrorHandler(policy, labels, this.o.metrics, logger, abort.signal);
-    const buildChain = () => buildTransformChain(c.transforms, transformLookup(this.o.plugins));
     const keyConverter = createConverter(cfg['key.converter'], 'key', this.o.schemaRegistry);
     const valueConverter = createConverter(cfg['value.converter'], 'value', this.o.schemaRegistry);
     const context = { connector: c.name, taskId: slot.id, logger, metrics: this.o.metrics.forTask(c.name, slot.id) };
+    // Lookup tables a transform opens are decoded with the connector's converters and shared by
+    // every task of this worker that opens the same topic.
+    const buildChain = () =>
+      buildTransformChain(c.transforms, transformLookup(this.o.plugins), { logger, metrics: context.metrics, tables: this.tables.forChain(keyConverter, valueConverter) });
     if (c.definition.type === 'source') {
       return new SourceTaskRunner({
         connector: c.name,
