@@ -4,6 +4,7 @@ import { connectors } from '../connectors/index.js';
 import { predicates, transforms } from '../transforms/index.js';
 import { ConfigError } from './api/index.js';
 import { applyDir } from './cli/apply-command.js';
+import { GENERATE_USAGE, generateCommand } from './cli/generate-command.js';
 import { WorkerClient } from './cli/http-client.js';
 import { runStandalone } from './cli/standalone-command.js';
 import { printStatus } from './cli/status-command.js';
@@ -21,6 +22,7 @@ Usage:
       Check connector files against the plugin schemas; every error with its key.
   conflux status [name] [--url ...] [--token T]
       Connectors and tasks as a table.
+${GENERATE_USAGE}
 
 --token defaults to $CONFLUX_REST_TOKEN, --url to $CONFLUX_URL or http://127.0.0.1:8083.
 `;
@@ -34,6 +36,8 @@ function version(): string {
 
 export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
   const [command, ...rest] = argv;
+  // generate has options of its own; it does not talk to a worker.
+  if (command === 'generate') return generateCommand(rest, out, err);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
