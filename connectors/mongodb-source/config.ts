@@ -61,7 +61,12 @@ export const mongoSourceConfig = Type.Object(
       description: 'updateLookup: update events carry the current full document in after. default: update events carry only update_description (after is null).',
       default: 'updateLookup',
     }),
-    'poll.max.batch.size': Type.Integer({ description: 'Most records returned by one poll, and the cursor batch size.', minimum: 1, maximum: 100000, default: 2000 }),
+    'poll.max.batch.size': Type.Integer({
+      description: 'Most records returned by one poll, and the cursor batch size. The runtime sends a poll as one produce request, so keep poll size times record size under the broker message.max.bytes (1 MB by default).',
+      minimum: 1,
+      maximum: 100000,
+      default: 1000,
+    }),
     'poll.await.time.ms': Type.Integer({
       description: 'Longest time a poll waits for changes before it returns an empty batch (the change stream maxAwaitTimeMS, shared by the collections of a task).',
       minimum: 10,
