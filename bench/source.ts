@@ -3,7 +3,10 @@
  *
  * conflux's MongoDB source against a bare change-stream loop, on the same server and the same
  * changes: N inserts of shop orders (default 100k) are written first, then each reader starts at a
- * cluster time before the first of them and the time to get all N into Kafka is measured:
+ * cluster time before the first of them and the time to get all N into Kafka is measured.
+ * With the MongoDB test server (MONGODB_TEST_SERVER set) the benchmark starts a test server of its
+ * own, so its preload cannot exhaust the shared one; that server keeps documents and history in a
+ * 512 MB heap, which 100k shop orders plus their history overflow, so the default there is 20k.
  *   (a) conflux: a worker running mongodb-source, 1 task, typed Avro envelopes via the Schema
  *       Registry, offsets stored, into a one-partition topic;
  *   (b) bare: the same driver's watch() -> JSON.stringify -> kafkajs sendBatch per batch (the
@@ -23,11 +26,13 @@ import { createWorker, loadWorkerConfig } from '../runtime/bootstrap.js';
 import { LogManager } from '../runtime/logging.js';
 import { predicates } from '../transforms/index.js';
 import { MemorySampler, printTable, until, writeResults } from './lib/report.js';
+import { startPrivateMongo } from './lib/private-mongo.js';
 import { ensureServices } from './lib/services.js';
 
+ensureServices(['kafka', 'registry', 'mongo']);
 const { values: args } = parseArgs({
   options: {
-    changes: { type: 'string', default: process.env.BENCH_CHANGES ?? '100000' },
+    changes: { type: 'string', default: process.env.BENCH_CHANGES ?? (process.env.MONGODB_TEST_SERVER ? '20000' : '100000') },
     repeat: { type: 'string', default: '2' },
     batch: { type: 'string', default: '1000' },
   },
@@ -36,10 +41,10 @@ const N = Number(args.changes);
 const REPEAT = Number(args.repeat);
 const BATCH = Number(args.batch);
 
-ensureServices(['kafka', 'registry', 'mongo']);
 const brokers = process.env.KAFKA_BROKERS!.split(',');
 const registryUrl = process.env.SCHEMA_REGISTRY_URL!;
-const mongoUri = process.env.MONGODB_URI!;
+const privateMongo = process.env.MONGODB_TEST_SERVER ? await startPrivateMongo(N + 10_000) : undefined;
+const mongoUri = privateMongo?.uri ?? process.env.MONGODB_URI!;
 const kafka = new Kafka({ clientId: 'bench-source', brokers, logLevel: logLevel.NOTHING });
 const admin = kafka.admin();
 const run = `${process.pid}_${Date.now().toString(36)}`;
@@ -63,14 +68,19 @@ async function newTopic(name: string): Promise<string> {
   return topic;
 }
 
-/** Writes N order inserts (after a few customers) and returns a cluster time before the first. */
+/**
+ * Writes N order inserts (after a few customers) and returns a cluster time before the first.
+ * The time is a whole second (what startup.timestamp.ms can say) after an earlier write, so that
+ * it lies inside the server's history even on a server started just now.
+ */
 async function preload(db: Db): Promise<Timestamp> {
   const f = new Faker({ locale: [en, base] });
   f.seed(42);
   const now = new Date();
   const customers = Array.from({ length: 100 }, () => customer(f, now));
   await db.collection('customers').insertMany(customers);
-  const start = new Timestamp({ t: Math.floor(Date.now() / 1000) - 1, i: 0 });
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  const start = new Timestamp({ t: Math.floor(Date.now() / 1000), i: 0 });
   for (let done = 0; done < N; done += 1000) {
     const batch = Array.from({ length: Math.min(1000, N - done) }, () => order(f, f.helpers.arrayElement(customers)._id, now));
     await db.collection('orders').insertMany(batch);
@@ -177,6 +187,7 @@ async function main(): Promise<void> {
     await db.dropDatabase().catch(() => undefined);
     await client.close();
     rmSync(stateDir, { recursive: true, force: true });
+    privateMongo?.stop();
   }
 
   const best = new Map<string, Figure>();
