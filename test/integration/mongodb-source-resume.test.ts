@@ -7,7 +7,8 @@ import t from 'tap';
 import type { Document } from 'mongodb';
 import { freshDb, mongo, startCapture, waitForOffsets, waitForRecords } from '../fixtures/mongodb-source.js';
 import { startWorker, tempDir } from '../fixtures/worker.js';
-import { uniqueName } from '../helpers/services.js';
+import { startMongoTestServer } from '../helpers/mongo-test-server.js';
+import { services, uniqueName } from '../helpers/services.js';
 
 interface Envelope {
   op: string;
@@ -47,7 +48,10 @@ t.test('stop the worker, write more changes, start it: every change arrives', as
 t.test('a snapshot of 20k documents interrupted half-way continues from its last chunk and, with the stream, yields every document', async (t) => {
   const TOTAL = 20_000;
   const state = tempDir(t);
-  const client = await mongo(t);
+  // The test server keeps documents and history in a 512 MB heap shared by every test: 20k
+  // documents get a server of their own there. A real replica set is used as it is.
+  const uri = services().mongoTestServer ? await startMongoTestServer(t, {}) : services().mongoUri;
+  const client = await mongo(t, uri);
   const db = freshDb(t, client);
   const orders = db.collection<{ _id: string } & Document>('orders');
   for (let i = 0; i < TOTAL; i += 5000) await orders.insertMany(docs('o', 5000, i));
@@ -55,7 +59,7 @@ t.test('a snapshot of 20k documents interrupted half-way continues from its last
   const extra = { 'snapshot.chunk.size': '500', 'poll.max.batch.size': '500', 'max.in.flight.batches': '2' };
 
   const first = await startWorker(t, state);
-  let capture = await startCapture(t, first, db, ['orders'], extra, { name });
+  let capture = await startCapture(t, first, db, ['orders'], extra, { name, uri });
   const stored = await waitForOffsets(first, name, (o) => Number(o[0]?.offset?.copied ?? 0) >= 4000, 120_000);
   t.equal(stored[0]!.offset!.snapshot, 'running', 'the stored position is a snapshot position');
   // Changes while the copy is interrupted: they must come from the stream noted before the copy.
@@ -68,7 +72,7 @@ t.test('a snapshot of 20k documents interrupted half-way continues from its last
   t.equal(kept?.offset?.snapshot, 'running', 'stopped with a snapshot position stored');
 
   const second = await startWorker(t, state);
-  capture = await startCapture(t, second, db, ['orders'], extra, { name });
+  capture = await startCapture(t, second, db, ['orders'], extra, { name, uri });
   await orders.updateOne({ _id: 'o-019999' }, { $set: { v: 2 } });
   await orders.insertOne({ _id: 'o-new-2', n: -2, v: 0 });
   await waitForRecords(second, capture, 'orders', TOTAL + 4, 180_000);
