@@ -151,3 +151,44 @@ t.test('a document that breaks its schema goes to the dead-letter topic with the
   t.match(dead!.value, /o-bad/, 'the original record is in the dead letter');
   t.equal(worker.status(capture.source).tasks[0]!.state, 'RUNNING');
 });
+
+t.test('customers typed and orders schemaless: the same changes, the other way round', async (t) => {
+  const worker = await startWorker(t, tempDir(t));
+  const client = await mongo(t);
+  const db = freshDb(t, client);
+  const capture = await startCapture(t, worker, db, ['orders', 'customers'], {
+    'startup.mode': 'stream',
+    'value.schema.customers': 'config/schemas/customers.avsc',
+  });
+  await waitForOffsets(worker, capture.source, (o) => o.length === 2);
+  const customers = db.collection<Record<string, unknown> & { _id: ObjectId }>('customers');
+  const orders = db.collection<Record<string, unknown> & { _id: string }>('orders');
+  const id = new ObjectId();
+  await customers.insertOne({ _id: id, name: 'Ada', email: null, segment: 'vip', address: { city: 'Lyon', country: 'FR' }, created_at: T0, updated_at: T0 });
+  await waitForRecords(worker, capture, 'customers', 1);
+  await customers.updateOne({ _id: id }, { $set: { 'address.city': 'Paris' } });
+  await waitForRecords(worker, capture, 'customers', 2);
+  await customers.deleteOne({ _id: id });
+  await orders.insertOne({ _id: 'o-1', total: Decimal128.fromString('1.50'), created_at: T0 });
+  await orders.updateOne({ _id: 'o-1' }, { $inc: { n: 1 } } as Document);
+  const cs = (await waitForRecords(worker, capture, 'customers', 3)).map((r) => r.value as Envelope);
+  t.same(cs.map((e) => e.op), ['c', 'u', 'd']);
+  t.same(cs[0]!.after, {
+    _id: id.toHexString(),
+    name: 'Ada',
+    email: null,
+    segment: 'vip',
+    address: { city: 'Lyon', country: 'FR' },
+    created_at: T0.getTime(),
+    updated_at: T0.getTime(),
+  });
+  t.same((cs[1]!.after as { address: unknown }).address, { city: 'Paris', country: 'FR' });
+  const os = (await waitForRecords(worker, capture, 'orders', 2)).map((r) => r.value as Envelope);
+  t.same(os.map((e) => e.op), ['c', 'u']);
+  t.same(JSON.parse(os[0]!.after as string), {
+    _id: 'o-1',
+    total: { $numberDecimal: '1.50' },
+    created_at: { $date: { $numberLong: String(T0.getTime()) } },
+  }, 'Decimal128 stays exact in Extended JSON');
+  t.same(BSON.EJSON.parse(os[1]!.update_description!.updated_fields), { n: 1 });
+});
