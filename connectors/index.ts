@@ -1,5 +1,6 @@
 import type { ConnectorDefinition } from '../runtime/api/index.js';
 import { postgresSink } from './postgres-sink/index.js';
+import { mongodbSource } from './mongodb-source/index.js';
 
 /**
  * Connector plugins by the name used in `connector.class`. An explicit map: adding a connector
@@ -7,4 +8,5 @@ import { postgresSink } from './postgres-sink/index.js';
  */
 export const connectors: Readonly<Record<string, ConnectorDefinition>> = Object.freeze({
   [postgresSink.name]: postgresSink as ConnectorDefinition,
+  [mongodbSource.name]: mongodbSource,
 });

@@ -4,6 +4,7 @@ import { connectors } from '../connectors/index.js';
 import { predicates, transforms } from '../transforms/index.js';
 import { ConfigError } from './api/index.js';
 import { applyDir } from './cli/apply-command.js';
+import { GENERATE_USAGE, generateCommand } from './cli/generate-command.js';
 import { WorkerClient } from './cli/http-client.js';
 import { runStandalone } from './cli/standalone-command.js';
 import { printStatus } from './cli/status-command.js';
@@ -25,6 +26,7 @@ Usage:
       Connectors and tasks as a table.
   conflux warehouse migrate [--database-url postgres://...] [--schema public]
       Apply the pending warehouse migrations (sql/); --database-url defaults to $DATABASE_URL.
+${GENERATE_USAGE}
 
 --token defaults to $CONFLUX_REST_TOKEN, --url to $CONFLUX_URL or http://127.0.0.1:8083.
 `;
@@ -38,6 +40,8 @@ function version(): string {
 
 export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
   const [command, ...rest] = argv;
+  // generate has options of its own; it does not talk to a worker.
+  if (command === 'generate') return generateCommand(rest, out, err);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

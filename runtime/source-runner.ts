@@ -1,5 +1,5 @@
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
-import type { Logger, OffsetReader, SourceRecord, SourceTask, SourceTaskContext } from './api/index.js';
+import type { Logger, OffsetReader, SourceRecord, SourceTask, SourceTaskContext, TopicSpec } from './api/index.js';
 import type { Converter } from './converters/index.js';
 import type { DeadLetterPayload } from './dead-letter.js';
 import { connectUnlessStopped } from './abortable.js';
@@ -31,7 +31,7 @@ export interface SourceRunnerOptions {
   maxInFlightBatches: number;
   metrics: WorkerMetrics;
   logger: Logger;
-  context: Omit<SourceTaskContext, 'offsets'>;
+  context: Omit<SourceTaskContext, 'offsets' | 'ensureTopics'>;
 }
 
 /** A converted batch on its way to Kafka, with the handles that acknowledge its records. */
@@ -74,7 +74,7 @@ export class SourceTaskRunner extends BaseTaskRunner {
       this.producer = o.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
       this.sends = new OrderedSends((batch) => this.send(batch), o.maxInFlightBatches);
       await o.errors.retry('connect', () => connectUnlessStopped(this.producer!, signal));
-      await o.errors.retry('start', () => o.task.start({ ...o.context, offsets }, o.taskConfig, offsets));
+      await o.errors.retry('start', () => o.task.start({ ...o.context, offsets, ensureTopics: (topics) => this.ensureTopics(topics) }, o.taskConfig, offsets));
       while (!signal.aborted) {
         if (this.gate.isPaused) {
           await this.sends.drain();
@@ -129,6 +129,11 @@ export class SourceTaskRunner extends BaseTaskRunner {
     let filtered = 0;
     for (const record of records) {
       const handle = this.submitted.submit(record);
+      if (record.positionOnly) {
+        // Nothing to send: the position is committed once every earlier record is acknowledged.
+        handle.ack();
+        continue;
+      }
       let out: SourceRecord | null;
       try {
         const result = chain.empty ? record : chain.run(record);
@@ -191,6 +196,30 @@ export class SourceTaskRunner extends BaseTaskRunner {
     for (const handle of batch.handles) handle.ack();
     o.metrics.recordsProduced.inc(this.labels, batch.handles.length);
   }
+  /** SourceTaskContext.ensureTopics: creates the missing topics, leaves existing ones alone. */
+  private async ensureTopics(topics: readonly TopicSpec[]): Promise<void> {
+    const admin = this.o.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t.topic));
+      if (missing.length === 0) return;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          ...(t.partitions !== undefined ? { numPartitions: t.partitions } : {}),
+          configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    } catch (err) {
+      // Another task or worker may have created it meanwhile; that is what we wanted.
+      if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   private async commitOffsets(): Promise<void> {
     this.lastCommit = Date.now();
     const { offsets: committable } = this.submitted.committableOffsets();

@@ -37,9 +37,24 @@ export interface TaskContext {
   readonly metrics: TaskMetrics;
 }
 
+/** A topic a source task writes to, with the settings it needs when it does not exist yet. */
+export interface TopicSpec {
+  readonly topic: string;
+  /** Partition count for a new topic; the broker default when absent. */
+  readonly partitions?: number;
+  /** Topic configs for a new topic, e.g. `{ 'cleanup.policy': 'compact' }`. */
+  readonly config?: Readonly<Record<string, string>>;
+}
+
 export interface SourceTaskContext extends TaskContext {
   /** Committed offsets as of `start()`. Offsets committed later are not reflected. */
   readonly offsets: OffsetReader;
+  /**
+   * Creates the topics that do not exist yet with the given settings; existing topics are left
+   * as they are (never altered). Call it in `start()`, before the first record of those topics
+   * is polled, so the producer does not create them with the broker's defaults first.
+   */
+  ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
 }
 
 export interface SinkTaskContext extends TaskContext {

@@ -5,7 +5,7 @@ export { silentLogger } from './logger.js';
 export type { Counter, Gauge, Histogram, TaskMetrics } from './metrics.js';
 export { noopMetrics } from './metrics.js';
 export type { ConnectRecord, Headers, RecordChanges, RecordSchema, SinkRecord, SourceRecord } from './records.js';
-export { withHeader, withRecord } from './records.js';
+export { positionRecord, withHeader, withRecord } from './records.js';
 export type {
   ConnectorDefinition,
   OffsetReader,
@@ -17,6 +17,7 @@ export type {
   SourceTaskContext,
   TaskContext,
   TopicPartition,
+  TopicSpec,
   TopicPartitionOffset,
   TopicPartitionOffsets,
 } from './connector.js';

@@ -40,6 +40,23 @@ export interface ConnectRecord {
 export interface SourceRecord extends ConnectRecord {
   readonly sourcePartition: Readonly<Record<string, unknown>>;
   readonly sourceOffset: Readonly<Record<string, unknown>>;
+  /**
+   * True for a record that only moves the stored position (a heartbeat of a quiet stream): the
+   * runtime sends nothing to Kafka and commits its offset in order with the other records of its
+   * source partition. Build it with {@link positionRecord}.
+   */
+  readonly positionOnly?: boolean;
+}
+
+/**
+ * A record that carries only a new position of `sourcePartition`, e.g. the resume token a quiet
+ * change stream reports, so that a restart after a long quiet period resumes from a recent point.
+ */
+export function positionRecord(
+  sourcePartition: Readonly<Record<string, unknown>>,
+  sourceOffset: Readonly<Record<string, unknown>>,
+): SourceRecord {
+  return Object.freeze({ topic: '', key: null, value: null, headers: {}, timestamp: Date.now(), sourcePartition, sourceOffset, positionOnly: true });
 }
 
 /** A record consumed from Kafka and handed to a sink task. */

@@ -58,9 +58,9 @@ export interface ValidateConnectorOptions {
 
 type Props = Record<string, unknown>;
 
-function objectParts(schema: TSchema): { properties: Props; required: string[] } {
-  const s = schema as { properties?: Props; required?: string[] };
-  return { properties: s.properties ?? {}, required: s.required ?? [] };
+function objectParts(schema: TSchema): { properties: Props; required: string[]; patternProperties: Props } {
+  const s = schema as { properties?: Props; required?: string[]; patternProperties?: Props };
+  return { properties: s.properties ?? {}, required: s.required ?? [], patternProperties: s.patternProperties ?? {} };
 }
 
 // Merged schemas are cached per plugin schema so ajv compiles each combination once.
@@ -78,7 +78,8 @@ function mergedSchema(pluginSchema: TSchema, kind: 'source' | 'sink'): object {
       // Plugin keys come last so that a plugin may narrow a common key (e.g. a fixed tasks.max).
       properties: { ...common.properties, ...plugin.properties },
       required: [...new Set([...common.required, ...plugin.required])],
-      patternProperties: { [TRANSFORM_KEY.source]: {}, [PREDICATE_KEY.source]: {} },
+      // A plugin's keys with a name in them (`value.schema.<collection>`) are declared as patterns.
+      patternProperties: { ...plugin.patternProperties, [TRANSFORM_KEY.source]: {}, [PREDICATE_KEY.source]: {} },
       additionalProperties: false,
     };
     byKind.set(kind, schema);

@@ -52,12 +52,16 @@ export function avroConverter(part: RecordPart, registry: SchemaRegistry): Conve
     return loaded;
   }
 
-  async function register(subject: string, text: string): Promise<Writer> {
+  async function register(subject: string, text: string, attempt = 1): Promise<Writer> {
     let id: number;
     try {
       ({ id } = await registry.register({ type: SchemaType.AVRO, schema: text }, { subject }));
     } catch (err) {
       const status = (err as { status?: number }).status;
+      // Two tasks registering the first schema of a new subject at once: the registry may refuse
+      // the second with a conflict about creating the subject itself (Apicurio: "A rule named
+      // 'COMPATIBILITY' already exists"). Once the subject exists, registering again succeeds.
+      if (status === 409 && attempt === 1 && /already exists/i.test((err as Error).message)) return register(subject, text, 2);
       // 409: incompatible with the subject's compatibility rule; 422: not a valid schema.
       if (status === 409 || status === 422) {
         throw new DataError(`avro converter: schema refused by the registry for subject ${subject}: ${(err as Error).message}`, { cause: err });

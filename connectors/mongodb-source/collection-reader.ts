@@ -1,0 +1,268 @@
+import { Timestamp, type ChangeStream, type ChangeStreamDocument, type ChangeStreamOptions, type Collection, type Document } from 'mongodb';
+import { FatalError, positionRecord, type Logger, type SourceRecord } from '../../runtime/api/index.js';
+import { extendedJson, fromExtendedJson } from './bson.js';
+import type { MongoSourceTaskConfig } from './config.js';
+import type { RecordShape } from './events.js';
+import { shareMatch } from './shares.js';
+import type { SourceMetrics } from './source-metrics.js';
+
+/** Where a change stream starts: after a resume token, or at a cluster time (both canonical Extended JSON). */
+type StreamStart = { readonly resume_token: string } | { readonly start_at: string };
+
+interface Snapshot {
+  /** `{v: <last copied _id>}` as canonical Extended JSON, null before the first document. */
+  lastId: string | null;
+  copied: number;
+  total: number;
+  /** The stream position noted before the copy: streaming continues there, so nothing is missed. */
+  readonly start: StreamStart;
+  /** Cluster time the copy started at; the `cluster_time_ms` of its records. */
+  readonly clusterTimeMs: number;
+}
+
+/** MongoDB's error for a resume point that has left the oplog (manual: "Change Streams", resumability). */
+const HISTORY_LOST = 286;
+const isHistoryLost = (err: unknown) => (err as { code?: number })?.code === HISTORY_LOST || (err as { codeName?: string })?.codeName === 'ChangeStreamHistoryLost';
+
+export interface ReaderContext {
+  readonly connector: string;
+  readonly collection: Collection;
+  readonly shape: RecordShape;
+  readonly config: MongoSourceTaskConfig;
+  readonly logger: Logger;
+  readonly metrics: SourceMetrics;
+  /** The cluster time of the server's last write, ms (from `hello`), to date snapshot records. */
+  readonly clusterTimeMs: () => Promise<number>;
+  /** The change stream's maxAwaitTimeMS: the task's poll budget shared by its collections. */
+  readonly awaitTimeMs: number;
+}
+
+/**
+ * One source partition: a collection (or this task's share of it), first copied if needed, then
+ * followed through its change stream. Every record carries the position to resume after it.
+ */
+export class CollectionReader {
+  private stream: ChangeStream | undefined;
+  private snapshot: Snapshot | undefined;
+  /** The last position handed to the runtime (token as Extended JSON). */
+  private lastToken = '';
+  private lastPositionAt = Date.now();
+  private pending: SourceRecord | undefined;
+  /** Cluster time (or, for heartbeats, wall time) of the last position handed to the runtime, ms. */
+  positionTimeMs = Date.now();
+
+  constructor(private readonly c: ReaderContext) {}
+
+  get partition(): Readonly<Record<string, unknown>> {
+    return this.c.shape.sourcePartition;
+  }
+
+  get snapshotProgress(): { copied: number; total: number } | undefined {
+    return this.snapshot && { copied: this.snapshot.copied, total: this.snapshot.total };
+  }
+
+  private get name(): string {
+    const share = this.c.config.share;
+    return `${this.c.shape.db}.${this.c.shape.collection}${share ? ` (share ${share.index} of ${share.count})` : ''}`;
+  }
+
+  /** Positions the reader from its stored offset, or from `startup.mode` when there is none. */
+  async open(stored: Readonly<Record<string, unknown>> | undefined): Promise<void> {
+    if (stored?.snapshot === 'running') {
+      const start = stored.stream_resume_token !== undefined ? { resume_token: String(stored.stream_resume_token) } : { start_at: String(stored.stream_start_at) };
+      this.snapshot = {
+        lastId: typeof stored.last_id === 'string' ? stored.last_id : null,
+        copied: Number(stored.copied ?? 0),
+        total: await this.estimateTotal(),
+        start,
+        clusterTimeMs: Number(stored.cluster_time_ms ?? 0),
+      };
+      this.c.logger.info(`resuming the snapshot of ${this.name} after ${this.snapshot.copied} documents`, { copied: this.snapshot.copied, total: this.snapshot.total });
+      return;
+    }
+    if (typeof stored?.resume_token === 'string') return this.openStream({ resume_token: stored.resume_token });
+    if (typeof stored?.start_at === 'string') return this.openStream({ start_at: stored.start_at });
+    switch (this.c.config.startupMode) {
+      case 'snapshot_then_stream':
+        return this.beginSnapshot();
+      case 'timestamp': {
+        const ms = this.c.config.startupTimestampMs ?? 0;
+        return this.openStream({ start_at: extendedJson(new Timestamp({ t: Math.floor(ms / 1000), i: 0 })) });
+      }
+      case 'stream': {
+        const start = await this.notePosition();
+        // Stored at once, so that a restart before the first change still starts from here.
+        this.pending = positionRecord(this.partition, start);
+        return this.openStream(start);
+      }
+    }
+  }
+
+  /** Appends up to `room` records to `out`: a snapshot chunk, or the change events available now. */
+  async read(out: SourceRecord[], room: number): Promise<void> {
+    if (room <= 0) return;
+    if (this.pending) {
+      out.push(this.pending);
+      this.pending = undefined;
+    }
+    if (this.snapshot) return this.readSnapshot(this.snapshot, out, room);
+    try {
+      await this.readStream(out, room);
+    } catch (err) {
+      if (!isHistoryLost(err)) throw err;
+      await this.historyLost();
+    }
+  }
+
+  async close(): Promise<void> {
+    const stream = this.stream;
+    this.stream = undefined;
+    await stream?.close().catch(() => undefined);
+  }
+
+  private pipeline(): Document[] {
+    const share = this.c.config.share;
+    return [...(share ? [shareMatch(share, '$documentKey._id')] : []), ...this.c.config.pipeline];
+  }
+
+  private streamOptions(): ChangeStreamOptions {
+    return { fullDocument: this.c.config.fullDocument, batchSize: this.c.config.maxBatchSize, maxAwaitTimeMS: this.c.awaitTimeMs };
+  }
+
+  /**
+   * The stream position as of now, noted before a copy so the stream continues exactly where the
+   * copy began: the postBatchResumeToken of a new stream's first (empty) batch, or, if a change
+   * already arrived in it, that change's cluster time (startAtOperationTime includes it).
+   */
+  private async notePosition(): Promise<StreamStart> {
+    const probe = this.c.collection.watch(this.pipeline(), { ...this.streamOptions(), batchSize: 1 });
+    try {
+      const first = await probe.tryNext();
+      if (first) return { start_at: extendedJson((first as { clusterTime: Timestamp }).clusterTime) };
+      if (!probe.resumeToken) throw new Error(`the change stream of ${this.name} reported no position`);
+      return { resume_token: extendedJson(probe.resumeToken) };
+    } finally {
+      await probe.close().catch(() => undefined);
+    }
+  }
+
+  private async estimateTotal(): Promise<number> {
+    const all = await this.c.collection.estimatedDocumentCount();
+    return Math.ceil(all / (this.c.config.share?.count ?? 1));
+  }
+
+  private async beginSnapshot(): Promise<void> {
+    await this.close();
+    const start = await this.notePosition();
+    const clusterTimeMs = await this.c.clusterTimeMs();
+    this.snapshot = { lastId: null, copied: 0, total: await this.estimateTotal(), start, clusterTimeMs };
+    this.c.metrics.snapshotsStarted.inc();
+    this.c.logger.info(`snapshot of ${this.name} started, about ${this.snapshot.total} documents`, { total: this.snapshot.total });
+  }
+
+  private async readSnapshot(s: Snapshot, out: SourceRecord[], room: number): Promise<void> {
+    const limit = Math.min(room, this.c.config.snapshotChunkSize);
+    const after: Document = s.lastId === null ? {} : { _id: { $gt: (fromExtendedJson(s.lastId) as { v: unknown }).v } };
+    const share = this.c.config.share;
+    // In _id order, so that "after the last copied _id" is a complete resume point.
+    const docs = share
+      ? await this.c.collection.aggregate([{ $match: after }, shareMatch(share, '$_id'), { $sort: { _id: 1 } }, { $limit: limit }]).toArray()
+      : await this.c.collection.find(after).sort({ _id: 1 }).limit(limit).toArray();
+    if (docs.length === 0) {
+      this.snapshot = undefined;
+      this.c.logger.info(`snapshot of ${this.name} done: ${s.copied} documents copied; streaming from the position noted before the copy`, { copied: s.copied });
+      await this.openStream(s.start);
+      // Stores the switch, so that a restart does not look for more documents to copy.
+      out.push(positionRecord(this.partition, s.start));
+      this.lastPositionAt = Date.now();
+      return;
+    }
+    const start = 'resume_token' in s.start ? { stream_resume_token: s.start.resume_token } : { stream_start_at: s.start.start_at };
+    for (const doc of docs) {
+      s.copied += 1;
+      s.lastId = extendedJson({ v: doc._id });
+      out.push(this.c.shape.snapshotRecord(doc, s.clusterTimeMs, { snapshot: 'running', last_id: s.lastId, copied: s.copied, cluster_time_ms: s.clusterTimeMs, ...start }));
+    }
+    this.c.metrics.snapshotCopied.inc(docs.length);
+    this.positionTimeMs = Date.now();
+    this.lastPositionAt = Date.now();
+  }
+
+  private async openStream(start: StreamStart): Promise<void> {
+    await this.close();
+    const options = this.streamOptions();
+    if ('resume_token' in start) {
+      // startAfter rather than resumeAfter: it also resumes after an invalidate event.
+      options.startAfter = fromExtendedJson(start.resume_token) as Document;
+      this.lastToken = start.resume_token;
+    } else {
+      options.startAtOperationTime = fromExtendedJson(start.start_at) as Timestamp;
+    }
+    this.stream = this.c.collection.watch(this.pipeline(), options);
+  }
+
+  private async readStream(out: SourceRecord[], room: number): Promise<void> {
+    const stream = this.stream!;
+    let idle = false;
+    while (room > 0) {
+      const event = (await stream.tryNext()) as ChangeStreamDocument | null;
+      if (event === null) {
+        idle = true;
+        break;
+      }
+      const token = extendedJson(event._id);
+      const offset = { resume_token: token };
+      this.lastToken = token;
+      this.lastPositionAt = Date.now();
+      const clusterTime = (event as { clusterTime?: Timestamp }).clusterTime;
+      this.positionTimeMs = clusterTime ? clusterTime.high * 1000 : Date.now();
+      const record = this.c.shape.changeRecord(event, token, offset);
+      if (record) {
+        out.push(record);
+        room -= 1;
+        continue;
+      }
+      // An event about the collection itself (drop, rename, invalidate...): nothing to write, but
+      // the position moves past it.
+      out.push(positionRecord(this.partition, offset));
+      this.c.logger.warn(`${event.operationType} event on ${this.name}`, { operationType: event.operationType });
+      if (event.operationType === 'invalidate') {
+        await this.openStream({ resume_token: token });
+        return;
+      }
+    }
+    if (idle) this.heartbeat(out, stream);
+  }
+
+  /**
+   * On a quiet stream, moves the stored position to the cursor's postBatchResumeToken (what the
+   * driver's `resumeToken` holds once a batch is drained), at most every heartbeat.interval.ms.
+   */
+  private heartbeat(out: SourceRecord[], stream: ChangeStream): void {
+    const interval = this.c.config.heartbeatIntervalMs;
+    const now = Date.now();
+    if (interval <= 0 || now - this.lastPositionAt < interval) return;
+    this.lastPositionAt = now;
+    const token = stream.resumeToken;
+    if (!token) return;
+    this.positionTimeMs = now;
+    const text = extendedJson(token);
+    if (text === this.lastToken) return;
+    this.lastToken = text;
+    out.push(positionRecord(this.partition, { resume_token: text }));
+    this.c.metrics.heartbeats.inc();
+  }
+
+  private async historyLost(): Promise<void> {
+    await this.close();
+    if (this.c.config.tokenLostPolicy === 'fail') {
+      throw new FatalError(
+        `the stored change stream position of ${this.name} is no longer in the oplog (ChangeStreamHistoryLost, code 286), so the changes since then cannot be read. ` +
+          `To recover, set token.lost.policy=resnapshot (the collection is copied again, then streamed), or stop the connector, reset its offsets with DELETE /connectors/${this.c.connector}/offsets and resume it.`,
+      );
+    }
+    this.c.logger.warn(`the change stream position of ${this.name} is no longer in the oplog (ChangeStreamHistoryLost); token.lost.policy=resnapshot: copying the collection again`);
+    this.c.metrics.tokenLostResnapshots.inc();
+    await this.beginSnapshot();
+  }
+}

@@ -1,0 +1,243 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import Type, { type Static } from 'typebox';
+import { ConfigError, Secret, type ConfigErrorEntry, type RecordSchema } from '../../runtime/api/index.js';
+
+/** `value.schema.<collection>`: the one family of keys with a collection name inside. */
+export const VALUE_SCHEMA_KEY = /^value\.schema\.([^.]+)$/;
+
+const LIST = '^\\s*[A-Za-z0-9_.-]+(\\s*,\\s*[A-Za-z0-9_.-]+)*\\s*$';
+
+export const mongoSourceConfig = Type.Object(
+  {
+    'connection.uri': Secret(
+      Type.String({
+        description:
+          'MongoDB connection string of a replica set or sharded cluster (change streams need one; a single-node replica set is enough). Secret: give it as ${env:NAME} or ${file:/path:key}; it never appears in status, logs or errors.',
+        minLength: 1,
+        examples: ['${env:MONGODB_URI}', 'mongodb://127.0.0.1:27017/?replicaSet=rs0'],
+      }),
+    ),
+    database: Type.String({ description: 'Database holding the collections.', minLength: 1, examples: ['shop'] }),
+    collections: Type.String({
+      description: 'Comma-separated collections to capture. Each gets its own change stream and source partition.',
+      pattern: LIST,
+      examples: ['orders,customers'],
+    }),
+    'topic.map': Type.String({
+      description: 'Comma-separated <collection>:<topic> pairs. A collection not listed goes to <collection>-cdc.',
+      default: '',
+      pattern: '^(\\s*[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+(\\s*,\\s*[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+)*\\s*)?$',
+      examples: ['orders:orders-cdc,customers:customers-cdc'],
+    }),
+    'topic.partitions': Type.Integer({
+      description: 'Partition count of the topics the connector creates when they are missing (existing topics are never changed).',
+      minimum: 1,
+      default: 1,
+      examples: [6],
+    }),
+    'topic.compacted': Type.String({
+      description:
+        'Comma-separated collections whose topics are created compacted (cleanup.policy=compact): collections that are tables keyed by _id, where only the latest change per document matters.',
+      default: '',
+      pattern: `(${LIST})|^$`,
+      examples: ['customers'],
+    }),
+    'startup.mode': Type.Enum(['snapshot_then_stream', 'stream', 'timestamp'], {
+      description:
+        'Where a collection without a stored position starts. snapshot_then_stream: note the stream position, copy the existing documents (op r), then stream from the noted position. stream: only changes from now on. timestamp: changes from startup.timestamp.ms on (must still be in the oplog).',
+      default: 'snapshot_then_stream',
+    }),
+    'startup.timestamp.ms': Type.Optional(
+      Type.Integer({ description: 'With startup.mode=timestamp: the cluster time to start from, epoch milliseconds.', minimum: 0, examples: [1767225600000] }),
+    ),
+    pipeline: Type.String({
+      description:
+        'Extra change-stream stages as a JSON array, applied to the change events (not to the snapshot). Only $match stages are accepted, so that events keep their shape.',
+      default: '',
+      examples: ['[{"$match": {"operationType": {"$in": ["insert", "update", "replace"]}}}]'],
+    }),
+    'full.document': Type.Enum(['updateLookup', 'default'], {
+      description: 'updateLookup: update events carry the current full document in after. default: update events carry only update_description (after is null).',
+      default: 'updateLookup',
+    }),
+    'poll.max.batch.size': Type.Integer({
+      description: 'Most records returned by one poll, and the cursor batch size. The runtime sends a poll as one produce request, so keep poll size times record size under the broker message.max.bytes (1 MB by default).',
+      minimum: 1,
+      maximum: 100000,
+      default: 1000,
+    }),
+    'poll.await.time.ms': Type.Integer({
+      description: 'Longest time a poll waits for changes before it returns an empty batch (the change stream maxAwaitTimeMS, shared by the collections of a task).',
+      minimum: 10,
+      maximum: 1000,
+      default: 500,
+    }),
+    'heartbeat.interval.ms': Type.Integer({
+      description:
+        "How often a quiet stream's stored position moves to the cursor's postBatchResumeToken, so that a restart after a long quiet period does not resume from a token that has left the oplog. 0 disables heartbeats.",
+      minimum: 0,
+      default: 10000,
+    }),
+    'snapshot.chunk.size': Type.Integer({
+      description: 'Documents read per snapshot query. Each document of the snapshot records its position, so a restart continues the copy after the last acknowledged document.',
+      minimum: 1,
+      maximum: 100000,
+      default: 1000,
+    }),
+    'token.lost.policy': Type.Enum(['fail', 'resnapshot'], {
+      description:
+        'What to do when the stored resume position is no longer in the oplog (ChangeStreamHistoryLost). fail: the task fails and says how to recover. resnapshot: copy the collection again from a new position and continue.',
+      default: 'fail',
+    }),
+  },
+  {
+    patternProperties: {
+      [VALUE_SCHEMA_KEY.source]: Type.String({
+        description:
+          'value.schema.<collection>: path of the Avro schema (.avsc, usually under config/schemas/) of the collection\'s documents. With it, "after" is that typed record and a document that does not fit is a data error; without it, "after" is the document as canonical Extended JSON in a string.',
+        pattern: '\\.avsc$',
+        examples: ['config/schemas/orders.avsc'],
+      }),
+    },
+  },
+);
+
+export type MongoSourceConfig = Static<typeof mongoSourceConfig> & { readonly 'tasks.max': number } & Readonly<Record<string, unknown>>;
+
+/** What one collection is captured as. */
+export interface CollectionPlan {
+  readonly collection: string;
+  readonly topic: string;
+  /** The parsed `.avsc` record schema, or undefined for Extended JSON documents. */
+  readonly documentSchema?: RecordSchema;
+  readonly compacted: boolean;
+}
+
+/** A task's share of the hash space of `_id`, when the capture is split across tasks. */
+export interface Share {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** The config of one task: JSON-serialisable, because task configs are stored. */
+export interface MongoSourceTaskConfig {
+  readonly uri: string;
+  readonly database: string;
+  readonly collections: readonly CollectionPlan[];
+  readonly share?: Share;
+  readonly topicPartitions: number;
+  readonly startupMode: 'snapshot_then_stream' | 'stream' | 'timestamp';
+  readonly startupTimestampMs?: number;
+  readonly pipeline: readonly Record<string, unknown>[];
+  readonly fullDocument: 'updateLookup' | 'default';
+  readonly maxBatchSize: number;
+  readonly awaitTimeMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly snapshotChunkSize: number;
+  readonly tokenLostPolicy: 'fail' | 'resnapshot';
+}
+
+export const parseList = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+
+function parsePipeline(text: string, errors: ConfigErrorEntry[]): Record<string, unknown>[] {
+  if (text.trim() === '') return [];
+  let stages: unknown;
+  try {
+    stages = JSON.parse(text);
+  } catch (err) {
+    errors.push({ key: 'pipeline', message: `not valid JSON: ${(err as Error).message}` });
+    return [];
+  }
+  if (!Array.isArray(stages)) {
+    errors.push({ key: 'pipeline', message: 'must be a JSON array of stages' });
+    return [];
+  }
+  stages.forEach((stage, i) => {
+    const keys = typeof stage === 'object' && stage !== null ? Object.keys(stage) : [];
+    if (keys.length !== 1 || keys[0] !== '$match') errors.push({ key: 'pipeline', message: `stage ${i} must be a single {"$match": ...} stage` });
+  });
+  return stages as Record<string, unknown>[];
+}
+
+function loadSchema(key: string, path: string, errors: ConfigErrorEntry[]): RecordSchema | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(resolve(path), 'utf8'));
+  } catch (err) {
+    errors.push({ key, message: `cannot read the Avro schema ${path}: ${(err as Error).message}` });
+    return undefined;
+  }
+  const schema = parsed as { type?: unknown; name?: unknown; fields?: unknown };
+  if (schema?.type !== 'record' || typeof schema.name !== 'string' || !Array.isArray(schema.fields)) {
+    errors.push({ key, message: `${path} is not an Avro record schema` });
+    return undefined;
+  }
+  return parsed as RecordSchema;
+}
+
+/**
+ * Checks what the schema cannot express (keys that name collections, the pipeline JSON, the
+ * schema files) and builds the per-task configs. Throws one ConfigError with every problem.
+ */
+export function planTasks(config: MongoSourceConfig, maxTasks: number): MongoSourceTaskConfig[] {
+  const errors: ConfigErrorEntry[] = [];
+  const collections = parseList(config.collections);
+  const known = new Set(collections);
+  if (new Set(collections).size !== collections.length) errors.push({ key: 'collections', message: 'lists a collection twice' });
+
+  const topics = new Map<string, string>();
+  for (const pair of parseList(config['topic.map'])) {
+    const [collection, topic] = pair.split(':').map((s) => s.trim()) as [string, string];
+    if (!known.has(collection)) errors.push({ key: 'topic.map', message: `names collection "${collection}", which is not in collections (${collections.join(', ')})` });
+    topics.set(collection, topic);
+  }
+  const compacted = new Set(parseList(config['topic.compacted']));
+  for (const c of compacted) if (!known.has(c)) errors.push({ key: 'topic.compacted', message: `names collection "${c}", which is not in collections (${collections.join(', ')})` });
+
+  const schemas = new Map<string, RecordSchema>();
+  for (const [key, value] of Object.entries(config)) {
+    const m = VALUE_SCHEMA_KEY.exec(key);
+    if (!m) continue;
+    const collection = m[1]!;
+    if (!known.has(collection)) {
+      errors.push({ key, message: `names collection "${collection}", which is not in collections (${collections.join(', ')})` });
+      continue;
+    }
+    const schema = loadSchema(key, String(value), errors);
+    if (schema) schemas.set(collection, schema);
+  }
+  if (config['startup.mode'] === 'timestamp' && config['startup.timestamp.ms'] === undefined) {
+    errors.push({ key: 'startup.timestamp.ms', message: 'required when startup.mode=timestamp' });
+  }
+  const pipeline = parsePipeline(config.pipeline, errors);
+  if (errors.length > 0) throw new ConfigError(errors);
+
+  const plans: CollectionPlan[] = collections.map((collection) => ({
+    collection,
+    topic: topics.get(collection) ?? `${collection}-cdc`,
+    ...(schemas.has(collection) ? { documentSchema: schemas.get(collection)! } : {}),
+    compacted: compacted.has(collection),
+  }));
+  const count = Math.max(1, maxTasks);
+  return Array.from({ length: count }, (_, index) => ({
+    uri: config['connection.uri'],
+    database: config.database,
+    collections: plans,
+    ...(count > 1 ? { share: { index, count } } : {}),
+    topicPartitions: config['topic.partitions'],
+    startupMode: config['startup.mode'],
+    ...(config['startup.timestamp.ms'] !== undefined ? { startupTimestampMs: config['startup.timestamp.ms'] } : {}),
+    pipeline,
+    fullDocument: config['full.document'],
+    maxBatchSize: config['poll.max.batch.size'],
+    awaitTimeMs: config['poll.await.time.ms'],
+    heartbeatIntervalMs: config['heartbeat.interval.ms'],
+    snapshotChunkSize: config['snapshot.chunk.size'],
+    tokenLostPolicy: config['token.lost.policy'],
+  }));
+}

@@ -1,0 +1,117 @@
+import type { ChangeStreamDocument, Document } from 'mongodb';
+import { cdcEnvelopeSchema, EXTENDED_JSON, type CdcEnvelope, type CdcOp, type RecordSchema, type SourceRecord } from '../../runtime/api/index.js';
+import { avroValue, extendedJson, keyOf } from './bson.js';
+import type { CollectionPlan } from './config.js';
+
+const KEY_SCHEMA: RecordSchema = Object.freeze({ type: 'string' });
+
+/**
+ * How the documents of one collection become records: the topic, the envelope schema (one object
+ * for the connector's lifetime, so the converter registers it once) and the document mapping.
+ */
+export class RecordShape {
+  readonly topic: string;
+  readonly valueSchema: RecordSchema;
+  private readonly typed: boolean;
+
+  constructor(
+    readonly db: string,
+    plan: CollectionPlan,
+    readonly sourcePartition: Readonly<Record<string, unknown>>,
+  ) {
+    this.topic = plan.topic;
+    this.typed = plan.documentSchema !== undefined;
+    this.valueSchema = cdcEnvelopeSchema(plan.collection, plan.documentSchema ?? EXTENDED_JSON);
+  }
+
+  get collection(): string {
+    return this.sourcePartition.collection as string;
+  }
+
+  /** `after`/`before`: the typed record's values, or canonical Extended JSON for schemaless collections. */
+  document(doc: Document | null | undefined): unknown {
+    if (doc === null || doc === undefined) return null;
+    return this.typed ? avroValue(doc) : extendedJson(doc);
+  }
+
+  record(key: unknown, envelope: CdcEnvelope, sourceOffset: Readonly<Record<string, unknown>>): SourceRecord {
+    return {
+      topic: this.topic,
+      key: keyOf(key),
+      keySchema: KEY_SCHEMA,
+      value: envelope,
+      valueSchema: this.valueSchema,
+      headers: {},
+      timestamp: envelope.ts_ms,
+      sourcePartition: this.sourcePartition,
+      sourceOffset,
+    };
+  }
+
+  /** An existing document copied by the snapshot (op r). */
+  snapshotRecord(doc: Document, clusterTimeMs: number, sourceOffset: Readonly<Record<string, unknown>>): SourceRecord {
+    const now = Date.now();
+    return this.record(
+      doc._id,
+      {
+        op: 'r',
+        ts_ms: now,
+        source: { db: this.db, collection: this.collection, cluster_time_ms: clusterTimeMs, snapshot: true, resume_token: '' },
+        before: null,
+        after: this.document(doc),
+        update_description: null,
+      },
+      sourceOffset,
+    );
+  }
+
+  /**
+   * A change event as a record, or undefined for events that change no document (drop, rename,
+   * invalidate...: the caller handles those). `ts_ms` is the event's wallTime (MongoDB 6.0+),
+   * or the time it was read on servers that do not report one.
+   */
+  changeRecord(event: ChangeStreamDocument, resumeToken: string, sourceOffset: Readonly<Record<string, unknown>>): SourceRecord | undefined {
+    let op: CdcOp;
+    switch (event.operationType) {
+      case 'insert':
+        op = 'c';
+        break;
+      case 'update':
+      case 'replace':
+        op = 'u';
+        break;
+      case 'delete':
+        op = 'd';
+        break;
+      default:
+        return undefined;
+    }
+    const e = event as ChangeStreamDocument & {
+      documentKey: { _id: unknown };
+      fullDocument?: Document | null;
+      fullDocumentBeforeChange?: Document | null;
+      updateDescription?: { updatedFields?: Document; removedFields?: string[] };
+      wallTime?: Date;
+      clusterTime?: { high: number };
+    };
+    const ud = e.operationType === 'update' ? e.updateDescription : undefined;
+    return this.record(
+      e.documentKey._id,
+      {
+        op,
+        ts_ms: e.wallTime instanceof Date ? e.wallTime.getTime() : Date.now(),
+        source: {
+          db: this.db,
+          collection: this.collection,
+          cluster_time_ms: (e.clusterTime?.high ?? 0) * 1000,
+          snapshot: false,
+          resume_token: resumeToken,
+        },
+        before: this.document(e.fullDocumentBeforeChange),
+        after: op === 'd' ? null : this.document(e.fullDocument),
+        update_description: ud ? { updated_fields: extendedJson(ud.updatedFields ?? {}), removed_fields: [...(ud.removedFields ?? [])] } : null,
+      },
+      sourceOffset,
+    );
+  }
+}

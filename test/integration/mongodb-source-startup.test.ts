@@ -1,0 +1,56 @@
+/**
+ * mongodb-source start-up checks: bad configs fail with a message that names the problem, and the
+ * connection string's credentials never appear in status, logs or errors.
+ */
+import t from 'tap';
+import { uniqueName, waitFor } from '../helpers/services.js';
+import { startWorker, tempDir } from '../fixtures/worker.js';
+import type { Worker } from '../../runtime/worker.js';
+
+const base = (uri: string): Record<string, string> => ({
+  'connector.class': 'mongodb-source',
+  'connection.uri': uri,
+  database: 'shop',
+  collections: 'orders',
+  'topic.map': `orders:${uniqueName('orders')}`,
+});
+
+const failedTask = (worker: Worker, name: string) =>
+  waitFor(`${name} task FAILED`, () => {
+    const task = worker.status(name).tasks[0];
+    return task?.state === 'FAILED' ? task : undefined;
+  }, 60_000);
+
+t.test('a connection string that does not parse fails the task with a clear message', async (t) => {
+  const worker = await startWorker(t, tempDir(t));
+  const name = uniqueName('bad-uri');
+  await worker.createConnector(name, base('mongo://127.0.0.1:27117'));
+  const task = await failedTask(worker, name);
+  t.match(task.trace, /connection\.uri: not a valid MongoDB connection string/);
+});
+
+t.test('an unreachable server fails with its host named and the password nowhere', async (t) => {
+  const worker = await startWorker(t, tempDir(t), {});
+  const name = uniqueName('unreachable');
+  const secret = 'Sup3r-s3cret-pw';
+  await worker.createConnector(name, base(`mongodb://app:${secret}@127.0.0.1:1/?replicaSet=rs0&serverSelectionTimeoutMS=1000`));
+  const task = await failedTask(worker, name);
+  t.match(task.trace, /cannot connect to MongoDB at 127\.0\.0\.1:1/);
+  t.notMatch(task.trace, new RegExp(secret), 'not in the trace');
+  t.notMatch(JSON.stringify(worker.status(name)), new RegExp(secret), 'not in the status');
+});
+
+t.test('a config key naming an unknown collection fails the connector with that key', async (t) => {
+  const worker = await startWorker(t, tempDir(t));
+  const name = uniqueName('unknown-key');
+  await worker.createConnector(name, { ...base('mongodb://127.0.0.1:27117/?replicaSet=rs0'), 'value.schema.products': 'config/schemas/orders.avsc' });
+  const status = await waitFor('connector FAILED', () => (worker.status(name).connector.state === 'FAILED' ? worker.status(name) : undefined));
+  t.match(status.connector.trace, /value\.schema\.products: names collection "products", which is not in collections \(orders\)/);
+});
+
+t.test('unknown keys and bad values are refused at create, each with its key', async (t) => {
+  const worker = await startWorker(t, tempDir(t));
+  await t.rejects(worker.createConnector(uniqueName('typo'), { ...base('mongodb://x/?replicaSet=rs0'), 'collection': 'orders', 'token.lost.policy': 'ignore' }), {
+    message: /collection.*|token\.lost\.policy/,
+  });
+});

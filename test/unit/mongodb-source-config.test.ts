@@ -1,0 +1,115 @@
+import t from 'tap';
+import { ConfigError } from '../../runtime/api/index.js';
+import { validateConnectorConfig } from '../../runtime/config/index.js';
+import { mongoSourceConfig, planTasks, type MongoSourceConfig } from '../../connectors/mongodb-source/config.js';
+import { mongodbSource } from '../../connectors/mongodb-source/index.js';
+import { checkChangeStreamTopology, connectError, redactUri } from '../../connectors/mongodb-source/topology.js';
+
+const base = {
+  'connector.class': 'mongodb-source',
+  'connection.uri': 'mongodb://127.0.0.1:27017/?replicaSet=rs0',
+  database: 'shop',
+  collections: 'orders,customers',
+};
+
+const validated = (extra: Record<string, unknown> = {}) => {
+  const r = validateConnectorConfig(mongoSourceConfig, { ...base, ...extra });
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.config as unknown as MongoSourceConfig;
+};
+
+const configErrorKeys = (fn: () => unknown): string[] => {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.errors.map((e) => e.key);
+    throw err;
+  }
+  return [];
+};
+
+t.test('the schema accepts value.schema.<collection> keys and rejects unknown keys, each by name', async (t) => {
+  const ok = validateConnectorConfig(mongoSourceConfig, { ...base, 'value.schema.orders': 'config/schemas/orders.avsc' });
+  t.ok(ok.ok, 'value.schema.<collection> is a declared key pattern');
+  const bad = validateConnectorConfig(mongoSourceConfig, { ...base, 'value.schemas': 'x', 'startup.mode': 'later', 'value.schema.orders': 'orders.json' });
+  t.notOk(bad.ok);
+  const keys = bad.ok ? [] : bad.errors.map((e) => e.key);
+  t.ok(keys.includes('value.schemas'), `unknown key reported: ${keys.join(', ')}`);
+  t.ok(keys.includes('startup.mode'), 'bad enum reported');
+  t.ok(keys.includes('value.schema.orders'), 'a schema path that is not .avsc is reported');
+});
+
+t.test('defaults: topics <collection>-cdc, snapshot then stream, fail on token loss', async (t) => {
+  const [task] = planTasks(validated(), 1);
+  t.same(
+    task!.collections.map((c) => [c.collection, c.topic, c.compacted, c.documentSchema === undefined]),
+    [
+      ['orders', 'orders-cdc', false, true],
+      ['customers', 'customers-cdc', false, true],
+    ],
+  );
+  t.equal(task!.startupMode, 'snapshot_then_stream');
+  t.equal(task!.tokenLostPolicy, 'fail');
+  t.equal(task!.fullDocument, 'updateLookup');
+  t.equal(task!.share, undefined, 'one task reads everything');
+});
+
+t.test('keys that name a collection not in collections are config errors with their key', async (t) => {
+  const keys = configErrorKeys(() =>
+    planTasks(validated({ 'value.schema.products': 'config/schemas/orders.avsc', 'topic.map': 'order:orders-cdc', 'topic.compacted': 'client' }), 1),
+  );
+  t.same(keys.sort(), ['topic.compacted', 'topic.map', 'value.schema.products']);
+  const err = (() => {
+    try {
+      planTasks(validated({ 'value.schema.products': 'config/schemas/orders.avsc' }), 1);
+    } catch (e) {
+      return e as Error;
+    }
+  })();
+  t.match(err?.message, /value\.schema\.products: names collection "products", which is not in collections \(orders, customers\)/);
+});
+
+t.test('pipeline must be a JSON array of $match stages; schema files must be Avro records', async (t) => {
+  t.same(configErrorKeys(() => planTasks(validated({ pipeline: '{not json' }), 1)), ['pipeline']);
+  t.same(configErrorKeys(() => planTasks(validated({ pipeline: '[{"$project": {"a": 1}}]' }), 1)), ['pipeline']);
+  t.same(configErrorKeys(() => planTasks(validated({ 'value.schema.orders': 'config/schemas/missing.avsc' }), 1)), ['value.schema.orders']);
+  t.same(configErrorKeys(() => planTasks(validated({ 'startup.mode': 'timestamp' }), 1)), ['startup.timestamp.ms']);
+  const [task] = planTasks(validated({ pipeline: '[{"$match": {"operationType": "insert"}}]', 'value.schema.orders': 'config/schemas/orders.avsc' }), 1);
+  t.same(task!.pipeline, [{ $match: { operationType: 'insert' } }]);
+  t.equal((task!.collections[0]!.documentSchema as { name: string }).name, 'Order');
+});
+
+t.test('tasks.max = N gives N tasks, each with its own share of the hash space', async (t) => {
+  const tasks = mongodbSource.taskConfigs(validated({ 'tasks.max': 3 }) as never, 3);
+  t.same(
+    tasks.map((task) => task.share),
+    [
+      { index: 0, count: 3 },
+      { index: 1, count: 3 },
+      { index: 2, count: 3 },
+    ],
+  );
+});
+
+t.test('a standalone server is refused with a message that says change streams need a replica set', async (t) => {
+  t.doesNotThrow(() => checkChangeStreamTopology({ isWritablePrimary: true, setName: 'rs0' }), 'replica set member');
+  t.doesNotThrow(() => checkChangeStreamTopology({ isWritablePrimary: true, msg: 'isdbgrid' }), 'mongos of a sharded cluster');
+  t.throws(() => checkChangeStreamTopology({ isWritablePrimary: true, maxWireVersion: 21 }), {
+    name: 'ConfigError',
+    message: /connection\.uri: the server is a standalone MongoDB, but change streams need a replica set or a sharded cluster/,
+  });
+});
+
+t.test('credentials never reach an error message', async (t) => {
+  const uri = 'mongodb://app:p%40ss-w0rd@db.example:27017/?replicaSet=rs0';
+  const redacted = redactUri(`failed for ${uri}: auth as app with p@ss-w0rd`, uri);
+  t.notMatch(redacted, /p%40ss-w0rd|p@ss-w0rd/);
+  t.match(redacted, /<connection\.uri>/);
+  const err = connectError(Object.assign(new Error(`Server selection timed out connecting to ${uri}`), { name: 'MongoServerSelectionError' }), uri);
+  t.equal(err.name, 'RetriableError');
+  t.match(err.message, /^cannot connect to MongoDB at db\.example:27017: /);
+  t.notMatch(err.message, /p%40ss-w0rd/);
+  const parse = connectError(Object.assign(new Error('Invalid scheme'), { name: 'MongoParseError' }), 'mongo://x');
+  t.equal(parse.name, 'ConfigError');
+  t.match(parse.message, /connection\.uri: not a valid MongoDB connection string: Invalid scheme/);
+});
