@@ -39,7 +39,7 @@ mongo_start() {
   port_open "$MONGO_PORT" && die "port $MONGO_PORT is taken by a process that is not ours; set CONFLUX_MONGO_PORT"
   say "starting mongo-java-server $MONGO_SERVER_VERSION on $HOST:$MONGO_PORT"
   local classes; classes="$(mongo_classes)"
-  spawn mongo "$JAVA" -Xms32m -Xmx512m -cp "$classes:$(mongo_home)/*" \
+  spawn mongo "$JAVA" -Xms32m -Xmx1g -cp "$classes:$(mongo_home)/*" \
     MongoTestServer "$HOST" "$MONGO_PORT" "$MONGO_OPLOG_MAX_ENTRIES"
 }
 
