@@ -55,5 +55,5 @@ t.test('the shipped config/worker.json loads and states the placeholder defaults
   const raw = JSON.parse(await readFile(new URL('../../config/worker.json', import.meta.url), 'utf8')) as unknown;
   const { config } = await loadWorkerConfig(raw, { KAFKA_BROKERS: '127.0.0.1:9092', SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081' });
   t.equal(config['config.providers.file.allowed.paths'], 'config');
-  t.equal(config['config.providers.env.allowlist'], 'CONFLUX_*');
+  t.equal(config['config.providers.env.allowlist'], 'CONFLUX_*,MONGODB_URI,DATABASE_URL', 'the prefix plus exactly what the shipped connectors read');
 });
