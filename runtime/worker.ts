@@ -1,6 +1,6 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Kafka, Producer } from 'kafkajs';
-import type { ConnectorDefinition, Logger } from './api/index.js';
+import type { ConfigErrorEntry, ConnectorDefinition, Logger } from './api/index.js';
 import { parseList, type CommonConnectorConfig, type SourceConnectorConfig } from './config/connector-schema.js';
 import { connectorSecretKeys, looksSecret, redactString } from './config/redact.js';
 import { validateConnectorConfig, type TransformSpec } from './config/validate.js';
@@ -183,7 +183,11 @@ export class Worker {
     const result = validateConnectorConfig(definition.config, config, { kind: definition.type, lookup });
     // A rejected config registers nothing (registering before validation let any caller grow the
     // set without bound); its error texts are scrubbed of what was resolved for it instead.
-    if (!result.ok) throw new ConfigError(result.errors.map((e) => ({ key: e.key, message: redactString(e.message, secrets) })));
+    const refused = (errors: readonly ConfigErrorEntry[]) => new ConfigError(errors.map((e) => ({ key: e.key, message: redactString(e.message, secrets) })));
+    if (!result.ok) throw refused(result.errors);
+    // Then the plugin's own checks of what its schema cannot express (keys that must agree).
+    const checks = definition.validate?.(result.config as never) ?? [];
+    if (checks.length > 0) throw refused(checks);
     // Resolved placeholders, and the values of keys the schemas declare secret, are scrubbed from
     // logs, traces and dead-letter headers while the connector runs with this config.
     const marked = connectorSecretKeys(config, definition.config, lookup);

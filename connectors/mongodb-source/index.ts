@@ -1,4 +1,4 @@
-import { defineSourceConnector } from '../../runtime/api/index.js';
+import { ConfigError, defineSourceConnector } from '../../runtime/api/index.js';
 import { mongoSourceConfig, planTasks, type MongoSourceConfig, type MongoSourceTaskConfig } from './config.js';
 import { MongoSourceTask } from './task.js';
 
@@ -15,6 +15,17 @@ export const mongodbSource = defineSourceConnector<typeof mongoSourceConfig, Mon
   config: mongoSourceConfig,
   taskConfigs(config, maxTasks) {
     return planTasks(config as MongoSourceConfig, maxTasks);
+  },
+  // planTasks checks what the schema cannot (keys naming collections, the pipeline, schema files):
+  // running it here makes those problems a 400 at create time, each with its key.
+  validate(config) {
+    try {
+      planTasks(config as MongoSourceConfig, 1);
+      return [];
+    } catch (err) {
+      if (err instanceof ConfigError) return [...err.errors];
+      throw err;
+    }
   },
   createTask() {
     return new MongoSourceTask();

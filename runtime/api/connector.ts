@@ -1,3 +1,4 @@
+import type { ConfigErrorEntry } from './errors.js';
 import type { Static, TSchema } from 'typebox';
 import type { Logger } from './logger.js';
 import type { TaskMetrics } from './metrics.js';
@@ -174,6 +175,13 @@ export interface SourceConnectorDefinition<C = unknown, TC = C> extends Connecto
    * must be JSON-serialisable because they are stored.
    */
   taskConfigs(config: C, maxTasks: number): TC[];
+  /**
+   * Optional checks the config schema cannot express (keys that must agree with each other, files
+   * a key names), like Kafka Connect's `Connector.validate`. Returns every problem with its key;
+   * an empty list means valid. Runs after the schema validation passed, on create, on update and
+   * for `config/validate`, so a bad config is a 400 instead of a connector that fails later.
+   */
+  validate?(config: C): ConfigErrorEntry[];
   /** A new, unstarted task. Called once per task (re)start; tasks are never reused. */
   createTask(): SourceTask<TC>;
 }
@@ -183,6 +191,8 @@ export interface SinkConnectorDefinition<C = unknown, TC = C> extends ConnectorD
   readonly type: 'sink';
   /** See {@link SourceConnectorDefinition.taskConfigs}. */
   taskConfigs(config: C, maxTasks: number): TC[];
+  /** See {@link SourceConnectorDefinition.validate}. */
+  validate?(config: C): ConfigErrorEntry[];
   createTask(): SinkTask<TC>;
 }
 

@@ -24,6 +24,7 @@ export async function validateFiles(paths: readonly string[], plugins: PluginReg
       } else {
         const result = validateConnectorConfig(definition.config, file.config, { kind: definition.type, lookup: transformLookup(plugins) });
         if (!result.ok) errors.push(...result.errors);
+        else errors.push(...(definition.validate?.(result.config as never) ?? []));
       }
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;

@@ -40,6 +40,8 @@ export const quietSource = defineSourceConnector({
     if (config['fail.task.configs']) throw new Error(`cannot log in with password ${config['connection.password'] ?? ''}`);
     return Array.from({ length: maxTasks }, (_, task) => ({ ...config, task }));
   },
+  // A check across keys that the schema cannot express.
+  validate: (config) => (config.mode === 'slow' && config.topic.startsWith('fast-') ? [{ key: 'mode', message: `slow does not fit topic ${config.topic}` }] : []),
   createTask() {
     return {
       async start() {},

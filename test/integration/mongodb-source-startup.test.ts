@@ -3,6 +3,7 @@
  * connection string's credentials never appear in status, logs or errors.
  */
 import t from 'tap';
+import { ConfigError } from '../../runtime/api/index.js';
 import { uniqueName, waitFor } from '../helpers/services.js';
 import { startWorker, tempDir } from '../fixtures/worker.js';
 import type { Worker } from '../../runtime/worker.js';
@@ -40,12 +41,16 @@ t.test('an unreachable server fails with its host named and the password nowhere
   t.notMatch(JSON.stringify(worker.status(name)), new RegExp(secret), 'not in the status');
 });
 
-t.test('a config key naming an unknown collection fails the connector with that key', async (t) => {
+t.test('a config key naming an unknown collection is refused at create with that key', async (t) => {
   const worker = await startWorker(t, tempDir(t));
   const name = uniqueName('unknown-key');
-  await worker.createConnector(name, { ...base('mongodb://127.0.0.1:27117/?replicaSet=rs0'), 'value.schema.products': 'config/schemas/orders.avsc' });
-  const status = await waitFor('connector FAILED', () => (worker.status(name).connector.state === 'FAILED' ? worker.status(name) : undefined));
-  t.match(status.connector.trace, /value\.schema\.products: names collection "products", which is not in collections \(orders\)/);
+  const err = await worker.createConnector(name, { ...base('mongodb://127.0.0.1:27117/?replicaSet=rs0'), 'value.schema.products': 'config/schemas/orders.avsc' }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.type(err, ConfigError, 'a 400 through REST, not a connector that fails later');
+  t.match((err as ConfigError).errors, [{ key: 'value.schema.products', message: /names collection "products", which is not in collections \(orders\)/ }]);
+  t.notOk(worker.has(name), 'nothing was created');
 });
 
 t.test('unknown keys and bad values are refused at create, each with its key', async (t) => {

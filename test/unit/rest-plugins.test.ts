@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ENV_SECRET, SECRET, restHarness } from '../helpers/rest.js';
+import { ENV_SECRET, SECRET, restHarness, sourceConfig } from '../helpers/rest.js';
 
 type KeyInfo = { name: string; type: string; required: boolean; default_value: string | null; documentation: string; secret: boolean; group: string };
 type ConfigInfos = {
@@ -88,4 +88,17 @@ t.test('PUT /connector-plugins/:plugin/config/validate reports every key in Conf
   t.equal(mismatch.statusCode, 400);
   t.match(JSON.parse(mismatch.body), { code: 'CONFLUX_ERR_BAD_REQUEST' });
   t.equal((await validate('quiet-source', [] as unknown as object)).statusCode, 400, 'body must be an object');
+});
+
+t.test("a plugin's own cross-key checks answer config/validate and refuse a create with a 400, each with its key", async (t) => {
+  const { app, worker } = await restHarness(t);
+  const config = { ...sourceConfig(), topic: 'fast-lane', mode: 'slow' };
+  const checked = JSON.parse((await app.inject({ method: 'PUT', url: '/connector-plugins/quiet-source/config/validate', payload: config })).body) as ConfigInfos;
+  t.equal(checked.error_count, 1);
+  t.match(checked.configs.find((c) => c.definition.name === 'mode')?.value.errors, [/slow does not fit topic fast-lane/]);
+  const created = await app.inject({ method: 'POST', url: '/connectors', payload: { name: 'cross-key', config } });
+  t.equal(created.statusCode, 400);
+  t.match(JSON.parse(created.body), { errors: [{ key: 'mode', message: /slow does not fit/ }] });
+  t.notOk(worker.has('cross-key'), 'nothing was created');
+  t.equal((await app.inject({ method: 'POST', url: '/connectors', payload: { name: 'fine', config: { ...config, mode: 'fast' } } })).statusCode, 201);
 });
