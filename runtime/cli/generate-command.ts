@@ -1,6 +1,7 @@
 import { MongoClient } from 'mongodb';
 import { parseArgs } from 'node:util';
 import { ShopGenerator } from '../../generator/shop-generator.js';
+import { delay } from '../abortable.js';
 
 export const GENERATE_USAGE = `  conflux generate [--uri U] [--db shop] [--seed-customers N] [--seed-orders M] [--rate R]
                    [--count N | --duration S] [--invalid-ratio 0.02] [--seed 1]
@@ -79,7 +80,7 @@ export async function runGenerate(args: GenerateArgs, out: (line: string) => voi
         // Paced by the total so far, so a slow write is caught up on instead of lowering the rate.
         const due = started + (done / args.rate) * 1000;
         const wait = Math.min(due, deadline) - Date.now();
-        if (wait > 0) await sleep(wait, stop);
+        if (wait > 0) await delay(wait, stop);
         if (stop.aborted || Date.now() >= deadline) break;
       }
       await generator.change();
@@ -92,18 +93,6 @@ export async function runGenerate(args: GenerateArgs, out: (line: string) => voi
   } finally {
     await client.close();
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** The CLI entry: parses, wires Ctrl-C to a graceful stop, returns the exit code. */
