@@ -2,6 +2,7 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import t, { type Test } from 'tap';
 import { collected } from '../fixtures/collecting-sink.js';
 import { committedOffsets, createTopic, numbers, produceNumbers, waitForGroup } from '../fixtures/kafka.js';
+import { startTwoPartitionSink } from '../fixtures/two-partition-sink.js';
 import { sinkEvents } from '../fixtures/scripted-sink.js';
 import { startWorker, tempDir, waitForCollected } from '../fixtures/worker.js';
 import { services, uniqueName, waitFor } from '../helpers/services.js';
@@ -29,15 +30,7 @@ async function joinGroup(t: Test, groupId: string, topic: string): Promise<Consu
 }
 
 t.test('partitions revoked by a rebalance are closed at once, not when the next batch arrives', async (t) => {
-  const topic = uniqueName('revoked');
-  const collector = uniqueName('revoked-collector');
-  const name = uniqueName('revoked-sink');
-  await createTopic(topic, 2);
-  await produceNumbers(topic, [0], { partition: 0 });
-  await produceNumbers(topic, [1], { partition: 1 });
-  const worker = await startWorker(t, tempDir(t));
-  await worker.createConnector(name, { 'connector.class': 'scripted-sink', topics: topic, collector, 'value.converter': 'json' });
-  await waitForCollected(worker, name, collector, 2, 30_000);
+  const { topic, collector, name } = await startTwoPartitionSink(t, 'revoked');
 
   await joinGroup(t, `connect-${name}`, topic);
   await waitFor(

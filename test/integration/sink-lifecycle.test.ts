@@ -1,5 +1,6 @@
 import t from 'tap';
 import { committedOffsets, createTopic, numbers, produceNumbers, waitForGroup } from '../fixtures/kafka.js';
+import { startTwoPartitionSink } from '../fixtures/two-partition-sink.js';
 import { sinkEvents, type SinkEvent } from '../fixtures/scripted-sink.js';
 import { startWorker, tempDir, waitForCollected, waitForState } from '../fixtures/worker.js';
 import { uniqueName, waitFor } from '../helpers/services.js';
@@ -60,15 +61,7 @@ t.test('a stop during a slow put lets the batch finish: flushed and committed on
 });
 
 t.test('stopping a sink closes its partitions before stop()', async (t) => {
-  const topic = uniqueName('close-on-stop');
-  const collector = uniqueName('close-collector');
-  const name = uniqueName('close-sink');
-  await createTopic(topic, 2);
-  await produceNumbers(topic, [0], { partition: 0 });
-  await produceNumbers(topic, [1], { partition: 1 });
-  const worker = await startWorker(t, tempDir(t));
-  await worker.createConnector(name, { 'connector.class': 'scripted-sink', topics: topic, collector, 'value.converter': 'json' });
-  await waitForCollected(worker, name, collector, 2, 30_000);
+  const { topic, collector, name, worker } = await startTwoPartitionSink(t, 'close-on-stop');
   await worker.deleteConnector(name);
   const events = sinkEvents.get(collector)!;
   const close = events.find((e) => e.call === 'close');
