@@ -61,7 +61,8 @@ export class CollectionReader {
     return this.snapshot && { copied: this.snapshot.copied, total: this.snapshot.total };
   }
 
-  private get name(): string {
+  /** The collection (and share) for messages and the task's progress: `shop.orders (share 1 of 3)`. */
+  get name(): string {
     const share = this.c.config.share;
     return `${this.c.shape.db}.${this.c.shape.collection}${share ? ` (share ${share.index} of ${share.count})` : ''}`;
   }
