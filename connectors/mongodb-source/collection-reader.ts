@@ -221,6 +221,10 @@ export class CollectionReader {
       if (record) {
         out.push(record);
         room -= 1;
+        if (event.operationType === 'delete' && this.c.config.tombstonesOnDelete) {
+          out.push(this.c.shape.tombstone(record));
+          room -= 1;
+        }
         continue;
       }
       // An event about the collection itself (drop, rename, invalidate...): nothing to write, but
