@@ -3,6 +3,7 @@ import { FatalError, positionRecord, type Logger, type SourceRecord } from '../.
 import { extendedJson, fromExtendedJson } from './bson.js';
 import type { MongoSourceTaskConfig } from './config.js';
 import type { RecordShape } from './events.js';
+import { afterId } from './id-order.js';
 import { shareMatch } from './shares.js';
 import type { SourceMetrics } from './source-metrics.js';
 
@@ -163,7 +164,7 @@ export class CollectionReader {
 
   private async readSnapshot(s: Snapshot, out: SourceRecord[], room: number): Promise<void> {
     const limit = Math.min(room, this.c.config.snapshotChunkSize);
-    const after: Document = s.lastId === null ? {} : { _id: { $gt: (fromExtendedJson(s.lastId) as { v: unknown }).v } };
+    const after: Document = s.lastId === null ? {} : afterId((fromExtendedJson(s.lastId) as { v: unknown }).v);
     const share = this.c.config.share;
     // In _id order, so that "after the last copied _id" is a complete resume point.
     const docs = share

@@ -27,7 +27,8 @@ import java.util.Set;
  *   <li>collections record their changes in a bounded {@link ChangeLog} (installed as the oplog), and
  *       renameCollection a rename event;
  *   <li>{@code aggregate} with {@code $changeStream} and its {@code getMore}s are served by {@link ChangeStreamCursor};
- *   <li>{@code $toHashedIndexKey} (and a leading {@code $documents} stage) in aggregations.
+ *   <li>{@code $toHashedIndexKey} (and a leading {@code $documents} stage) in aggregations;
+ *   <li>{@code $type} aliases of types the library cannot store ({@link TypeAliases}).
  * </ul>
  */
 final class ChangeStreamBackend extends MemoryBackend {
@@ -87,7 +88,10 @@ final class ChangeStreamBackend extends MemoryBackend {
       case "hello", "ismaster" -> {
         return hello(command.equals("hello"));
       }
+      case "find" -> TypeAliases.rewrite(query.get("filter"));
+      case "count" -> TypeAliases.rewrite(query.get("query"));
       case "aggregate" -> {
+        TypeAliases.rewritePipeline(query.get("pipeline"));
         List<Document> pipeline = Aggregation.parse(query.get("pipeline"));
         boolean leadingDocuments = !pipeline.isEmpty() && pipeline.get(0).containsKey("$documents");
         if (!pipeline.isEmpty() && pipeline.get(0).containsKey("$changeStream")) {
