@@ -92,7 +92,7 @@ export const mongoSourceConfig = Type.Object(
     }),
     'token.lost.policy': Type.Enum(['fail', 'resnapshot'], {
       description:
-        'What to do when the stored resume position is no longer in the oplog (ChangeStreamHistoryLost). fail: the task fails and says how to recover. resnapshot: copy the collection again from a new position and continue.',
+        'What to do when the stored resume position is no longer in the oplog (ChangeStreamHistoryLost). fail: the task fails and says how to recover. resnapshot: copy the collection again from a new position and continue; when 3 copies in a row each take longer than the oplog keeps history, the task fails and says so.',
       default: 'fail',
     }),
   },
