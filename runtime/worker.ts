@@ -603,6 +603,7 @@ export class Worker {
         abort,
         offsetFlushIntervalMs: cfg['offset.flush.interval.ms'],
         maxInFlightBatches: (cfg as SourceConnectorConfig)['max.in.flight.batches'],
+        maxRequestBytes: (cfg as SourceConnectorConfig)['producer.max.request.size'],
         metrics: this.o.metrics,
         logger,
         context,

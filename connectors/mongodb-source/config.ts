@@ -62,7 +62,7 @@ export const mongoSourceConfig = Type.Object(
       default: 'updateLookup',
     }),
     'poll.max.batch.size': Type.Integer({
-      description: 'Most records returned by one poll, and the cursor batch size. The runtime sends a poll as one produce request, so keep poll size times record size under the broker message.max.bytes (1 MB by default).',
+      description: 'Most records returned by one poll, and the cursor batch size. The runtime splits a large poll into produce requests of at most producer.max.request.size.',
       minimum: 1,
       maximum: 100000,
       default: 1000,
