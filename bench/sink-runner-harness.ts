@@ -49,7 +49,7 @@ export function sinkTaskWithTables(o: { kafka: Kafka; registry: SchemaRegistry; 
     abort,
     metrics,
     logger,
-    context: { connector: o.name, taskId: 0, logger, metrics: taskMetrics },
+    context: { connector: o.name, taskId: 0, logger, metrics: taskMetrics, reportProgress: () => undefined },
   });
   return { runner, tables, metrics };
 }

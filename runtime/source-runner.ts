@@ -1,5 +1,5 @@
-import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
-import type { Logger, OffsetReader, SourceRecord, SourceTask, SourceTaskContext, TopicSpec } from './api/index.js';
+import type { Kafka, Message, Producer } from 'kafkajs';
+import { DataError, type Logger, type OffsetReader, type SourceRecord, type SourceTask, type SourceTaskContext, type TopicSpec } from './api/index.js';
 import type { Converter } from './converters/index.js';
 import type { DeadLetterPayload } from './dead-letter.js';
 import { connectUnlessStopped } from './abortable.js';
@@ -8,6 +8,7 @@ import type { WorkerMetrics } from './metrics.js';
 import type { OffsetStore } from './offsets/store.js';
 import { SubmittedRecords, type SubmittedRecord } from './offsets/submitted-records.js';
 import { OrderedSends } from './ordered-sends.js';
+import { ProduceRequestBuilder, recordBytes, type ProduceRequest } from './produce-requests.js';
 import { stableKey } from './offsets/stable-key.js';
 import { BaseTaskRunner } from './task-runner.js';
 import type { TransformChain } from './transform-chain.js';
@@ -29,15 +30,19 @@ export interface SourceRunnerOptions {
   offsetFlushIntervalMs: number;
   /** Converted batches that may wait for Kafka while the task polls the next (at least 1). */
   maxInFlightBatches: number;
+  /** Budget of one produce request (producer.max.request.size): a larger batch is sent in several. */
+  maxRequestBytes: number;
   metrics: WorkerMetrics;
   logger: Logger;
   context: Omit<SourceTaskContext, 'offsets' | 'ensureTopics'>;
 }
 
-/** A converted batch on its way to Kafka, with the handles that acknowledge its records. */
+/**
+ * A converted poll on its way to Kafka: produce requests within the byte budget, in poll order,
+ * each with the handles that acknowledge its records.
+ */
 interface OutgoingBatch {
-  readonly topicMessages: TopicMessages[];
-  readonly handles: readonly SubmittedRecord[];
+  readonly requests: readonly ProduceRequest<SubmittedRecord>[];
 }
 
 /**
@@ -124,8 +129,7 @@ export class SourceTaskRunner extends BaseTaskRunner {
   private async convert(records: SourceRecord[]): Promise<OutgoingBatch | undefined> {
     const { o } = this;
     const chain = this.chain!;
-    const byTopic = new Map<string, Message[]>();
-    const handles: SubmittedRecord[] = [];
+    const requests = new ProduceRequestBuilder<SubmittedRecord>(o.maxRequestBytes);
     let filtered = 0;
     for (const record of records) {
       const handle = this.submitted.submit(record);
@@ -170,32 +174,51 @@ export class SourceTaskRunner extends BaseTaskRunner {
         }
         [key, value] = outcome.value;
       }
-      let messages = byTopic.get(out.topic);
-      if (!messages) byTopic.set(out.topic, (messages = []));
-      messages.push({
+      const message: Message = {
         key,
         value,
         headers: out.headers as Message['headers'],
         timestamp: String(out.timestamp),
         ...(out.partition !== undefined ? { partition: out.partition } : {}),
-      });
-      handles.push(handle);
+      };
+      const bytes = recordBytes(message);
+      if (!requests.fits(bytes)) {
+        await this.rejectTooLarge(record, bytes);
+        handle.ack();
+        continue;
+      }
+      requests.add(out.topic, message, bytes, handle);
     }
     if (filtered > 0) o.metrics.recordsFiltered.inc(this.labels, filtered);
-    if (handles.length === 0) return undefined;
-    const topicMessages: TopicMessages[] = [];
-    for (const [topic, messages] of byTopic) topicMessages.push({ topic, messages });
-    return { topicMessages, handles };
+    const built = requests.finish();
+    return built.length === 0 ? undefined : { requests: built };
+  }
+
+  /**
+   * A record no produce request can carry (the broker would answer MESSAGE_TOO_LARGE) is a data
+   * error: the task fails, or under errors.tolerance=all it is dead-lettered, without its value,
+   * which the dead-letter topic could not take either.
+   */
+  private async rejectTooLarge(record: SourceRecord, bytes: number): Promise<void> {
+    const error = new DataError(
+      `the record for topic ${record.topic} is about ${bytes} bytes once converted, more than producer.max.request.size (${this.o.maxRequestBytes}): Kafka would refuse it (MESSAGE_TOO_LARGE)`,
+    );
+    await this.o.errors.reject('produce', () => ({ ...sourcePayload(record), value: null }), error);
   }
 
   private async send(batch: OutgoingBatch): Promise<void> {
     const { o } = this;
     // Once stopping, a batch already polled is still sent once (no more retries), so that a
     // graceful stop produces nothing twice; what fails then is polled again after the restart.
-    await o.errors.retry('produce', () => this.producer!.sendBatch({ topicMessages: batch.topicMessages, acks: -1 }), true);
-    for (const handle of batch.handles) handle.ack();
-    o.metrics.recordsProduced.inc(this.labels, batch.handles.length);
+    // One request after another: a later one never overtakes an earlier one, so order holds, and
+    // a failure leaves exactly the records of the requests before it acknowledged.
+    for (const request of batch.requests) {
+      await o.errors.retry('produce', () => this.producer!.sendBatch({ topicMessages: request.topicMessages, acks: -1 }), true);
+      for (const handle of request.handles) handle.ack();
+      o.metrics.recordsProduced.inc(this.labels, request.handles.length);
+    }
   }
+
   /** SourceTaskContext.ensureTopics: creates the missing topics, leaves existing ones alone. */
   private async ensureTopics(topics: readonly TopicSpec[]): Promise<void> {
     const admin = this.o.kafka.admin();

@@ -5,6 +5,8 @@
  */
 export type TargetState = 'RUNNING' | 'PAUSED' | 'STOPPED';
 
+import type { TaskProgress } from './api/index.js';
+
 export type ObservedState = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'STOPPED' | 'FAILED' | 'RESTARTING';
 
 export interface TaskStatus {
@@ -13,6 +15,11 @@ export interface TaskStatus {
   worker_id: string;
   /** Stack trace of the failure; present only when state is FAILED. */
   trace?: string;
+  /**
+   * A conflux addition to Kafka Connect's shape: what the running task reported through
+   * `ctx.reportProgress` (e.g. a snapshot's documents copied); absent when nothing is under way.
+   */
+  progress?: TaskProgress[];
 }
 
 /** The body of `GET /connectors/:name/status`, exactly as Kafka Connect returns it. */

@@ -1,6 +1,6 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Kafka, Producer } from 'kafkajs';
-import type { ConfigErrorEntry, ConnectorDefinition, Logger } from './api/index.js';
+import type { ConfigErrorEntry, ConnectorDefinition, Logger, TaskProgress } from './api/index.js';
 import { parseList, type CommonConnectorConfig, type SourceConnectorConfig } from './config/connector-schema.js';
 import { connectorSecretKeys, looksSecret, redactString } from './config/redact.js';
 import { validateConnectorConfig, type TransformSpec } from './config/validate.js';
@@ -59,6 +59,8 @@ interface TaskSlot {
   runner?: TaskRunner;
   /** The runner being stopped on request: its end is not a failure to restart from. */
   stopping?: TaskRunner;
+  /** What the current runner's task last reported through `ctx.reportProgress`. */
+  progress?: { entries: TaskProgress[] };
   backoff: RestartBackoff;
   restartTimer?: NodeJS.Timeout;
 }
@@ -283,7 +285,8 @@ export class Worker {
   taskStatus(a: TaskSlot | string, id?: number): TaskStatus {
     const slot = typeof a === 'string' ? this.slot(a, id!) : a;
     const state = slot.runner && slot.state !== 'FAILED' && slot.state !== 'RESTARTING' ? slot.runner.state : slot.state;
-    return { id: slot.id, state, worker_id: this.id, ...(slot.trace && state === 'FAILED' ? { trace: slot.trace } : {}) };
+    const progress = slot.runner && (state === 'RUNNING' || state === 'PAUSED') && slot.progress?.entries.length ? slot.progress.entries.map((p) => ({ ...p })) : undefined;
+    return { id: slot.id, state, worker_id: this.id, ...(slot.trace && state === 'FAILED' ? { trace: slot.trace } : {}), ...(progress ? { progress } : {}) };
   }
 
   pause(name: string): Promise<void> {
@@ -574,7 +577,13 @@ export class Worker {
     const errors = new RecordErrorHandler(policy, labels, this.o.metrics, logger, abort.signal);
     const keyConverter = createConverter(cfg['key.converter'], 'key', this.o.schemaRegistry);
     const valueConverter = createConverter(cfg['value.converter'], 'value', this.o.schemaRegistry);
-    const context = { connector: c.name, taskId: slot.id, logger, metrics: this.o.metrics.forTask(c.name, slot.id) };
+    // Progress belongs to this runner: a runner still stopping cannot overwrite its successor's.
+    const progress = { entries: [] as TaskProgress[] };
+    slot.progress = progress;
+    const reportProgress = (entries: readonly TaskProgress[]) => {
+      if (slot.progress === progress) progress.entries = entries.map((p) => ({ ...p }));
+    };
+    const context = { connector: c.name, taskId: slot.id, logger, metrics: this.o.metrics.forTask(c.name, slot.id), reportProgress };
     // Lookup tables a transform opens are decoded with the connector's converters and shared by
     // every task of this worker that opens the same topic.
     const buildChain = () =>
@@ -594,6 +603,7 @@ export class Worker {
         abort,
         offsetFlushIntervalMs: cfg['offset.flush.interval.ms'],
         maxInFlightBatches: (cfg as SourceConnectorConfig)['max.in.flight.batches'],
+        maxRequestBytes: (cfg as SourceConnectorConfig)['producer.max.request.size'],
         metrics: this.o.metrics,
         logger,
         context,

@@ -35,12 +35,14 @@ export const ParseCustomer = defineTransform({
   name: 'ParseCustomer',
   version: '1.0.0',
   description:
-    'Turns a customers CDC envelope into a warehouse customer (dim_customers): op d becomes a delete, c/r/u an upsert. ' +
+    'Turns a customers CDC envelope into a warehouse customer (dim_customers): op d becomes a delete, c/r/u an upsert; a tombstone (null value) is dropped. ' +
     'A customer without a name is a data error. The result is schemaless, for the PostgreSQL sink.',
   config: Type.Object({}),
   create() {
     return {
-      apply<R extends ConnectRecord>(record: R): R {
+      apply<R extends ConnectRecord>(record: R): R | null {
+        // A tombstone (null value) only lets compaction drop a deleted key; the delete before it was the change.
+        if (record.value === null) return null;
         return withRecord(record, { value: parseCustomer(record), valueSchema: undefined });
       },
     };

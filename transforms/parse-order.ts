@@ -64,11 +64,13 @@ export const ParseOrder = defineTransform({
   version: '1.0.0',
   description:
     'Turns an orders CDC envelope (typed `after` record, or the schemaless Extended JSON string) into a warehouse order with its items: ' +
-    'op d becomes a delete of the order, c/r/u an upsert. The result is schemaless (for the PostgreSQL sink), so use it on sink connectors.',
+    'op d becomes a delete of the order, c/r/u an upsert; a tombstone (null value) is dropped. The result is schemaless (for the PostgreSQL sink), so use it on sink connectors.',
   config: Type.Object({}),
   create() {
     return {
-      apply<R extends ConnectRecord>(record: R): R {
+      apply<R extends ConnectRecord>(record: R): R | null {
+        // A tombstone (null value) only lets compaction drop a deleted key; the delete before it was the change.
+        if (record.value === null) return null;
         return withRecord(record, { value: parseOrder(record), valueSchema: undefined });
       },
     };

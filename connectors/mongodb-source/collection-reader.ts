@@ -3,6 +3,7 @@ import { FatalError, positionRecord, type Logger, type SourceRecord } from '../.
 import { extendedJson, fromExtendedJson } from './bson.js';
 import type { MongoSourceTaskConfig } from './config.js';
 import type { RecordShape } from './events.js';
+import { afterId } from './id-order.js';
 import { shareMatch } from './shares.js';
 import type { SourceMetrics } from './source-metrics.js';
 
@@ -22,6 +23,11 @@ interface Snapshot {
 
 /** MongoDB's error for a resume point that has left the oplog (manual: "Change Streams", resumability). */
 const HISTORY_LOST = 286;
+/**
+ * Copies in a row whose noted stream position had left the oplog by the time the copy ended: each
+ * copy outlasted the history, so copying again cannot catch up. After this many the task fails.
+ */
+export const MAX_COPIES_OUTLASTING_HISTORY = 3;
 const isHistoryLost = (err: unknown) => (err as { code?: number })?.code === HISTORY_LOST || (err as { codeName?: string })?.codeName === 'ChangeStreamHistoryLost';
 
 export interface ReaderContext {
@@ -48,6 +54,10 @@ export class CollectionReader {
   private lastToken = '';
   private lastPositionAt = Date.now();
   private pending: SourceRecord | undefined;
+  /** Set when streaming starts at the position noted before a copy, until the server accepted it. */
+  private streamAfterCopy = false;
+  /** Consecutive copies whose noted position was gone when they ended. */
+  private copiesOutlastingHistory = 0;
   /** Cluster time (or, for heartbeats, wall time) of the last position handed to the runtime, ms. */
   positionTimeMs = Date.now();
 
@@ -61,7 +71,8 @@ export class CollectionReader {
     return this.snapshot && { copied: this.snapshot.copied, total: this.snapshot.total };
   }
 
-  private get name(): string {
+  /** The collection (and share) for messages and the task's progress: `shop.orders (share 1 of 3)`. */
+  get name(): string {
     const share = this.c.config.share;
     return `${this.c.shape.db}.${this.c.shape.collection}${share ? ` (share ${share.index} of ${share.count})` : ''}`;
   }
@@ -135,6 +146,18 @@ export class CollectionReader {
    * already arrived in it, that change's cluster time (startAtOperationTime includes it).
    */
   private async notePosition(): Promise<StreamStart> {
+    // A history shorter than the time between the probe's first two requests loses the position
+    // at once; noting it again is all there is to do (a few times, then the error stands).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.probePosition();
+      } catch (err) {
+        if (!isHistoryLost(err) || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  private async probePosition(): Promise<StreamStart> {
     const probe = this.c.collection.watch(this.pipeline(), { ...this.streamOptions(), batchSize: 1 });
     try {
       const first = await probe.tryNext();
@@ -162,7 +185,7 @@ export class CollectionReader {
 
   private async readSnapshot(s: Snapshot, out: SourceRecord[], room: number): Promise<void> {
     const limit = Math.min(room, this.c.config.snapshotChunkSize);
-    const after: Document = s.lastId === null ? {} : { _id: { $gt: (fromExtendedJson(s.lastId) as { v: unknown }).v } };
+    const after: Document = s.lastId === null ? {} : afterId((fromExtendedJson(s.lastId) as { v: unknown }).v);
     const share = this.c.config.share;
     // In _id order, so that "after the last copied _id" is a complete resume point.
     const docs = share
@@ -172,6 +195,7 @@ export class CollectionReader {
       this.snapshot = undefined;
       this.c.logger.info(`snapshot of ${this.name} done: ${s.copied} documents copied; streaming from the position noted before the copy`, { copied: s.copied });
       await this.openStream(s.start);
+      this.streamAfterCopy = true;
       // Stores the switch, so that a restart does not look for more documents to copy.
       out.push(positionRecord(this.partition, s.start));
       this.lastPositionAt = Date.now();
@@ -206,6 +230,11 @@ export class CollectionReader {
     let idle = false;
     while (room > 0) {
       const event = (await stream.tryNext()) as ChangeStreamDocument | null;
+      // The server accepted the position the copy noted: the copy caught up with the history.
+      if (this.streamAfterCopy) {
+        this.streamAfterCopy = false;
+        this.copiesOutlastingHistory = 0;
+      }
       if (event === null) {
         idle = true;
         break;
@@ -220,6 +249,10 @@ export class CollectionReader {
       if (record) {
         out.push(record);
         room -= 1;
+        if (event.operationType === 'delete' && this.c.config.tombstonesOnDelete) {
+          out.push(this.c.shape.tombstone(record));
+          room -= 1;
+        }
         continue;
       }
       // An event about the collection itself (drop, rename, invalidate...): nothing to write, but
@@ -260,6 +293,16 @@ export class CollectionReader {
         `the stored change stream position of ${this.name} is no longer in the oplog (ChangeStreamHistoryLost, code 286), so the changes since then cannot be read. ` +
           `To recover, set token.lost.policy=resnapshot (the collection is copied again, then streamed), or stop the connector, reset its offsets with DELETE /connectors/${this.c.connector}/offsets and resume it.`,
       );
+    }
+    if (this.streamAfterCopy) {
+      this.streamAfterCopy = false;
+      this.copiesOutlastingHistory += 1;
+      if (this.copiesOutlastingHistory >= MAX_COPIES_OUTLASTING_HISTORY) {
+        throw new FatalError(
+          `${this.name} was copied ${this.copiesOutlastingHistory} times in a row (token.lost.policy=resnapshot), and each time the stream position noted before the copy had left the oplog before the copy ended (ChangeStreamHistoryLost, code 286): the copy takes longer than the oplog keeps history, so copying again cannot catch up. ` +
+            'To recover, keep more history (a larger oplog: replSetResizeOplog, or a minimum retention with oplogMinRetentionHours) or make the copy faster (a larger snapshot.chunk.size, more tasks.max), then restart the task.',
+        );
+      }
     }
     this.c.logger.warn(`the change stream position of ${this.name} is no longer in the oplog (ChangeStreamHistoryLost); token.lost.policy=resnapshot: copying the collection again`);
     this.c.metrics.tokenLostResnapshots.inc();

@@ -62,7 +62,7 @@ export const mongoSourceConfig = Type.Object(
       default: 'updateLookup',
     }),
     'poll.max.batch.size': Type.Integer({
-      description: 'Most records returned by one poll, and the cursor batch size. The runtime sends a poll as one produce request, so keep poll size times record size under the broker message.max.bytes (1 MB by default).',
+      description: 'Most records returned by one poll, and the cursor batch size. The runtime splits a large poll into produce requests of at most producer.max.request.size.',
       minimum: 1,
       maximum: 100000,
       default: 1000,
@@ -85,9 +85,14 @@ export const mongoSourceConfig = Type.Object(
       maximum: 100000,
       default: 1000,
     }),
+    'tombstones.on.delete': Type.Boolean({
+      description:
+        "After each delete record (op d), send a tombstone: a record with the same key and a null value, so that log compaction can drop the deleted document's key (as Debezium's tombstones.on.delete). Sink-side transforms and lookup tables skip tombstones.",
+      default: true,
+    }),
     'token.lost.policy': Type.Enum(['fail', 'resnapshot'], {
       description:
-        'What to do when the stored resume position is no longer in the oplog (ChangeStreamHistoryLost). fail: the task fails and says how to recover. resnapshot: copy the collection again from a new position and continue.',
+        'What to do when the stored resume position is no longer in the oplog (ChangeStreamHistoryLost). fail: the task fails and says how to recover. resnapshot: copy the collection again from a new position and continue; when 3 copies in a row each take longer than the oplog keeps history, the task fails and says so.',
       default: 'fail',
     }),
   },
@@ -136,6 +141,7 @@ export interface MongoSourceTaskConfig {
   readonly heartbeatIntervalMs: number;
   readonly snapshotChunkSize: number;
   readonly tokenLostPolicy: 'fail' | 'resnapshot';
+  readonly tombstonesOnDelete: boolean;
 }
 
 export const parseList = (value: string | undefined): string[] =>
@@ -239,5 +245,6 @@ export function planTasks(config: MongoSourceConfig, maxTasks: number): MongoSou
     heartbeatIntervalMs: config['heartbeat.interval.ms'],
     snapshotChunkSize: config['snapshot.chunk.size'],
     tokenLostPolicy: config['token.lost.policy'],
+    tombstonesOnDelete: config['tombstones.on.delete'],
   }));
 }

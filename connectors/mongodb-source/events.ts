@@ -48,6 +48,14 @@ export class RecordShape {
     };
   }
 
+  /**
+   * The tombstone that follows a delete record: same topic, key and position, a null value, so
+   * that compaction can drop the key.
+   */
+  tombstone(deleted: SourceRecord): SourceRecord {
+    return { ...deleted, value: null, valueSchema: undefined };
+  }
+
   /** An existing document copied by the snapshot (op r). */
   snapshotRecord(doc: Document, clusterTimeMs: number, sourceOffset: Readonly<Record<string, unknown>>): SourceRecord {
     const now = Date.now();

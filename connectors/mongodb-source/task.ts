@@ -1,5 +1,5 @@
 import { MongoClient, type Db } from 'mongodb';
-import type { OffsetReader, SourceRecord, SourceTask, SourceTaskContext } from '../../runtime/api/index.js';
+import type { OffsetReader, SourceRecord, SourceTask, SourceTaskContext, TaskProgress } from '../../runtime/api/index.js';
 import { CollectionReader } from './collection-reader.js';
 import type { MongoSourceTaskConfig } from './config.js';
 import { RecordShape } from './events.js';
@@ -15,6 +15,7 @@ export class MongoSourceTask implements SourceTask<MongoSourceTaskConfig> {
   private client: MongoClient | undefined;
   private readers: CollectionReader[] = [];
   private metrics: SourceMetrics | undefined;
+  private ctx: SourceTaskContext | undefined;
   private config!: MongoSourceTaskConfig;
   private next = 0;
 
@@ -22,6 +23,7 @@ export class MongoSourceTask implements SourceTask<MongoSourceTaskConfig> {
     // start() is retried after a retriable failure: a second call starts from a clean slate.
     await this.stop();
     this.config = config;
+    this.ctx = ctx;
     this.metrics = sourceMetrics(ctx.metrics);
     let client: MongoClient;
     try {
@@ -61,6 +63,7 @@ export class MongoSourceTask implements SourceTask<MongoSourceTaskConfig> {
       });
     });
     for (const reader of this.readers) await reader.open(offsets.offset(reader.partition));
+    this.report();
   }
 
   async poll(signal: AbortSignal): Promise<SourceRecord[]> {
@@ -88,13 +91,17 @@ export class MongoSourceTask implements SourceTask<MongoSourceTaskConfig> {
     const now = Date.now();
     let oldest = now;
     let remaining = 0;
+    const progress: TaskProgress[] = [];
     for (const reader of this.readers) {
       oldest = Math.min(oldest, reader.positionTimeMs);
-      const progress = reader.snapshotProgress;
-      if (progress) remaining += Math.max(0, progress.total - progress.copied);
+      const snapshot = reader.snapshotProgress;
+      if (!snapshot) continue;
+      remaining += Math.max(0, snapshot.total - snapshot.copied);
+      progress.push({ phase: 'snapshot', source: reader.name, done: snapshot.copied, total: snapshot.total });
     }
     this.metrics?.positionAge.set((now - oldest) / 1000);
     this.metrics?.snapshotRemaining.set(remaining);
+    this.ctx?.reportProgress(progress);
   }
 }
 

@@ -28,6 +28,21 @@ export interface TopicPartitionOffset extends TopicPartition {
 
 export type TopicPartitionOffsets = readonly TopicPartitionOffset[];
 
+/**
+ * How far one long phase of a task has come (an initial copy, a backfill), shown on the task's
+ * entry in `GET /connectors/:name/status`.
+ */
+export interface TaskProgress {
+  /** What the task is doing, e.g. `snapshot`. */
+  readonly phase: string;
+  /** What it is working through, e.g. the collection `shop.orders`. */
+  readonly source: string;
+  /** Units done so far (e.g. documents copied). */
+  readonly done: number;
+  /** Estimated units in all, when known; `done` may pass an estimate. */
+  readonly total?: number;
+}
+
 /** What every task gets from the runtime. */
 export interface TaskContext {
   readonly connector: string;
@@ -36,6 +51,12 @@ export interface TaskContext {
   /** Already bound to connector and task. */
   readonly logger: Logger;
   readonly metrics: TaskMetrics;
+  /**
+   * Replaces what the task's status shows as its progress: one entry per phase under way, an empty
+   * list when none is (the status then has no progress). Cheap (it only keeps the list), so it may
+   * be called after every poll or put. The list is copied; the runtime forgets it when the task ends.
+   */
+  reportProgress(progress: readonly TaskProgress[]): void;
 }
 
 /** A topic a source task writes to, with the settings it needs when it does not exist yet. */

@@ -16,6 +16,7 @@ export type {
   SourceTask,
   SourceTaskContext,
   TaskContext,
+  TaskProgress,
   TopicPartition,
   TopicSpec,
   TopicPartitionOffset,

@@ -116,6 +116,12 @@ export const sourceConnectorProperties = {
     maximum: 64,
     default: 4,
   }),
+  'producer.max.request.size': Type.Integer({
+    description:
+      "Largest produce request in bytes, estimated from the records' keys, values and headers plus Kafka's record overhead (like the Kafka producer's max.request.size). A polled batch larger than this is sent as several requests, one after another in poll order; a single record larger than this is a data error (errors.tolerance: the task fails, or the record is dead-lettered without its value). Keep it at or below the broker's message.max.bytes and the topics' max.message.bytes (about 1 MB by default).",
+    minimum: 1024,
+    default: 1048576,
+  }),
 };
 
 export const commonConnectorConfig = Type.Object(commonConnectorProperties);

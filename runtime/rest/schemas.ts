@@ -103,6 +103,20 @@ export const TaskStatusSchema = Type.Object({
   state: ObservedStateSchema,
   worker_id: Type.String(),
   trace: Type.Optional(Type.String({ description: 'Stack trace of the failure, when FAILED' })),
+  progress: Type.Optional(
+    Type.Array(
+      Type.Object({
+        phase: Type.String({ description: 'What the task is doing, e.g. snapshot' }),
+        source: Type.String({ description: 'What it is working through, e.g. a collection' }),
+        done: Type.Integer({ description: 'Units done so far, e.g. documents copied' }),
+        total: Type.Optional(Type.Integer({ description: 'Estimated units in all, when known (done may pass it)' })),
+      }),
+      {
+        description:
+          'Not in Kafka Connect: the progress of long phases under way in a RUNNING or PAUSED task (a source connector\'s initial copy), one entry per phase; absent when none is',
+      },
+    ),
+  ),
 });
 
 export const ConnectorStatusSchema = Type.Object({

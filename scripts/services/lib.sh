@@ -22,6 +22,8 @@ MONGO_SERVER_VERSION="${CONFLUX_MONGO_SERVER_VERSION:-1.47.0}"
 MONGO_PORT="${CONFLUX_MONGO_PORT:-27117}"
 # Changes the MongoDB test server keeps for change streams; resuming from before them fails with code 286.
 MONGO_OPLOG_MAX_ENTRIES="${CONFLUX_MONGO_OPLOG_MAX_ENTRIES:-200000}"
+# replicaset (default), or standalone: answers as a standalone mongod, which has no change streams.
+MONGO_TOPOLOGY="${CONFLUX_MONGO_TOPOLOGY:-replicaset}"
 POSTGRES_MAJOR=15
 POSTGRES_PORT="${CONFLUX_POSTGRES_PORT:-15432}"
 POSTGRES_DB=warehouse

@@ -40,12 +40,16 @@ mongo_start() {
   say "starting mongo-java-server $MONGO_SERVER_VERSION on $HOST:$MONGO_PORT"
   local classes; classes="$(mongo_classes)"
   spawn mongo "$JAVA" -Xms32m -Xmx1g -cp "$classes:$(mongo_home)/*" \
-    MongoTestServer "$HOST" "$MONGO_PORT" "$MONGO_OPLOG_MAX_ENTRIES"
+    MongoTestServer "$HOST" "$MONGO_PORT" "$MONGO_OPLOG_MAX_ENTRIES" "$MONGO_TOPOLOGY"
 }
 
 mongo_ready() { wait_until mongo "$READY_TIMEOUT" port_open "$MONGO_PORT"; }
 
 mongo_env() {
-  echo "MONGODB_URI=mongodb://$HOST:$MONGO_PORT/?replicaSet=rs0"
+  if [ "$MONGO_TOPOLOGY" = standalone ]; then
+    echo "MONGODB_URI=mongodb://$HOST:$MONGO_PORT/"
+  else
+    echo "MONGODB_URI=mongodb://$HOST:$MONGO_PORT/?replicaSet=rs0"
+  fi
   echo "MONGODB_TEST_SERVER=mongo-java-server"
 }

@@ -25,11 +25,16 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface MongoTestServerOptions {
+  /** `standalone` answers as a standalone mongod: no replica set in `hello`, `$changeStream` refused (40573). */
+  readonly topology?: 'replicaset' | 'standalone';
+}
+
 /** Starts the test server with `settings` (CONFLUX_* variables); returns its connection string. */
-export async function startMongoTestServer(t: Test, settings: Record<string, string>): Promise<string> {
+export async function startMongoTestServer(t: Test, settings: Record<string, string>, options: MongoTestServerOptions = {}): Promise<string> {
   const stateDir = await mkdtemp(join(tmpdir(), 'conflux-mongo-'));
   const port = await freePort();
-  const env = { ...process.env, ...settings, CONFLUX_STATE_DIR: stateDir, CONFLUX_MONGO_PORT: String(port) };
+  const env = { ...process.env, ...settings, CONFLUX_STATE_DIR: stateDir, CONFLUX_MONGO_PORT: String(port), CONFLUX_MONGO_TOPOLOGY: options.topology ?? 'replicaset' };
   t.teardown(async () => {
     await run('bash', [servicesScript, 'down', 'mongo'], { env });
     await rm(stateDir, { recursive: true, force: true });

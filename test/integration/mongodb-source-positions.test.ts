@@ -6,6 +6,7 @@
  */
 import t, { type Test } from 'tap';
 import type { Document } from 'mongodb';
+import { setTimeout as delay } from 'node:timers/promises';
 import { freshDb, mongo, startCapture, waitForOffsets, waitForRecords } from '../fixtures/mongodb-source.js';
 import { startWorker, tempDir } from '../fixtures/worker.js';
 import { startMongoTestServer } from '../helpers/mongo-test-server.js';
@@ -105,4 +106,41 @@ t.test('token lost with token.lost.policy=resnapshot: the collection is copied a
   t.ok(records.some((r) => r.key === 'o-after' && (r.value as Envelope).op === 'c'), 'streaming continues after the copy');
   const metrics = await worker.metrics.text();
   t.match(metrics, new RegExp(`conflux_plugin_token_lost_resnapshots_total\\{connector="${capture.source}",task="0"\\} 1`), 'counted in metrics');
+});
+
+t.test('token.lost.policy=resnapshot when every copy outlasts the history: FAILED after a bounded number of copies, with the fix', async (t) => {
+  const uri = await startMongoTestServer(t, { CONFLUX_MONGO_OPLOG_MAX_ENTRIES: '4' });
+  const client = await mongo(t, uri);
+  const db = freshDb(t, client);
+  const orders = db.collection<{ _id: string } & Document>('orders');
+  await orders.insertMany(Array.from({ length: 200 }, (_, i) => ({ _id: `o-${String(i).padStart(3, '0')}` })));
+  // Writes elsewhere while the copies run push every noted position out of the 4-change history.
+  // One every 25 ms: many during a copy, none between noting a position and reading it back.
+  const busy = db.collection<{ _id: number } & Document>('busy');
+  let writing = true;
+  const writer = (async () => {
+    for (let i = 0; writing; i++) {
+      await busy.insertOne({ _id: i });
+      await delay(25);
+    }
+  })();
+  t.teardown(async () => {
+    writing = false;
+    await writer.catch(() => undefined);
+  });
+  const worker = await startWorker(t, tempDir(t));
+  const name = uniqueName('outlasted');
+  // One document per chunk: each copy takes 200 polls, far longer than 4 changes of history.
+  await startCapture(t, worker, db, ['orders'], { 'token.lost.policy': 'resnapshot', 'snapshot.chunk.size': '1', 'heartbeat.interval.ms': '0' }, { uri, name, waitRunning: false });
+  const task = await waitFor('the task to fail', () => {
+    const s = worker.status(name).tasks[0];
+    return s?.state === 'FAILED' ? s : undefined;
+  }, 180_000);
+  writing = false;
+  await writer;
+  t.match(task.trace, /was copied 3 times in a row \(token\.lost\.policy=resnapshot\)/);
+  t.match(task.trace, /the copy takes longer than the oplog keeps history/);
+  t.match(task.trace, /replSetResizeOplog|oplogMinRetentionHours/, 'names the fix');
+  const metrics = await worker.metrics.text();
+  t.match(metrics, new RegExp(`conflux_plugin_snapshots_started_total\\{connector="${name}",task="0"\\} 3`), 'three copies, no more');
 });

@@ -2,9 +2,11 @@
  * mongodb-source start-up checks: bad configs fail with a message that names the problem, and the
  * connection string's credentials never appear in status, logs or errors.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
+import { MongoClient } from 'mongodb';
 import { ConfigError } from '../../runtime/api/index.js';
-import { uniqueName, waitFor } from '../helpers/services.js';
+import { startMongoTestServer } from '../helpers/mongo-test-server.js';
+import { services, uniqueName, waitFor } from '../helpers/services.js';
 import { startWorker, tempDir } from '../fixtures/worker.js';
 import type { Worker } from '../../runtime/worker.js';
 
@@ -58,4 +60,29 @@ t.test('unknown keys and bad values are refused at create, each with its key', a
   await t.rejects(worker.createConnector(uniqueName('typo'), { ...base('mongodb://x/?replicaSet=rs0'), 'collection': 'orders', 'token.lost.policy': 'ignore' }), {
     message: /collection.*|token\.lost\.policy/,
   });
+});
+
+// Against a real MongoDB, a standalone mongod to run this on is given by MONGODB_STANDALONE_URI; the test server has a standalone mode.
+const standaloneUri = async (t: Test): Promise<string> =>
+  services().mongoTestServer ? startMongoTestServer(t, {}, { topology: 'standalone' }) : process.env.MONGODB_STANDALONE_URI!;
+const noStandalone = !services().mongoTestServer && !process.env.MONGODB_STANDALONE_URI;
+
+t.test('a standalone server fails the task with a message that asks for a replica set, not a driver error', { skip: noStandalone && 'needs a standalone mongod: set MONGODB_STANDALONE_URI' }, async (t) => {
+  const uri = await standaloneUri(t);
+  // What MongoDB documents for a standalone mongod: no setName in hello, and $changeStream refused.
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });
+  t.teardown(() => client.close());
+  const hello = await client.db('admin').command({ hello: 1 });
+  t.equal(hello.isWritablePrimary, true, 'a standalone is writable');
+  t.notOk('setName' in hello, 'a standalone reports no replica set');
+  await t.rejects(client.db('shop').collection('orders').watch().tryNext(), { code: 40573, message: /only supported on replica sets/ }, 'a standalone refuses $changeStream');
+
+  const worker = await startWorker(t, tempDir(t));
+  const name = uniqueName('standalone');
+  await worker.createConnector(name, base(uri));
+  const task = await failedTask(worker, name);
+  t.match(task.trace, /connection\.uri: the server is a standalone MongoDB, but change streams need a replica set or a sharded cluster/);
+  t.match(task.trace, /--replSet/, 'says how to run a replica set');
+  t.notMatch(task.trace, /MongoServerError|node_modules[\\/]mongodb/, 'no driver error or driver stack');
+  t.equal(worker.status(name).tasks[0]!.state, 'FAILED');
 });

@@ -54,6 +54,13 @@ t.test('ParseOrder turns a typed envelope into a warehouse order with items', as
   t.equal((input.value as { op: string }).op, 'u');
 });
 
+t.test('ParseOrder and ParseCustomer drop a tombstone (the delete before it was the change)', async (t) => {
+  const tombstone = sinkRecord(null, 'o1');
+  t.equal(parse.apply(tombstone), null, 'ParseOrder');
+  const parseCustomer = ParseCustomer.create({}, noTables) as { apply(r: SinkRecord): SinkRecord | null };
+  t.equal(parseCustomer.apply({ ...tombstone, topic: 'customers-cdc' }), null, 'ParseCustomer');
+});
+
 t.test('ParseOrder reads the schemaless Extended JSON form', async (t) => {
   const ejson = JSON.stringify({
     _id: { $oid: '65a1b2c3d4e5f60718293a4b' },
@@ -77,7 +84,7 @@ t.test('ParseOrder: op d is a delete by the before id or the key; c and r are up
   t.same(parse.apply(sinkRecord(envelope('d', 'orders', null, 6000), 'o3')).value, { kind: 'order', op: 'delete', id: 'o3', source_ts_ms: 6000 });
   t.match(parsed(order('o4'), 'r').value, { op: 'upsert', id: 'o4' });
   t.throws(() => parse.apply(sinkRecord({ op: 'x', source: { cluster_time_ms: 1 } })), DataError, 'unknown op');
-  t.throws(() => parse.apply(sinkRecord(null)), DataError, 'not an envelope');
+  t.throws(() => parse.apply(sinkRecord('text')), DataError, 'not an envelope');
   t.throws(() => parse.apply(sinkRecord(envelope('c', 'orders', null, 1))), /no after document/);
 });
 

@@ -21,11 +21,14 @@ import java.util.Set;
 /**
  * mongo-java-server's in-memory backend, extended where MongoDB's documented behaviour needs it:
  * <ul>
- *   <li>{@code hello}/{@code isMaster} answer as the primary of the one-member replica set {@value #REPLICA_SET};
+ *   <li>{@code hello}/{@code isMaster} answer as the primary of the one-member replica set {@value #REPLICA_SET},
+ *       or, in standalone mode, as a standalone mongod: without the replica set fields, and refusing
+ *       {@code $changeStream} with MongoDB's error 40573;
  *   <li>collections record their changes in a bounded {@link ChangeLog} (installed as the oplog), and
  *       renameCollection a rename event;
  *   <li>{@code aggregate} with {@code $changeStream} and its {@code getMore}s are served by {@link ChangeStreamCursor};
- *   <li>{@code $toHashedIndexKey} (and a leading {@code $documents} stage) in aggregations.
+ *   <li>{@code $toHashedIndexKey} (and a leading {@code $documents} stage) in aggregations;
+ *   <li>{@code $type} aliases of types the library cannot store ({@link TypeAliases}).
  * </ul>
  */
 final class ChangeStreamBackend extends MemoryBackend {
@@ -51,11 +54,14 @@ final class ChangeStreamBackend extends MemoryBackend {
 
   private final ChangeLog log;
   private final String me; // host:port, as clients reach this server
+  /** A standalone mongod rather than a replica set member: no replica set fields, no change streams. */
+  private final boolean standalone;
   private final ObjectId electionId = new ObjectId("7fffffff0000000000000001");
 
-  ChangeStreamBackend(ChangeLog log, String me) {
+  ChangeStreamBackend(ChangeLog log, String me, boolean standalone) {
     this.log = log;
     this.me = me;
+    this.standalone = standalone;
     version(MONGO_4_4);
   }
 
@@ -82,10 +88,17 @@ final class ChangeStreamBackend extends MemoryBackend {
       case "hello", "ismaster" -> {
         return hello(command.equals("hello"));
       }
+      case "find" -> TypeAliases.rewrite(query.get("filter"));
+      case "count" -> TypeAliases.rewrite(query.get("query"));
       case "aggregate" -> {
+        TypeAliases.rewritePipeline(query.get("pipeline"));
         List<Document> pipeline = Aggregation.parse(query.get("pipeline"));
         boolean leadingDocuments = !pipeline.isEmpty() && pipeline.get(0).containsKey("$documents");
-        if (!pipeline.isEmpty() && pipeline.get(0).containsKey("$changeStream")) return openChangeStream(db, query, pipeline);
+        if (!pipeline.isEmpty() && pipeline.get(0).containsKey("$changeStream")) {
+          // What a standalone mongod answers (code 40573): change streams need a replica set's oplog.
+          if (standalone) throw new MongoServerError(40573, "Location40573", "The $changeStream stage is only supported on replica sets");
+          return openChangeStream(db, query, pipeline);
+        }
         if (leadingDocuments || HashedIndexKey.usedIn(pipeline)) return aggregate(db, query, pipeline);
       }
       case "renamecollection" -> {
@@ -115,19 +128,25 @@ final class ChangeStreamBackend extends MemoryBackend {
     return response;
   }
 
+  /**
+   * MongoDB's hello: the fields of every role, plus, for a replica set member, the replica set fields (hosts,
+   * setName, setVersion, primary, me, secondary, electionId, lastWrite). A standalone mongod reports none of those.
+   */
   private Document hello(boolean isHello) {
     Document response = new Document(isHello ? "isWritablePrimary" : "ismaster", true)
-        .append("helloOk", true)
-        .append("hosts", List.of(me))
-        .append("setName", REPLICA_SET)
-        .append("setVersion", 1)
-        .append("primary", me)
-        .append("me", me)
-        .append("secondary", false)
-        .append("electionId", electionId)
-        .append("lastWrite", new Document("opTime", new Document("ts", new BsonTimestamp(log.lastTs())).append("t", 1L))
-            .append("lastWriteDate", Instant.now()))
-        .append("maxBsonObjectSize", 16 * 1024 * 1024)
+        .append("helloOk", true);
+    if (!standalone) {
+      response.append("hosts", List.of(me))
+          .append("setName", REPLICA_SET)
+          .append("setVersion", 1)
+          .append("primary", me)
+          .append("me", me)
+          .append("secondary", false)
+          .append("electionId", electionId)
+          .append("lastWrite", new Document("opTime", new Document("ts", new BsonTimestamp(log.lastTs())).append("t", 1L))
+              .append("lastWriteDate", Instant.now()));
+    }
+    response.append("maxBsonObjectSize", 16 * 1024 * 1024)
         .append("maxMessageSizeBytes", 48_000_000)
         .append("maxWriteBatchSize", 100_000)
         .append("localTime", Instant.now())

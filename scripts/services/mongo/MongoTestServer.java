@@ -17,17 +17,26 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
  * The project's MongoDB test server: mongo-java-server's in-memory backend, extended (see
  * {@link ChangeStreamBackend}) so that its change streams behave as MongoDB documents them.
  *
- * <p>Usage: java -cp 'classes:libs/*' MongoTestServer HOST PORT MAX_HISTORY_ENTRIES
+ * <p>Usage: java -cp 'classes:libs/*' MongoTestServer HOST PORT MAX_HISTORY_ENTRIES [replicaset|standalone]
+ *
+ * <p>{@code standalone} answers as a standalone mongod (no replica set in {@code hello}, no change streams), to
+ * test what clients do with a server that cannot serve change streams.
  *
  * <p>The netty pipeline is the one {@code MongoServer.bind} builds, with the request handler replaced by
  * {@link ConnectionThreadHandler}.
  */
 public final class MongoTestServer {
   public static void main(String[] args) throws Exception {
-    if (args.length != 3) {
-      System.err.println("usage: MongoTestServer HOST PORT MAX_HISTORY_ENTRIES");
+    if (args.length < 3 || args.length > 4) {
+      System.err.println("usage: MongoTestServer HOST PORT MAX_HISTORY_ENTRIES [replicaset|standalone]");
       System.exit(2);
     }
+    String topology = args.length == 4 ? args[3] : "replicaset";
+    if (!topology.equals("replicaset") && !topology.equals("standalone")) {
+      System.err.println("CONFLUX_MONGO_TOPOLOGY must be replicaset or standalone, got '" + topology + "'");
+      System.exit(2);
+    }
+    boolean standalone = topology.equals("standalone");
     String host = args[0];
     int port = Integer.parseInt(args[1]);
     int maxEntries;
@@ -40,7 +49,7 @@ public final class MongoTestServer {
       return;
     }
 
-    ChangeStreamBackend backend = new ChangeStreamBackend(new ChangeLog(maxEntries), host + ":" + port);
+    ChangeStreamBackend backend = new ChangeStreamBackend(new ChangeLog(maxEntries), host + ":" + port, standalone);
     backend.enableOplog();
 
     EventLoopGroup boss = new NioEventLoopGroup(1);
@@ -69,8 +78,9 @@ public final class MongoTestServer {
       boss.shutdownGracefully();
       backend.close();
     }));
-    System.out.println("mongo test server (mongo-java-server, replica set " + ChangeStreamBackend.REPLICA_SET + ", history of "
-        + maxEntries + " changes) listening on " + host + ":" + port);
+    System.out.println("mongo test server (mongo-java-server, "
+        + (standalone ? "standalone, no change streams" : "replica set " + ChangeStreamBackend.REPLICA_SET + ", history of " + maxEntries + " changes")
+        + ") listening on " + host + ":" + port);
     server.closeFuture().sync();
   }
 }
