@@ -166,7 +166,8 @@ t.test('killed mid-stream and restarted with the group offsets lost: every order
   const state = tempDir(t);
   const name = uniqueName('kill-sink');
   const first = await startWarehouseWorker(t, state);
-  await first.createConnector(name, sinkConfig(topic, schema));
+  // Small flushes, so that the stop (which flushes what is staged) comes with most records unwritten.
+  await first.createConnector(name, sinkConfig(topic, schema, { 'batch.max.records': '2000' }));
   await waitFor('some rows', async () => ((await client.query(`SELECT count(*)::int AS n FROM "${schema}".fact_orders`)).rows[0].n > 0 ? true : undefined), 120_000);
   await first.stop();
   const { rows: partial } = await client.query(`SELECT coalesce(sum(next_offset), 0)::int AS n FROM "${schema}".conflux_sink_offsets`);
