@@ -29,6 +29,13 @@ export const PostgresSinkConfig = Type.Object({
     default: 50000,
     minimum: 1,
   }),
+  'flush.connections': Type.Integer({
+    description:
+      'Connections one flush writes over in parallel. The partitions of a flush are shared out among them; each connection writes its share and those partitions\' offsets in one transaction, so every partition stays exactly once.',
+    default: 2,
+    minimum: 1,
+    maximum: 16,
+  }),
   'batch.linger.ms': Type.Integer({
     description:
       'Longest time a fetched record waits to be flushed while fewer than batch.max.records are staged. 0 flushes as soon as the previous flush is done; records fetched meanwhile form the next one.',
