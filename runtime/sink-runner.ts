@@ -243,7 +243,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
       await this.flushing?.catch(() => undefined);
       // What is staged is flushed too, unless the task failed: a stop loses no work it can finish.
       if (!this.broken && this.consumer && !this.staged.isEmpty) {
-        await this.exclusive(() => this.flushStaged()).catch((err: unknown) =>
+        await this.exclusive(() => this.flushGroup(this.staged.take())).catch((err: unknown) =>
           o.logger.warn('flushing the staged records on stop failed; they are fetched again on restart', { error: (err as Error).message }),
         );
       }
@@ -390,7 +390,10 @@ export class SinkTaskRunner extends BaseTaskRunner {
       return;
     }
     this.clearLinger();
-    const flushing = this.exclusive(() => this.flushStaged());
+    // Taken now, not when the flush gets its turn: batches fetched from here on form the next one,
+    // and a full eachBatch waiting for room sees the room at once.
+    const group = this.staged.take();
+    const flushing = this.exclusive(() => this.flushGroup(group));
     this.flushing = flushing;
     flushing.then(
       () => {
@@ -405,11 +408,12 @@ export class SinkTaskRunner extends BaseTaskRunner {
     );
   }
 
-  /** put -> flush -> commit of everything staged. Runs in `exclusive`. */
-  private async flushStaged(): Promise<void> {
-    if (this.broken || this.rebalancing) return;
-    const group = this.staged.take();
-    if (group.batches.length === 0) return;
+  /**
+   * put -> flush -> commit of a staged group. Runs in `exclusive`. A group taken before a
+   * rebalance is dropped like everything staged: kafkajs fetches it again.
+   */
+  private async flushGroup(group: StagedGroup<Staged>): Promise<void> {
+    if (this.broken || this.rebalancing || group.batches.length === 0) return;
     const offsets = await this.put(group);
     const endFlush = this.o.metrics.flushLatency.startTimer(this.labels);
     // Once put, the records are flushed and committed even when a stop arrives meanwhile.
