@@ -7,6 +7,7 @@ import { RecordErrorHandler } from '../runtime/error-handler.js';
 import { LogManager } from '../runtime/logging.js';
 import { WorkerMetrics } from '../runtime/metrics.js';
 import { transformLookup, type PluginRegistry } from '../runtime/plugins.js';
+import { batchSettings } from '../runtime/sink-batch.js';
 import { SinkTaskRunner } from '../runtime/sink-runner.js';
 import { LookupTableRegistry } from '../runtime/tables/registry.js';
 import { buildTransformChain } from '../runtime/transform-chain.js';
@@ -50,6 +51,7 @@ export function sinkTaskWithTables(o: { kafka: Kafka; registry: SchemaRegistry; 
     metrics,
     logger,
     context: { connector: o.name, taskId: 0, logger, metrics: taskMetrics, reportProgress: () => undefined },
+    batch: batchSettings(cfg as Record<string, unknown>),
   });
   return { runner, tables, metrics };
 }

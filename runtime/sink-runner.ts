@@ -9,6 +9,7 @@ import type {
 } from './api/index.js';
 import { abortable, connectUnlessStopped, delay, untilAborted, withTimeout } from './abortable.js';
 import { withHeartbeats } from './heartbeat.js';
+import { DEFAULT_BATCH, SinkAccumulator, type BatchSettings, type StagedBatch, type StagedGroup } from './sink-batch.js';
 import { assignedOnly, commitToGroup, isGroupChurn } from './sink-commit.js';
 import { SinkPositions, parseTpKey, tpKey } from './sink-positions.js';
 import { rawPayload, toSinkRecords } from './sink-records.js';
@@ -34,21 +35,37 @@ export interface SinkRunnerOptions {
   metrics: WorkerMetrics;
   logger: Logger;
   context: Omit<SinkTaskContext, 'offsetsManagedBySink' | 'seek' | 'assignment' | 'reportError'>;
-  /** Upper bound of bytes fetched per partition and request: caps the size of one put() batch. */
+  /** Upper bound of bytes fetched per partition and request: caps the size of one fetched batch. */
   maxBytesPerPartition?: number;
+  /** When staged records are put and flushed (see SinkAccumulator); DEFAULT_BATCH when absent. */
+  batch?: BatchSettings;
 }
 
-/** Records of one batch whose end-to-end latency is observed (see handleBatch). */
-const LATENCY_SAMPLES_PER_BATCH = 100;
+/** Records of one flush whose end-to-end latency is observed (see observeLatency). */
+const LATENCY_SAMPLES_PER_FLUSH = 100;
 const DISCONNECT_TIMEOUT_MS = 10_000;
 
+/** A staged batch keeps its raw messages: what a dead letter reported during put() carries. */
+interface Staged extends StagedBatch {
+  readonly messages: readonly KafkaMessage[];
+}
+
 /**
- * Runs one sink task as a member of the connector's consumer group `connect-<name>`:
- * fetch -> converters -> transforms -> put -> flush -> commit, one fetched batch at a time.
- * Because a batch is flushed and committed before the next one is taken, nothing committed was
- * not flushed, and a rebalance (which waits for the running batch) never loses records.
- * Sinks that keep offsets themselves seek on assignment (see SinkPositions). Every call into the
- * task (open, put, flush, preCommit, close, stop) runs one at a time, in `exclusive`.
+ * Runs one sink task as a member of the connector's consumer group `connect-<name>`.
+ *
+ * Two stages overlap. kafkajs's eachBatch fetches, converts and transforms a batch and stages it
+ * (SinkAccumulator), then returns so that kafkajs fetches the next one. A flush takes everything
+ * staged when `batch.max.records` are staged or the oldest has lingered `batch.linger.ms`, and runs
+ * put -> flush -> commit in the background, at most one at a time; meanwhile the next batches are
+ * fetched and transformed. While a flush runs and a full batch is staged, eachBatch waits (with
+ * heartbeats), which bounds memory. Only flushed positions are committed, so nothing committed was
+ * not flushed; per partition, batches are staged and put in offset order.
+ *
+ * kafkajs fetches again from the position resolved in eachBatch, so a batch is resolved when it is
+ * staged; after a rebalance kafkajs restarts every partition from the group's committed offsets, so
+ * everything staged is dropped then and fetched again, and partitions kept are moved to their last
+ * flushed position (the group commit may have lost to the rebalance). Every call into the task
+ * (open, put, flush, preCommit, close, stop) runs one at a time, in `exclusive`.
  */
 export class SinkTaskRunner extends BaseTaskRunner {
   private consumer: Consumer | undefined;
@@ -60,11 +77,24 @@ export class SinkTaskRunner extends BaseTaskRunner {
   private readonly opened = new Set<string>();
   private readonly positions = new SinkPositions();
   private failure: ((err: unknown) => void) | undefined;
-  /** The raw messages of the batch being handled, by offset: what a dead letter carries. */
-  private batchMessages: readonly KafkaMessage[] = [];
+  /** The task failed: nothing more is put or flushed. */
+  private broken = false;
+  private readonly staged: SinkAccumulator<Staged>;
+  /** The put -> flush -> commit in progress, if any (at most one). */
+  private flushing: Promise<void> | undefined;
+  /** The put() of the flush in progress: a batch is not planned while the task may still seek. */
+  private putting: Promise<void> | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  /** The group is rebalancing: staged records may be fetched again by kafkajs, so none is flushed. */
+  private rebalancing = false;
+  /** Settles once the task has seen the latest assignment; batches wait for it. */
+  private assignmentSynced: Promise<void> = Promise.resolve();
+  /** Per partition, the next offset after what was last flushed. */
+  private readonly flushed = new Map<string, string>();
+  /** The batches of the put() in progress: where reportError finds a record's raw message. */
+  private putBatches: readonly Staged[] = [];
   /** The end-to-end latency histogram's series of this task, looked up once rather than per record. */
   private endToEnd: { observe(value: number): void } | undefined;
-  private batchPartition = -1;
   /** The loop is ending (stopped or failed): no more batches, no more opens. */
   private closing = false;
   /** Tail of the queue of task calls; see `exclusive`. */
@@ -72,11 +102,14 @@ export class SinkTaskRunner extends BaseTaskRunner {
 
   constructor(private readonly o: SinkRunnerOptions) {
     super(o.taskId, o.connector, o.abort);
+    this.staged = new SinkAccumulator(o.batch ?? DEFAULT_BATCH);
   }
 
   override pause(): void {
     super.pause();
     this.applyPause();
+    // A paused task holds nothing back: what is staged is flushed now rather than after the linger.
+    this.schedule();
   }
 
   override resume(): void {
@@ -100,11 +133,16 @@ export class SinkTaskRunner extends BaseTaskRunner {
     }
   }
 
-  /** Runs task calls one after another: a rebalance, a batch and a stop never overlap in the task. */
+  /** Runs task calls one after another: a rebalance, a flush and a stop never overlap in the task. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.serial.then(fn);
     this.serial = run.catch(() => undefined);
     return run;
+  }
+
+  private fail(err: unknown): void {
+    this.broken = true;
+    this.failure?.(err);
   }
 
   private context(): SinkTaskContext {
@@ -118,8 +156,9 @@ export class SinkTaskRunner extends BaseTaskRunner {
       },
       assignment: () => [...this.assigned],
       reportError: async (record, error) => {
-        // Rare, so the batch is searched here rather than indexed for every batch.
-        const message = record.kafkaPartition === this.batchPartition ? this.batchMessages.find((m) => m.offset === record.kafkaOffset) : undefined;
+        // Rare, so the staged batches are searched here rather than indexed for every batch.
+        const batch = this.putBatches.find((b) => b.partition === record.kafkaPartition && b.topic === record.topic && b.records.includes(record));
+        const message = batch?.messages.find((m) => m.offset === record.kafkaOffset);
         if (!message) {
           throw new Error(`reportError: ${record.topic}-${record.kafkaPartition}@${record.kafkaOffset} is not in the batch being put`);
         }
@@ -147,15 +186,23 @@ export class SinkTaskRunner extends BaseTaskRunner {
         retry: { restartOnFailure: async () => false },
       });
       this.consumer = consumer;
+      // Emitted before kafkajs rejoins; it waited for the eachBatch in progress, not for a flush.
+      consumer.on(consumer.events.REBALANCING, () => {
+        this.rebalancing = true;
+        this.clearLinger();
+      });
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
         this.assigned = Object.entries(event.payload.memberAssignment).flatMap(([topic, partitions]) =>
           (partitions as number[]).map((partition) => ({ topic, partition })),
         );
+        this.rebalancing = true;
         // Revoked partitions are closed as soon as the group says so, not when the next batch
         // happens to arrive (Kafka Connect closes them in onPartitionsRevoked).
-        this.exclusive(() => this.syncAssignment()).catch((err: unknown) => this.failure?.(err));
+        const synced = this.exclusive(() => this.afterJoin());
+        this.assignmentSynced = synced.catch(() => undefined);
+        synced.catch((err: unknown) => this.fail(err));
       });
-      consumer.on(consumer.events.CRASH, (event) => this.failure?.(event.payload.error));
+      consumer.on(consumer.events.CRASH, (event) => this.fail(event.payload.error));
       await o.errors.retry('connect', () => connectUnlessStopped(consumer, signal));
       if (!(await this.waitForTopics(signal))) return;
       await consumer.subscribe({ topics: o.topics, fromBeginning: true });
@@ -164,20 +211,20 @@ export class SinkTaskRunner extends BaseTaskRunner {
       const running = consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
-          this.exclusive(async () => {
-            if (!isRunning() || isStale() || this.closing || signal.aborted) return;
-            try {
-              await this.handleBatch(batch, resolveOffset, heartbeat);
-              await heartbeat();
-            } catch (err) {
-              // Stopping: the batch was not committed and is replayed by the next owner.
-              if (signal.aborted) return;
-              // A rebalance surfacing in heartbeat/commit is kafkajs's to handle (it rejoins).
-              if (!isGroupChurn(err)) this.failure?.(err);
-              throw err;
-            }
-          }),
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          await this.assignmentSynced;
+          if (!isRunning() || isStale() || this.closing || this.broken || signal.aborted) return;
+          try {
+            await this.stage(batch, resolveOffset, heartbeat, isStale);
+            await heartbeat();
+          } catch (err) {
+            // Stopping: the batch was not committed and is replayed by the next owner.
+            if (signal.aborted) return;
+            // A rebalance surfacing in heartbeat/commit is kafkajs's to handle (it rejoins).
+            if (!isGroupChurn(err)) this.fail(err);
+            throw err;
+          }
+        },
       });
       // kafkajs created its consumer group synchronously inside run(): pause() is valid now.
       this.consuming = true;
@@ -186,9 +233,21 @@ export class SinkTaskRunner extends BaseTaskRunner {
         if (!signal.aborted) throw err;
       });
       await Promise.race([failed, untilAborted(signal)]);
+    } catch (err) {
+      this.broken = true;
+      throw err;
     } finally {
       this.closing = true;
-      // The batch in flight finishes (put, flush, commit) before anything else happens to the task.
+      this.clearLinger();
+      // The flush in flight finishes (put, flush, commit) before anything else happens to the task.
+      await this.flushing?.catch(() => undefined);
+      // What is staged is flushed too, unless the task failed: a stop loses no work it can finish.
+      if (!this.broken && this.consumer && !this.staged.isEmpty) {
+        await this.exclusive(() => this.flushGroup(this.staged.take())).catch((err: unknown) =>
+          o.logger.warn('flushing the staged records on stop failed; they are fetched again on restart', { error: (err as Error).message }),
+        );
+      }
+      this.staged.drop();
       await this.serial;
       await this.exclusive(() => this.closePartitions([...this.opened])).catch((err: unknown) =>
         o.logger.warn('closing partitions on stop failed', { error: (err as Error).message }),
@@ -226,6 +285,27 @@ export class SinkTaskRunner extends BaseTaskRunner {
     }
   }
 
+  /**
+   * After a (re)join, in `exclusive`, so after the flush in flight. kafkajs now fetches every
+   * partition from the group's committed offsets: what is staged is dropped (it comes again), and
+   * partitions kept move to their last flushed position, which is where their commit, possibly lost
+   * to the rebalance, would have put them. Then revoked partitions are closed and new ones opened.
+   */
+  private async afterJoin(): Promise<void> {
+    this.staged.drop();
+    const current = new Set(this.assigned.map((tp) => tpKey(tp.topic, tp.partition)));
+    for (const key of this.opened) {
+      const next = this.flushed.get(key);
+      if (!current.has(key) || next === undefined || !this.consumer) continue;
+      const { topic, partition } = parseTpKey(key);
+      this.consumer.seek({ topic, partition, offset: next });
+      this.positions.seeking(topic, partition, next);
+    }
+    await this.syncAssignment();
+    this.rebalancing = false;
+    this.schedule();
+  }
+
   /** Calls close() for revoked partitions and open() for newly assigned ones, before any put(). */
   private async syncAssignment(): Promise<void> {
     const current = new Set(this.assigned.map((tp) => tpKey(tp.topic, tp.partition)));
@@ -240,74 +320,151 @@ export class SinkTaskRunner extends BaseTaskRunner {
 
   private async closePartitions(keys: string[]): Promise<void> {
     if (keys.length === 0) return;
-    // Seeks asked for a partition that is gone are for its next owner's open() to decide.
+    // Seeks asked for a partition that is gone are for its next owner's open() to decide; its
+    // staged records are fetched again by that owner.
     this.positions.forget(keys);
-    for (const k of keys) this.opened.delete(k);
+    this.staged.drop(new Set(keys));
+    for (const k of keys) {
+      this.opened.delete(k);
+      this.flushed.delete(k);
+    }
     await this.o.task.close?.(keys.map(parseTpKey));
   }
 
-  private async handleBatch(batch: Batch, resolveOffset: (offset: string) => void, heartbeat: () => Promise<void>): Promise<void> {
+  /** eachBatch: convert and transform a fetched batch and stage it for the next flush. */
+  private async stage(batch: Batch, resolveOffset: (offset: string) => void, heartbeat: () => Promise<void>, isStale: () => boolean): Promise<void> {
     const { o } = this;
-    await this.syncAssignment();
     const { topic, partition } = batch;
     if (batch.messages.length === 0) return;
-    const plan = this.positions.plan(topic, partition, batch.messages[0]!.offset, batch.lastOffset());
-    if (plan.kind === 'seek') {
-      // The batch was fetched before the position the sink asked for: fetch from there instead.
-      this.consumer!.seek({ topic, partition, offset: plan.offset });
+    const lost = await withHeartbeats(heartbeat, async (membership) => {
+      // A seek the task asks for during put() must be seen by this plan, not raced by it.
+      await this.putting;
+      const plan = this.positions.plan(topic, partition, batch.messages[0]!.offset, batch.lastOffset());
+      if (plan.kind === 'seek') {
+        // The batch was fetched before the position the sink asked for: fetch from there instead.
+        this.consumer!.seek({ topic, partition, offset: plan.offset });
+        return undefined;
+      }
+      if (plan.note) o.logger.warn(plan.note, { topic, partition });
+      const records = await toSinkRecords(batch, plan.from, { ...o, chain: this.chain!, labels: this.labels });
+      o.metrics.recordsConsumed.inc(this.labels, batch.messages.length);
+      if (membership.lost) return membership;
+      // Revoked or sought (a rewind) while converting: the batch is fetched again from where it belongs.
+      if (this.rebalancing || this.closing || isStale() || !this.opened.has(tpKey(topic, partition))) return undefined;
+      this.staged.add({ topic, partition, records, messages: batch.messages, next: (BigInt(batch.lastOffset()) + 1n).toString() }, Date.now());
+      // kafkajs fetches on from the resolved position; what is committed is decided by the flush.
+      resolveOffset(batch.lastOffset());
+      o.metrics.consumerLag.set({ ...this.labels, topic, partition: String(partition) }, Number(batch.offsetLag()));
+      this.schedule();
+      // Back-pressure: with a full batch staged and a flush running, fetch nothing more for now.
+      while (this.staged.isFull && this.flushing && !membership.lost) {
+        await this.flushing.catch(() => undefined);
+      }
+      return membership.lost ? membership : undefined;
+    });
+    if (lost !== undefined) {
+      // Evicted: another member owns the partitions now. Nothing staged is flushed or committed;
+      // close() lets the task drop what it buffered, and kafkajs rejoins.
+      o.logger.warn('the consumer group evicted this task; its staged records are left to the new owner', { topic, partition });
+      this.staged.drop();
+      await this.exclusive(() => this.closePartitions([...this.opened]));
+      throw lost.error;
+    }
+  }
+
+  private clearLinger(): void {
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+  }
+
+  /** Starts a flush when one is due and none is running, or arms the linger timer. */
+  private schedule(): void {
+    if (this.flushing || this.rebalancing || this.closing || this.broken) return;
+    const dueIn = this.gate.isPaused && !this.staged.isEmpty ? 0 : this.staged.dueIn(Date.now());
+    if (dueIn === undefined) return this.clearLinger();
+    if (dueIn > 0) {
+      this.lingerTimer ??= setTimeout(() => {
+        this.lingerTimer = undefined;
+        this.schedule();
+      }, dueIn);
       return;
     }
-    if (plan.note) o.logger.warn(plan.note, { topic, partition });
+    this.clearLinger();
+    // Taken now, not when the flush gets its turn: batches fetched from here on form the next one,
+    // and a full eachBatch waiting for room sees the room at once.
+    const group = this.staged.take();
+    const flushing = this.exclusive(() => this.flushGroup(group));
+    this.flushing = flushing;
+    flushing.then(
+      () => {
+        this.flushing = undefined;
+        this.schedule();
+      },
+      (err: unknown) => {
+        this.flushing = undefined;
+        // Stopping: what was not flushed is not committed either and is fetched again.
+        if (!this.o.abort.signal.aborted) this.fail(err);
+      },
+    );
+  }
 
-    let records: SinkRecord[] = [];
-    const done = await withHeartbeats(heartbeat, async (membership) => {
-      this.batchPartition = partition;
-      this.batchMessages = batch.messages;
-      records = await toSinkRecords(batch, plan.from, { ...o, chain: this.chain!, labels: this.labels });
-      o.metrics.recordsConsumed.inc(this.labels, batch.messages.length);
-      if (records.length > 0) {
+  /**
+   * put -> flush -> commit of a staged group. Runs in `exclusive`. A group taken before a
+   * rebalance is dropped like everything staged: kafkajs fetches it again.
+   */
+  private async flushGroup(group: StagedGroup<Staged>): Promise<void> {
+    if (this.broken || this.rebalancing || group.batches.length === 0) return;
+    const offsets = await this.put(group);
+    const endFlush = this.o.metrics.flushLatency.startTimer(this.labels);
+    // Once put, the records are flushed and committed even when a stop arrives meanwhile.
+    await this.o.errors.retry('flush', () => this.o.task.flush(offsets), true);
+    endFlush();
+    const committable = this.o.task.preCommit ? assignedOnly(await this.o.task.preCommit(offsets), this.assigned, this.o.logger) : offsets;
+    if (committable.length > 0) await commitToGroup(this.consumer!, committable, { ...this.o, labels: this.labels });
+    for (const tp of offsets) this.flushed.set(tpKey(tp.topic, tp.partition), tp.offset);
+    this.observeLatency(group.records);
+    this.o.metrics.recordsWritten.inc(this.labels, group.records.length);
+  }
+
+  /** Puts a group and returns the positions to flush, which a seek asked for during put() rewinds. */
+  private async put(group: StagedGroup<Staged>): Promise<TopicPartitionOffsets> {
+    const { o } = this;
+    let done!: () => void;
+    this.putting = new Promise<void>((resolve) => (done = resolve));
+    try {
+      this.putBatches = group.batches;
+      if (group.records.length > 0) {
         const end = o.metrics.putLatency.startTimer(this.labels);
-        await o.errors.retry('put', () => o.task.put(records));
+        await o.errors.retry('put', () => o.task.put(group.records), this.closing);
         end();
-        o.metrics.batchSize.observe({ ...this.labels, direction: 'put' }, records.length);
+        o.metrics.batchSize.observe({ ...this.labels, direction: 'put' }, group.records.length);
       }
-      // A seek the sink asked for during put() (a rewind) is where this partition continues, and
+      // A seek the sink asked for during put() (a rewind) is where its partition continues, and
       // what is committed: committing past it would skip the rewound records after a crash.
-      const rewound = this.positions.take(topic, partition);
-      if (rewound !== undefined) {
-        this.consumer!.seek({ topic, partition, offset: rewound });
-        this.positions.seeking(topic, partition, rewound);
-      }
-      if (membership.lost) return { lost: membership.error, rewound };
-      const next: TopicPartitionOffsets = [{ topic, partition, offset: rewound ?? (BigInt(batch.lastOffset()) + 1n).toString() }];
-      const endFlush = o.metrics.flushLatency.startTimer(this.labels);
-      // Once put, a batch is flushed and committed even when a stop arrives meanwhile.
-      await o.errors.retry('flush', () => o.task.flush(next), true);
-      endFlush();
-      const committable = o.task.preCommit ? assignedOnly(await o.task.preCommit(next), this.assigned, o.logger) : next;
-      if (committable.length > 0) await commitToGroup(this.consumer!, committable, { ...o, labels: this.labels });
-      return { lost: undefined, rewound };
-    });
-    if (done.lost !== undefined) {
-      // Evicted while putting: another member owns the partitions now. Nothing was flushed or
-      // committed; close() lets the task drop what it buffered, and kafkajs rejoins.
-      o.logger.warn('the consumer group evicted this task during put(); the batch is left to the new owner', { topic, partition });
-      await this.closePartitions([...this.opened]);
-      throw done.lost;
+      return group.offsets.map((tp) => {
+        const rewound = this.positions.take(tp.topic, tp.partition);
+        if (rewound === undefined) return tp;
+        this.staged.drop(new Set([tpKey(tp.topic, tp.partition)]));
+        this.consumer!.seek({ topic: tp.topic, partition: tp.partition, offset: rewound });
+        this.positions.seeking(tp.topic, tp.partition, rewound);
+        return { ...tp, offset: rewound };
+      });
+    } finally {
+      this.putBatches = [];
+      this.putting = undefined;
+      done();
     }
-    if (done.rewound === undefined) resolveOffset(batch.lastOffset());
+  }
 
+  private observeLatency(records: readonly SinkRecord[]): void {
     const now = Date.now();
-    const endToEnd = (this.endToEnd ??= o.metrics.endToEndLatency.labels(this.labels));
+    const endToEnd = (this.endToEnd ??= this.o.metrics.endToEndLatency.labels(this.labels));
     // A histogram observation costs about as much as converting the record: observe an evenly
-    // spaced sample of a large batch, which describes the latency as well at a fraction of the cost.
-    const step = Math.max(1, Math.floor(records.length / LATENCY_SAMPLES_PER_BATCH));
+    // spaced sample of a large flush, which describes the latency as well at a fraction of the cost.
+    const step = Math.max(1, Math.floor(records.length / LATENCY_SAMPLES_PER_FLUSH));
     for (let i = 0; i < records.length; i += step) {
       const timestamp = records[i]!.timestamp;
       if (Number.isFinite(timestamp)) endToEnd.observe(Math.max(0, now - timestamp) / 1000);
     }
-    o.metrics.recordsWritten.inc(this.labels, records.length);
-    o.metrics.consumerLag.set({ ...this.labels, topic, partition: String(partition) }, Number(batch.offsetLag()));
   }
 }
-

@@ -15,6 +15,7 @@ import { alterSinkOffsets, fetchSinkOffsets, resetSinkOffsets, type ConnectorOff
 import type { OffsetStore } from './offsets/store.js';
 import { connectorPlugin, transformLookup, type PluginRegistry } from './plugins.js';
 import { MIN_SCRUBBED_LENGTH } from './secret-scrubber.js';
+import { batchSettings } from './sink-batch.js';
 import { SinkTaskRunner } from './sink-runner.js';
 import { LookupTableRegistry } from './tables/registry.js';
 import { SourceTaskRunner } from './source-runner.js';
@@ -624,6 +625,7 @@ export class Worker {
       metrics: this.o.metrics,
       logger,
       context,
+      batch: batchSettings(cfg as Record<string, unknown>),
     });
   }
 

@@ -24,12 +24,21 @@ export const PostgresSinkConfig = Type.Object({
   'table.items': identifier('Table for the items of order records; they are replaced with every newer version of the order.', 'fact_order_items'),
   'table.customers': identifier('Table for customer records (ParseCustomer).', 'dim_customers'),
   'batch.max.records': Type.Integer({
-    description: 'Most records written in one COPY and merge; a flush with more buffered records writes several, the last one with the offsets.',
+    description:
+      'Records gathered into one flush (one COPY, merge and transaction): the runtime stages fetched records until this many are staged or batch.linger.ms has passed, and stages no more than this while a flush runs.',
     default: 50000,
     minimum: 1,
   }),
+  'flush.connections': Type.Integer({
+    description:
+      'Connections one flush writes over in parallel. The partitions of a flush are shared out among them; each connection writes its share and those partitions\' offsets in one transaction, so every partition stays exactly once.',
+    default: 2,
+    minimum: 1,
+    maximum: 16,
+  }),
   'batch.linger.ms': Type.Integer({
-    description: 'How long the runtime may hold records to gather a bigger batch. Reserved for the sink runner accumulating across fetches; no effect yet.',
+    description:
+      'Longest time a fetched record waits to be flushed while fewer than batch.max.records are staged. 0 flushes as soon as the previous flush is done; records fetched meanwhile form the next one.',
     default: 0,
     minimum: 0,
   }),

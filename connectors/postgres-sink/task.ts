@@ -7,6 +7,7 @@ import {
   type SinkTask,
   type SinkTaskContext,
   type TopicPartition,
+  type TopicPartitionOffset,
   type TopicPartitionOffsets,
 } from '../../runtime/api/index.js';
 import type { PostgresSinkConfig } from './config.js';
@@ -50,6 +51,13 @@ function problem(value: unknown): string | undefined {
 }
 
 const OPEN_ATTEMPTS = 8;
+
+/** What one writer writes in a flush: the changes of its partitions and their offsets. */
+interface Share {
+  orders: Array<Positioned<OrderChange>>;
+  customers: Array<Positioned<CustomerChange>>;
+  offsets: TopicPartitionOffset[];
+}
 const tp = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /**
@@ -61,7 +69,8 @@ const tp = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
   private ctx!: SinkTaskContext;
   private cfg!: PostgresSinkConfig;
-  private writer: WarehouseWriter | undefined;
+  /** One writer (one connection) per share of a flush; the first also reads offsets and migrates. */
+  private writers: WarehouseWriter[] = [];
   /** Latest buffered change per document, per table kind; the newest position wins. */
   private orders = new Map<string, Positioned<OrderChange> & { tp: string }>();
   private customers = new Map<string, Positioned<CustomerChange> & { tp: string }>();
@@ -70,9 +79,9 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
     this.ctx = ctx;
     this.cfg = config;
     ctx.offsetsManagedBySink();
-    this.writer = new WarehouseWriter(config, ctx.connector, ctx.logger);
+    this.writers = Array.from({ length: config['flush.connections'] }, () => new WarehouseWriter(config, ctx.connector, ctx.logger));
     if (config['auto.migrate']) {
-      const client = await this.writer.connection();
+      const client = await this.writers[0]!.connection();
       try {
         const result = await migrate(client as pg.ClientBase, config['warehouse.schema']);
         if (result.applied.length > 0) ctx.logger.info('applied warehouse migrations', { applied: result.applied, schema: config['warehouse.schema'] });
@@ -80,7 +89,7 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
         throw classifyPgError(err, 'migrating the warehouse');
       }
     }
-    const missing = await this.writer.checkTables();
+    const missing = await this.writers[0]!.checkTables();
     if (missing.length > 0) {
       throw new ConfigError([{ key: 'table.orders', message: `table(s) ${missing.join(', ')} do not exist: run conflux warehouse migrate or set auto.migrate=true` }]);
     }
@@ -92,7 +101,7 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
     let stored: TopicPartitionOffsets | undefined;
     for (let attempt = 0; stored === undefined; attempt++) {
       try {
-        stored = await this.writer!.readOffsets(partitions);
+        stored = await this.writers[0]!.readOffsets(partitions);
       } catch (err) {
         if (!(err instanceof RetriableError) || attempt >= OPEN_ATTEMPTS) throw err;
         this.ctx.logger.warn('cannot read the stored offsets yet; retrying', { attempt, error: err.message });
@@ -131,8 +140,46 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
   }
 
   async flush(offsets: TopicPartitionOffsets): Promise<void> {
-    const orders = [...this.orders.values()];
-    const customers = [...this.customers.values()];
+    if (this.orders.size === 0 && this.customers.size === 0 && offsets.length === 0) return;
+    const shares = this.share(offsets);
+    // Every share is settled before this returns: a retry must not start on a connection that is
+    // still writing. A share that committed is written again by the retry, which changes nothing
+    // (the merge applies only newer positions).
+    const results = await Promise.allSettled(shares.map((share, i) => this.writeShare(this.writers[i]!, share)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    this.orders = new Map();
+    this.customers = new Map();
+  }
+
+  /**
+   * Splits the buffered changes and the offsets by partition into one share per writer, the
+   * partitions with the most changes first, each to the least loaded share. A document's changes
+   * share one partition, so no two shares write the same row.
+   */
+  private share(offsets: TopicPartitionOffsets): Share[] {
+    const byTp = new Map<string, Share>();
+    const of = (key: string) => {
+      let s = byTp.get(key);
+      if (!s) byTp.set(key, (s = { orders: [], customers: [], offsets: [] }));
+      return s;
+    };
+    for (const e of this.orders.values()) of(e.tp).orders.push(e);
+    for (const e of this.customers.values()) of(e.tp).customers.push(e);
+    for (const o of offsets) of(tp(o.topic, o.partition)).offsets.push(o);
+    const shares: Share[] = this.writers.map(() => ({ orders: [], customers: [], offsets: [] }));
+    const size = (s: Share) => s.orders.length + s.customers.length;
+    for (const part of [...byTp.values()].sort((a, b) => size(b) - size(a))) {
+      const target = shares.reduce((min, s) => (size(s) < size(min) ? s : min));
+      target.orders.push(...part.orders);
+      target.customers.push(...part.customers);
+      target.offsets.push(...part.offsets);
+    }
+    return shares;
+  }
+
+  private async writeShare(writer: WarehouseWriter, share: Share): Promise<void> {
+    const { orders, customers, offsets } = share;
     if (orders.length === 0 && customers.length === 0 && offsets.length === 0) return;
     const max = this.cfg['batch.max.records'];
     // Every slice but the last commits rows only; replaying them after a crash is harmless because
@@ -143,13 +190,11 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
       const to = from + max;
       const o = orders.slice(Math.min(from, orders.length), Math.min(to, orders.length));
       const c = customers.slice(Math.max(0, from - orders.length), Math.max(0, to - orders.length));
-      await this.writer!.write({ orders: o, customers: c }, i === slices - 1 ? offsets : []);
+      await writer.write({ orders: o, customers: c }, i === slices - 1 ? offsets : []);
     }
-    this.orders = new Map();
-    this.customers = new Map();
   }
 
   async stop(): Promise<void> {
-    await this.writer?.close();
+    await Promise.all(this.writers.map((w) => w.close()));
   }
 }

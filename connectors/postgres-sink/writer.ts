@@ -21,6 +21,7 @@ export interface WriteBatch {
 }
 
 const ROWS_PER_CHUNK = 2000;
+const STAGE_BUFFERS = '256MB';
 
 /** Streams rows to COPY in chunks, so a big batch is never one huge string. */
 async function copy(client: pg.Client, sql: string, rows: Iterable<string>): Promise<void> {
@@ -89,7 +90,10 @@ export class WarehouseWriter {
     });
     try {
       await client.connect();
-      await client.query(`CREATE TEMP TABLE IF NOT EXISTS conflux_stage_orders (
+      // A staging table of a 50k-record flush is tens of MB; with the default 8 MB of temp_buffers
+      // it would spill to disk on every flush. Must be set before the session's first temp table.
+      await client.query(`SET temp_buffers = '${STAGE_BUFFERS}';
+        CREATE TEMP TABLE IF NOT EXISTS conflux_stage_orders (
           order_id text, customer_id text, customer_name text, customer_email text, customer_segment text, status text,
           item_count integer, total numeric, currency text, created_ms bigint, updated_ms bigint,
           source_ts_ms bigint, source_offset bigint, op char(1)) ON COMMIT DELETE ROWS;
@@ -185,25 +189,28 @@ export class WarehouseWriter {
            source_ts_ms = EXCLUDED.source_ts_ms, source_offset = EXCLUDED.source_offset
          WHERE ${newer}`
       : 'DO NOTHING';
-    const { rows: applied } = await client.query<{ order_id: string }>(
+    const { rows: applied } = await client.query<{ order_id: string; replaced: boolean }>(
       `INSERT INTO ${this.t.orders} AS t (order_id, customer_id, customer_name, customer_email, customer_segment, status, item_count, total,
                 currency, created_at, updated_at, source_event_time, ingest_time, source_ts_ms, source_offset)
          SELECT s.order_id, s.customer_id, s.customer_name, s.customer_email, s.customer_segment, s.status, s.item_count, s.total, s.currency,
-                to_timestamp(s.created_ms / 1000.0), to_timestamp(s.updated_ms / 1000.0), to_timestamp(s.source_ts_ms / 1000.0), now(),
+                to_timestamp(s.created_ms / 1000e0), to_timestamp(s.updated_ms / 1000e0), to_timestamp(s.source_ts_ms / 1000e0), now(),
                 s.source_ts_ms, s.source_offset
            FROM conflux_stage_orders s
           WHERE s.op = 'u' AND NOT EXISTS (
                 SELECT 1 FROM ${this.t.tombstones} d WHERE d.target_table = $1 AND d.key = s.order_id
                    AND (d.source_ts_ms, d.source_offset) >= (s.source_ts_ms, s.source_offset))
          ON CONFLICT (order_id) ${conflict}
-         RETURNING t.order_id`,
+         RETURNING t.order_id, t.xmax <> '0'::xid AS replaced`,
       [this.cfg['table.orders']],
     );
     // Items of the orders the merge applied replace their old items; they go straight into the
-    // target with COPY (no staging: which orders won is known by now).
+    // target with COPY (no staging: which orders won is known by now). Only an order that existed
+    // can have old items: a row the merge updated rather than inserted has a non-zero xmax (it was
+    // locked by ON CONFLICT), so a batch of new orders deletes nothing.
     if (applied.length > 0) {
       const won = new Set(applied.map((r) => r.order_id));
-      await client.query(`DELETE FROM ${this.t.items} WHERE order_id = ANY($1::text[])`, [[...won]]);
+      const replaced = applied.filter((r) => r.replaced).map((r) => r.order_id);
+      if (replaced.length > 0) await client.query(`DELETE FROM ${this.t.items} WHERE order_id = ANY($1::text[])`, [replaced]);
       await copy(
         client,
         `COPY ${this.t.items} (order_id, line, sku, name, quantity, unit_price) FROM STDIN`,
@@ -255,7 +262,7 @@ export class WarehouseWriter {
         : 'DO NOTHING';
     await client.query(
       `INSERT INTO ${this.t.customers} AS t (customer_id, name, email, segment, city, country, created_at, updated_at, source_ts_ms, source_offset)
-       SELECT s.customer_id, s.name, s.email, s.segment, s.city, s.country, to_timestamp(s.created_ms / 1000.0), to_timestamp(s.updated_ms / 1000.0),
+       SELECT s.customer_id, s.name, s.email, s.segment, s.city, s.country, to_timestamp(s.created_ms / 1000e0), to_timestamp(s.updated_ms / 1000e0),
               s.source_ts_ms, s.source_offset
          FROM conflux_stage_customers s
         WHERE s.op = 'u' AND NOT EXISTS (

@@ -126,7 +126,10 @@ stop_service() {
   pid="$(cat "$f")"
   if kill -0 "$pid" 2>/dev/null; then
     say "stopping $name (pid $pid)"
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    # PostgreSQL's SIGTERM (smart shutdown) waits for every client to disconnect; SIGINT (fast
+    # shutdown) rolls back open transactions, disconnects the clients and stops cleanly.
+    local sig=TERM; [ "$name" = postgres ] && sig=INT
+    kill -"$sig" -- "-$pid" 2>/dev/null || kill -"$sig" "$pid" 2>/dev/null || true
     local deadline=$((SECONDS + 30))
     while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
     kill -KILL -- "-$pid" 2>/dev/null || true
