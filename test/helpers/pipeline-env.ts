@@ -48,30 +48,38 @@ export async function pipelineEnv(t: Test, o: PipelineEnvOptions): Promise<Pipel
     mongoUri: o.services?.mongoUri ?? shared.mongoUri,
     databaseUrl: o.services?.databaseUrl ?? shared.databaseUrl,
   };
+  let dir = '';
+  let svc = base;
   // Undone last to first in one teardown: the worker goes before the topics and databases it uses.
   const cleanups: Array<() => Promise<unknown>> = [];
+  // CONFLUX_E2E_KEEP=1 leaves a failed run's databases, topics and log for a look (connections are still closed).
+  let keep = false;
   t.teardown(async () => {
+    keep = Boolean(process.env.CONFLUX_E2E_KEEP) && !t.passing();
+    if (keep) t.comment(`kept for inspection: ${JSON.stringify({ ...names, dir, databaseUrl: svc.databaseUrl })}`);
     for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => t.comment(`cleanup failed: ${String(err)}`));
   });
 
-  const dir = await mkdtemp(join(tmpdir(), `conflux-${o.prefix}-`));
+  dir = await mkdtemp(join(tmpdir(), `conflux-${o.prefix}-`));
   cleanups.push(async () => {
     // A failed run keeps the worker's log: its last lines say what the worker saw.
     if (!t.passing()) {
       const log = await readFile(join(dir, 'worker.log'), 'utf8').catch(() => '');
       t.comment(`worker log (last 60 lines):\n${log.split('\n').slice(-60).join('\n')}`);
     }
-    await rm(dir, { recursive: true, force: true });
+    if (!keep) await rm(dir, { recursive: true, force: true });
   });
   const warehouseDb = await privateDatabase(base.databaseUrl, names.database);
-  cleanups.push(warehouseDb.drop);
-  const svc = { ...base, databaseUrl: warehouseDb.url };
+  cleanups.push(async () => {
+    if (!keep) await warehouseDb.drop();
+  });
+  svc = { ...base, databaseUrl: warehouseDb.url };
 
   const mongo = new MongoClient(svc.mongoUri, { serverSelectionTimeoutMS: 15_000 });
   await mongo.connect();
   const db = mongo.db(names.database);
   cleanups.push(async () => {
-    await db.dropDatabase().catch(() => undefined);
+    if (!keep) await db.dropDatabase().catch(() => undefined);
     await mongo.close();
   });
 
@@ -83,6 +91,7 @@ export async function pipelineEnv(t: Test, o: PipelineEnvOptions): Promise<Pipel
 
   const kafka = new Kafka({ brokers: svc.kafkaBrokers.split(','), logLevel: logLevel.NOTHING, clientId: names.database });
   cleanups.push(async () => {
+    if (keep) return;
     const admin = kafka.admin();
     try {
       await admin.connect();

@@ -219,6 +219,16 @@ export class PipelineWorker {
     }
   }
 
+  /** The source positions the worker stored in its offsets file (standalone mode), by connector. */
+  storedSourceOffsets(connector: string): unknown[] {
+    try {
+      const file = JSON.parse(readFileSync(join(this.o.dir, 'state/offsets.json'), 'utf8')) as { connectors?: Record<string, unknown[]> };
+      return file.connectors?.[connector] ?? [];
+    } catch {
+      return [];
+    }
+  }
+
   private async waitRunning(timeoutMs: number): Promise<void> {
     const { names } = this.o;
     for (const connector of [names.source, names.customersSink, names.ordersSink]) await this.waitState(connector, 'RUNNING', timeoutMs);
