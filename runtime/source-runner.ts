@@ -65,6 +65,12 @@ export class SourceTaskRunner extends BaseTaskRunner {
   private chain: TransformChain | undefined;
   private sends: OrderedSends<OutgoingBatch> | undefined;
   private lastCommit = Date.now();
+  /**
+   * Until a first position is stored, a crash restarts the task from nothing: a source that
+   * copies a snapshot then copies it again from a new starting point, and a document deleted in
+   * between stays in every sink. So the first acknowledged position is committed at once.
+   */
+  private committedOnce = false;
 
   constructor(private readonly o: SourceRunnerOptions) {
     super(o.taskId, o.connector, o.abort);
@@ -94,7 +100,7 @@ export class SourceTaskRunner extends BaseTaskRunner {
           const batch = await this.convert(records);
           if (batch) await this.sends.enqueue(batch);
         }
-        if (Date.now() - this.lastCommit >= o.offsetFlushIntervalMs) await this.commitOffsets();
+        if (!this.committedOnce || Date.now() - this.lastCommit >= o.offsetFlushIntervalMs) await this.commitOffsets();
       }
       // A graceful stop sends what was already polled, so that nothing is produced twice.
       await this.sends.drain();
@@ -250,6 +256,7 @@ export class SourceTaskRunner extends BaseTaskRunner {
     const end = this.o.metrics.offsetCommitLatency.startTimer(this.labels);
     await this.o.offsetStore.set(this.o.connector, committable);
     await this.o.offsetStore.flush();
+    this.committedOnce = true;
     end();
     await this.o.task.commit?.();
   }

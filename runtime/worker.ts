@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { ConfigErrorEntry, ConnectorDefinition, Logger, TaskProgress } from './api/index.js';
@@ -228,6 +229,9 @@ export class Worker {
   private async putConfigNow(name: string, raw: RawConfig): Promise<{ created: boolean; info: ConnectorInfo }> {
     const existing = this.connectors.get(name);
     if (!existing) return { created: true, info: await this.create(name, raw, 'RUNNING', true) };
+    // The same config again (a restart re-applying its connector files, `conflux apply`) changes
+    // nothing: restarting the tasks would only make sinks leave and rejoin their groups.
+    if (isDeepStrictEqual(existing.raw, raw)) return { created: false, info: this.info(name) };
     const { secrets, ...validated } = await this.validate(raw);
     // The old tasks log with the old values until they are stopped.
     this.o.logs.setSecrets(name, secrets, { keepPrevious: true });

@@ -17,7 +17,8 @@ interface Shared {
 export class LookupTableRegistry {
   private readonly shared = new Map<string, Shared>();
 
-  constructor(private readonly o: { kafka: Kafka; logger: Logger; workerId: string }) {}
+  /** `topicWaitMs`: how long opening a table waits for its topic to exist (see {@link TopicView}). */
+  constructor(private readonly o: { kafka: Kafka; logger: Logger; workerId: string; topicWaitMs?: number }) {}
 
   /** The tables handed to one transform chain; `release` gives back what the chain opened. */
   forChain(keyConverter: Converter, valueConverter: Converter): ChainTables {
@@ -43,7 +44,15 @@ export class LookupTableRegistry {
   private async acquire(topic: string, keyConverter: Converter, valueConverter: Converter): Promise<TopicView> {
     let entry = this.shared.get(topic);
     if (!entry) {
-      const view = new TopicView({ kafka: this.o.kafka, topic, keyConverter, valueConverter, logger: this.o.logger, workerId: this.o.workerId });
+      const view = new TopicView({
+        kafka: this.o.kafka,
+        topic,
+        keyConverter,
+        valueConverter,
+        logger: this.o.logger,
+        workerId: this.o.workerId,
+        ...(this.o.topicWaitMs !== undefined ? { topicWaitMs: this.o.topicWaitMs } : {}),
+      });
       const started = view.start().then(
         () => view,
         async (err: unknown) => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { ConfigError, RetriableError, type LookupTable, type Logger } from '../api/index.js';
 import type { Converter } from '../converters/index.js';
 
@@ -11,7 +11,15 @@ export interface TopicViewOptions {
   logger: Logger;
   /** Names the view's private consumer group, for operators reading the broker's group list. */
   workerId: string;
+  /**
+   * How long start() waits for a missing topic to appear before it fails as a config error. The
+   * topic is usually written by a source started together with the sink (the versioned pipeline
+   * on its first run), so its absence at the first instant is not yet a mistake.
+   */
+  topicWaitMs?: number;
 }
+
+export const TOPIC_WAIT_MS = 60_000;
 
 /** A lookup key: strings as they are, anything else (an Avro key record) as its JSON text. */
 export function lookupKey(key: unknown): string {
@@ -51,8 +59,7 @@ export class TopicView implements LookupTable {
     let ends: Map<number, bigint>;
     try {
       await admin.connect();
-      const topics = await admin.listTopics();
-      if (!topics.includes(topic)) throw new ConfigError(`lookup table topic ${topic} does not exist`);
+      await this.waitForTopic(admin);
       const offsets = await admin.fetchTopicOffsets(topic);
       ends = new Map(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
     } catch (err) {
@@ -82,6 +89,18 @@ export class TopicView implements LookupTable {
     });
     await ready;
     this.o.logger.info('lookup table restored', { topic, keys: this.entries.size, skipped: this.skipped });
+  }
+
+  private async waitForTopic(admin: Admin): Promise<void> {
+    const { topic, topicWaitMs = TOPIC_WAIT_MS } = this.o;
+    const deadline = Date.now() + topicWaitMs;
+    let logged = false;
+    while (!(await admin.listTopics()).includes(topic)) {
+      if (Date.now() >= deadline) throw new ConfigError(`lookup table topic ${topic} does not exist (waited ${topicWaitMs} ms for it)`);
+      if (!logged) this.o.logger.info('waiting for the lookup table topic to exist', { topic, timeoutMs: topicWaitMs });
+      logged = true;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(500, Math.max(0, deadline - Date.now()))));
+    }
   }
 
   private async apply(rawKey: Buffer | null, rawValue: Buffer | null): Promise<void> {

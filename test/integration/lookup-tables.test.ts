@@ -70,8 +70,31 @@ t.test('a lookup table is restored before the first record, follows the topic li
   t.equal(tables.views, 0, 'released with the last chain');
 });
 
-t.test('opening a lookup table on a missing topic fails the chain build with a clear error', async (t) => {
-  const tables = new LookupTableRegistry({ kafka, logger: silentLogger, workerId: 'test' });
+t.test('a lookup table waits for its topic to be created, as on the first run of a pipeline', async (t) => {
+  const tables = new LookupTableRegistry({ kafka, logger: silentLogger, workerId: 'test', topicWaitMs: 60_000 });
+  t.teardown(() => tables.close());
+  const topic = uniqueName('late-customers');
+  const built = buildTransformChain(chainSpecs(topic, 'null'), lookup, {
+    logger: silentLogger,
+    metrics: noopMetrics,
+    tables: tables.forChain(createConverter('string', 'key', undefined), createConverter('avro', 'value', schemaRegistry)),
+  });
+  let settled = false;
+  void built.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  t.notOk(settled, 'the build waits while the topic is missing');
+  await produceAvro(topic, customersEnvelopeSchema(), [{ key: 'c-late', value: envelope('c', 'customers', customer('c-late', { name: 'Late' }), 10) }]);
+  const chain = await built;
+  t.teardown(() => chain.close());
+  const out = await chain.apply(orderRecord('o-late', 'c-late'));
+  t.match((out!.value as { order: Record<string, unknown> }).order, { customer_name: 'Late' }, 'the table holds what was written once the topic appeared');
+});
+
+t.test('opening a lookup table on a topic that never appears fails the chain build with a clear error', async (t) => {
+  const tables = new LookupTableRegistry({ kafka, logger: silentLogger, workerId: 'test', topicWaitMs: 1_000 });
   t.teardown(() => tables.close());
   const missing = uniqueName('missing-customers');
   await t.rejects(
