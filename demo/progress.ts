@@ -14,9 +14,9 @@ export interface ProgressSnapshot {
   readonly deadLettered: number;
   /** Records each sink connector has yet to write. */
   readonly lag: Readonly<Record<string, number>>;
-  /** Changes written to MongoDB and records taken by the sinks, per second since the last snapshot. */
+  /** Changes written to MongoDB and records taken by the sinks, per second over the last {@link WINDOW_MS}. */
   readonly throughput: { readonly mongo: number; readonly warehouse: number };
-  /** End-to-end latency of the orders written since the last snapshot, in ms; undefined when none were. */
+  /** End-to-end latency of the orders written to the warehouse in the last {@link WINDOW_MS}, in ms; undefined when none were. */
   readonly latency: { readonly p50: number; readonly p99: number; readonly samples: number } | undefined;
 }
 
@@ -34,13 +34,14 @@ export interface WriteCounts {
   readonly ordersCreated: number;
 }
 
-/**
- * Collects progress snapshots from MongoDB, Kafka and the warehouse. Throughput and latency are
- * measured between two consecutive snapshots, so call `collect` at a steady interval.
- */
+/** Throughput and latency are measured over this much time: the sinks write in batches, so one second says little. */
+export const WINDOW_MS = 10_000;
+
+/** Collects progress snapshots from MongoDB, Kafka and the warehouse. */
 export class ProgressCollector {
   private readonly started = Date.now();
-  private last: { at: number; changes: number; consumed: number; pgNow: string | undefined } | undefined;
+  /** Earlier counts, oldest first, covering at least the window. */
+  private history: { at: number; changes: number; consumed: number }[] = [];
 
   constructor(
     private readonly io: { db: Db; pg: pg.ClientBase; admin: Admin },
@@ -63,9 +64,9 @@ export class ProgressCollector {
     }
     const sum = (topic: string) => [...(ends[topic]?.values() ?? [])].reduce((a, b) => a + b, 0);
     const s = quoteIdent(this.schema);
-    const counts = await this.io.pg.query<{ orders: string; items: string; customers: string; pg_now: string }>(
+    const counts = await this.io.pg.query<{ orders: string; items: string; customers: string }>(
       `SELECT (SELECT count(*) FROM ${s}.fact_orders) AS orders, (SELECT count(*) FROM ${s}.fact_order_items) AS items,
-              (SELECT count(*) FROM ${s}.dim_customers) AS customers, now()::text AS pg_now`,
+              (SELECT count(*) FROM ${s}.dim_customers) AS customers`,
     );
     const positions = await this.io.pg.query<{ connector: string; topic: string; partition: number; next_offset: string }>(
       `SELECT connector, topic, partition, next_offset::text FROM ${s}.conflux_sink_offsets WHERE connector = ANY($1::text[])`,
@@ -86,13 +87,13 @@ export class ProgressCollector {
       lag[connector] = behind;
     }
     const row = counts.rows[0]!;
-    const latency = this.last?.pgNow ? await this.latencySince(this.last.pgNow) : undefined;
-    const seconds = this.last ? (now - this.last.at) / 1000 : 0;
+    const latency = await this.latency();
+    this.history.push({ at: now, changes: writes.changes, consumed });
+    while (this.history.length > 2 && this.history[1]!.at <= now - WINDOW_MS) this.history.shift();
+    const first = this.history[0]!;
+    const seconds = (now - first.at) / 1000;
     const throughput =
-      this.last && seconds > 0
-        ? { mongo: (writes.changes - this.last.changes) / seconds, warehouse: (consumed - this.last.consumed) / seconds }
-        : { mongo: 0, warehouse: 0 };
-    this.last = { at: now, changes: writes.changes, consumed, pgNow: row.pg_now };
+      seconds > 0 ? { mongo: (writes.changes - first.changes) / seconds, warehouse: (consumed - first.consumed) / seconds } : { mongo: 0, warehouse: 0 };
     return {
       elapsedMs: now - this.started,
       mongo: { orders, customers, changesWritten: writes.changes, ordersCreated: writes.ordersCreated },
@@ -111,12 +112,12 @@ export class ProgressCollector {
    * row (ingest_time). source_event_time, the change's cluster time, has whole seconds only (a
    * BSON Timestamp), too coarse here. Rows of documents written before the run are left out.
    */
-  private async latencySince(since: string): Promise<ProgressSnapshot['latency']> {
+  private async latency(): Promise<ProgressSnapshot['latency']> {
     const { rows } = await this.io.pg.query<{ p50: number | null; p99: number | null; n: string }>(
       `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, count(*) AS n
          FROM (SELECT extract(epoch FROM ingest_time - updated_at) * 1000 AS ms FROM ${quoteIdent(this.schema)}.fact_orders
-                WHERE ingest_time >= $1::timestamptz AND updated_at >= $2::timestamptz) l`,
-      [since, new Date(this.started)],
+                WHERE ingest_time >= now() - $1::interval AND updated_at >= $2::timestamptz) l`,
+      [`${WINDOW_MS} milliseconds`, new Date(this.started)],
     );
     const r = rows[0]!;
     return r.p50 === null || r.p99 === null ? undefined : { p50: r.p50, p99: r.p99, samples: Number(r.n) };

@@ -75,11 +75,14 @@ export async function runDemo(o: DemoOptions, c: DemoContext): Promise<number> {
     }
 
     const generator = new ShopGenerator(db, { seed: o.seed, invalidRatio: o.invalidRatio });
-    await generator.load();
     const [customers, orders] = await Promise.all([db.collection('customers').countDocuments(), db.collection('orders').countDocuments()]);
     const addCustomers = Math.max(0, o.seedCustomers - customers);
     const addOrders = Math.max(0, o.seedOrders - orders);
-    await generator.seed(addCustomers, addOrders);
+    // The initial load is all valid: invalid orders come with the live changes, where they show.
+    const seeder = new ShopGenerator(db, { seed: o.seed + 1, invalidRatio: 0 });
+    await seeder.load();
+    await seeder.seed(addCustomers, addOrders);
+    await generator.load();
     c.say(
       `MongoDB ${layout.db}: ${customers + addCustomers} customers, ${orders + addOrders} orders` +
         (addCustomers + addOrders > 0 ? ` (seeded ${addCustomers} customers, ${addOrders} orders; generator seed ${o.seed})` : ` (already seeded; generator seed ${o.seed})`),
