@@ -1,4 +1,4 @@
-import { formatDecimal, parseDecimal, rescale } from '../transforms/support/decimal.js';
+import { formatDecimal, parseDecimal, rescale, type Decimal } from '../transforms/support/decimal.js';
 
 /** What the reconciliation compares of one order. */
 export interface OrderFacts {
@@ -44,19 +44,37 @@ export interface Reconciliation {
   readonly invalidByRule: Readonly<Record<string, number>>;
 }
 
-function totals(orders: ReadonlyMap<string, OrderFacts>): SideTotals {
-  let scale = 2;
-  const amounts: { units: bigint; scale: number }[] = [];
+/** Counts and the exact sum at `scale` decimals (the same for both sides, so their sums read alike). */
+function totals(orders: ReadonlyMap<string, OrderFacts>, scale: number): SideTotals {
+  let units = 0n;
   const byStatus: Record<string, number> = {};
   for (const o of orders.values()) {
     byStatus[o.status] = (byStatus[o.status] ?? 0) + 1;
     const d = parseDecimal(o.total);
-    if (!d) continue;
-    scale = Math.max(scale, d.scale);
-    amounts.push(d);
+    if (d) units += atScale(d, scale);
   }
-  const units = amounts.reduce((acc, d) => acc + rescale(d, scale), 0n);
   return { count: orders.size, sum: formatDecimal(units, scale), byStatus: sorted(byStatus) };
+}
+
+/** The amount in units of 10^-scale; `scale` is never below the amount's significant decimals (see sumScale). */
+const atScale = (d: Decimal, scale: number): bigint => (d.scale <= scale ? rescale(d, scale) : d.units / 10n ** BigInt(d.scale - scale));
+
+/** The scale of the sums: at least cents, more if an amount has more (trailing zeros aside). */
+function sumScale(...sides: ReadonlyMap<string, OrderFacts>[]): number {
+  let scale = 2;
+  for (const side of sides) {
+    for (const o of side.values()) {
+      const d = parseDecimal(o.total);
+      if (!d) continue;
+      let { units, scale: s } = d;
+      while (s > scale && units % 10n === 0n) {
+        units /= 10n;
+        s -= 1;
+      }
+      scale = Math.max(scale, s);
+    }
+  }
+  return scale;
 }
 
 function sameAmount(a: string, b: string): boolean {
@@ -86,11 +104,12 @@ export function reconcile(input: ReconcileInput): Reconciliation {
   const notDeadLettered = [...input.invalid].filter(([id, rule]) => !input.rejected.get(rule)?.has(id)).map(([id]) => id);
   const invalidByRule: Record<string, number> = {};
   for (const rule of input.invalid.values()) invalidByRule[rule] = (invalidByRule[rule] ?? 0) + 1;
+  const scale = sumScale(input.expected, input.warehouse);
   const rejectedByRule = sorted(Object.fromEntries([...input.rejected].map(([rule, ids]) => [rule, ids.size])));
   return {
     ok: missing.length === 0 && unexpected.length === 0 && different.length === 0 && notDeadLettered.length === 0,
-    mongo: { ...totals(input.expected), invalid: input.invalid.size },
-    warehouse: totals(input.warehouse),
+    mongo: { ...totals(input.expected, scale), invalid: input.invalid.size },
+    warehouse: totals(input.warehouse, scale),
     missing: missing.sort(),
     unexpected: unexpected.sort(),
     different: different.sort(),
