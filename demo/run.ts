@@ -99,8 +99,8 @@ export async function runDemo(o: DemoOptions, c: DemoContext): Promise<number> {
         workerOverrides: {
           'state.dir': stateDir,
           'offset.storage.file.filename': join(stateDir, 'offsets.json'),
-          // On a fresh cluster the orders sink may start before the source created customers-cdc,
-          // the topic of its lookup table; its task fails and is restarted once the topic exists.
+          // A task that fails (a sink started before the source created the topic of its lookup
+          // table, a service restarting under it) is restarted rather than leaving the run stuck.
           'task.restart.auto': true,
           ...(o.port !== undefined ? { 'rest.port': o.port } : {}),
         },
