@@ -45,6 +45,10 @@ export async function demoCommand(argv: string[], plugins: PluginRegistry, versi
       stop: stop.signal,
       hurry: hurry.signal,
     });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    err(`error: ${(e as Error).message}: another process serves that port; give the demo another one with --port (0 picks a free one)`);
+    return 1;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -44,15 +44,22 @@ export interface ProgressView {
 
 interface Out {
   write(text: string): unknown;
+  /** Width of the terminal, when known. */
+  readonly columns?: number;
 }
 
-/** Redraws the frame over the previous one: cursor up by its height, clear to the end of the screen. */
+/**
+ * Redraws the frame over the previous one: cursor up by its height, clear to the end of the screen.
+ * Lines are cut to the terminal's width, since a wrapped line would make the frame taller than
+ * the cursor moves back.
+ */
 export class TtyView implements ProgressView {
   private height = 0;
   constructor(private readonly out: Out) {}
 
   show(s: ProgressSnapshot, status: string): void {
-    const lines = frame(s, status);
+    const width = this.out.columns && this.out.columns > 1 ? this.out.columns - 1 : Infinity;
+    const lines = frame(s, status).map((l) => (l.length > width ? l.slice(0, width) : l));
     this.out.write(`${this.height > 0 ? `\x1b[${this.height}A` : ''}\x1b[J${lines.join('\n')}\n`);
     this.height = lines.length;
   }

@@ -58,6 +58,14 @@ t.test('on a terminal the view is redrawn in place', async (t) => {
   t.notMatch(out.chunks.at(-1)!, moveUp, 'a printed message is not drawn over');
 });
 
+t.test('on a narrow terminal the lines are cut, so that none wraps and the redraw stays in place', async (t) => {
+  const out = Object.assign(new Sink(), { columns: 40 });
+  new TtyView(out).show(snapshot(1000), 'writing');
+  const lines = out.chunks[0]!.replace(`${ESC}[J`, '').split('\n').slice(0, -1);
+  t.equal(lines.length, frame(snapshot(0), 'x').length);
+  t.ok(lines.every((l) => l.length <= 39), 'every line fits');
+});
+
 t.test('without a terminal the view prints plain lines at an interval', async (t) => {
   const out = new Sink();
   const view = new PlainView(out, 5000);
