@@ -116,16 +116,19 @@ export async function runDemo(o: DemoOptions, c: DemoContext): Promise<number> {
       changes: changesWritten(generator),
       ordersCreated: ordersCreated(generator),
     }));
-    let last = await progress.collect();
-    c.view.show(last, 'writing');
+    c.view.show(await progress.collect(), 'writing');
+    let collecting = false;
     const ticker = setInterval(() => {
-      void progress.collect().then(
-        (s) => {
-          last = s;
-          c.view.show(s, c.stop.aborted ? 'stopping' : 'writing');
-        },
-        () => undefined,
-      );
+      // On a loaded machine a collection can take longer than a tick: skip rather than pile up.
+      if (collecting) return;
+      collecting = true;
+      void progress
+        .collect()
+        .then(
+          (s) => c.view.show(s, c.stop.aborted ? 'stopping' : 'writing'),
+          () => undefined,
+        )
+        .finally(() => (collecting = false));
     }, c.tickMs);
     try {
       await writeLive(generator, { rate: o.rate, orders: o.orders }, c.stop);
