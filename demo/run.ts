@@ -139,10 +139,12 @@ export async function runDemo(o: DemoOptions, c: DemoContext): Promise<number> {
     const outcome = await catchUp({ db, pg: warehouse, kafka }, layout, progress, o.timeoutS * 1000, c);
     c.view.print('');
     for (const text of formatReconciliation(outcome.reconciliation)) c.say(text);
-    if (outcome.timedOut) {
-      const lag = Object.entries(outcome.last.lag).map(([k, v]) => `${k} ${v}`).join(', ');
-      c.say(`the warehouse did not catch up within ${o.timeoutS} s (consumer lag: ${lag}); see ${logFile}`);
+    const lag = Object.entries(outcome.last.lag).map(([k, v]) => `${k} ${v}`).join(', ');
+    if (outcome.gaveUp === 'timeout') c.say(`the warehouse did not catch up within ${o.timeoutS} s (consumer lag: ${lag}); see ${logFile}`);
+    if (outcome.gaveUp === 'settled') {
+      c.say(`the pipeline has been standing still for ${SETTLED_MISMATCH_MS / 1000} s (no lag, no new records) and the warehouse does not match MongoDB; see ${logFile}`);
     }
+    if (outcome.gaveUp === 'interrupted') c.say(`stopped waiting for the warehouse (consumer lag: ${lag})`);
     return outcome.reconciliation.ok ? 0 : 1;
   } finally {
     if (worker) await worker.stop();
@@ -160,15 +162,23 @@ export async function runDemo(o: DemoOptions, c: DemoContext): Promise<number> {
 interface CatchUp {
   readonly reconciliation: Reconciliation;
   readonly last: ProgressSnapshot;
-  readonly timedOut: boolean;
+  /** Why it stopped waiting without a match; undefined when it reconciled. */
+  readonly gaveUp: 'timeout' | 'settled' | 'interrupted' | undefined;
 }
 
 const RECONCILE_EVERY_MS = 5_000;
+/**
+ * How long the pipeline may stand still (no lag, no new records) without matching MongoDB before
+ * the mismatch is taken as final. Generous: the source can take tens of seconds to pass on a
+ * collection's changes on a loaded machine.
+ */
+const SETTLED_MISMATCH_MS = 90_000;
 
 /**
  * Waits until the warehouse agrees with MongoDB: when the sinks have no lag and the topics stopped
  * growing, reconciles (at most every few seconds: reading the dead-letter topic joins a consumer
- * group). Gives up after `timeoutMs` or a second Ctrl-C and returns the last reconciliation.
+ * group). Gives up after `timeoutMs`, after a mismatch that outlasts a standstill of
+ * SETTLED_MISMATCH_MS, or on a second Ctrl-C, and returns the last reconciliation.
  */
 async function catchUp(
   io: Parameters<typeof reconcilePipeline>[0],
@@ -180,6 +190,7 @@ async function catchUp(
   const deadline = Date.now() + timeoutMs;
   let previous: ProgressSnapshot | undefined;
   let reconciledAt = 0;
+  let settledSince: number | undefined;
   for (;;) {
     const s = await progress.collect();
     c.view.show(s, 'waiting for the warehouse');
@@ -189,12 +200,22 @@ async function catchUp(
       JSON.stringify(s.topics) === JSON.stringify(previous.topics) &&
       s.deadLettered === previous.deadLettered;
     previous = s;
-    const out = Date.now() > deadline || c.hurry.aborted;
-    if ((settled && Date.now() - reconciledAt >= RECONCILE_EVERY_MS) || out) {
+    settledSince = settled ? (settledSince ?? Date.now()) : undefined;
+    const gaveUp = c.hurry.aborted
+      ? 'interrupted'
+      : Date.now() > deadline
+        ? 'timeout'
+        : settledSince !== undefined && Date.now() - settledSince >= SETTLED_MISMATCH_MS
+          ? 'settled'
+          : undefined;
+    if ((settled && Date.now() - reconciledAt >= RECONCILE_EVERY_MS) || gaveUp) {
       reconciledAt = Date.now();
       const reconciliation = await reconcilePipeline(io, layout);
-      if (reconciliation.ok) c.view.show(s, 'caught up');
-      if (reconciliation.ok || out) return { reconciliation, last: s, timedOut: !reconciliation.ok && out };
+      if (reconciliation.ok) {
+        c.view.show(s, 'caught up');
+        return { reconciliation, last: s, gaveUp: undefined };
+      }
+      if (gaveUp) return { reconciliation, last: s, gaveUp };
     }
     await delay(c.tickMs, c.hurry);
   }

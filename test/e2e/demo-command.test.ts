@@ -95,11 +95,12 @@ t.test('conflux demo --orders 500 catches up and reconciles; a warehouse row Mon
     `INSERT INTO "${schema}".fact_orders (order_id, customer_id, status, item_count, total, currency, created_at, updated_at, source_event_time, source_ts_ms, source_offset)
      VALUES ('tampered-order', 'nobody', 'paid', 1, 1.00, 'EUR', now(), now(), now(), 0, 0)`,
   );
-  const second = demo(['--orders', '1', '--invalid-ratio', '0', '--namespace', ns, '--port', '0', '--timeout', '45']);
+  const second = demo(['--orders', '1', '--invalid-ratio', '0', '--namespace', ns, '--port', '0', '--timeout', '600']);
   const secondCode = await second.exit;
   const secondOutput = second.output();
   t.equal(secondCode, 1, `exit code 1\n${secondOutput.slice(-3000)}`);
   t.match(secondOutput, /already seeded/, 'the second run tops up the data of the first instead of seeding again');
   t.match(secondOutput, /in the warehouse but not a valid MongoDB order: tampered-order/);
   t.match(secondOutput, /NOT RECONCILED/);
+  t.match(secondOutput, /standing still for 90 s \(no lag, no new records\) and the warehouse does not match MongoDB/, 'a lasting mismatch ends the wait before the timeout');
 });
