@@ -6,17 +6,16 @@ import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { migrate } from '../connectors/postgres-sink/migrate.js';
 import { ShopGenerator } from '../generator/shop-generator.js';
-import { delay } from '../runtime/abortable.js';
 import { readConnectorPaths } from '../runtime/cli/connector-files.js';
 import { startStandalone, type RunningWorker } from '../runtime/cli/standalone-command.js';
 import type { PluginRegistry } from '../runtime/plugins.js';
-import { pipelineLayout, type PipelineLayout } from './layout.js';
+import { catchUp, SETTLED_MISMATCH_MS } from './catch-up.js';
+import { pipelineLayout } from './layout.js';
 import { changesWritten, ordersCreated, writeLive } from './live-writer.js';
 import { inNamespace } from './namespace.js';
 import type { DemoOptions } from './options.js';
-import { ProgressCollector, type ProgressSnapshot } from './progress.js';
-import { formatReconciliation, type Reconciliation } from './reconcile.js';
-import { reconcilePipeline } from './reconcile-sources.js';
+import { ProgressCollector } from './progress.js';
+import { formatReconciliation } from './reconcile.js';
 import type { ProgressView } from './render.js';
 import { resetDownstream } from './reset.js';
 import { ensureServices } from './services.js';
@@ -156,67 +155,5 @@ export async function runDemo(o: DemoOptions, c: DemoContext): Promise<number> {
         `warehouse ${hidePassword(process.env.DATABASE_URL ?? '')} schema ${layout.schema}, source offsets in ${stateDir}. ` +
         'Run it again to continue from there; --reset starts from empty data.',
     );
-  }
-}
-
-interface CatchUp {
-  readonly reconciliation: Reconciliation;
-  readonly last: ProgressSnapshot;
-  /** Why it stopped waiting without a match; undefined when it reconciled. */
-  readonly gaveUp: 'timeout' | 'settled' | 'interrupted' | undefined;
-}
-
-const RECONCILE_EVERY_MS = 5_000;
-/**
- * How long the pipeline may stand still (no lag, no new records) without matching MongoDB before
- * the mismatch is taken as final. Generous: the source can take tens of seconds to pass on a
- * collection's changes on a loaded machine.
- */
-const SETTLED_MISMATCH_MS = 90_000;
-
-/**
- * Waits until the warehouse agrees with MongoDB: when the sinks have no lag and the topics stopped
- * growing, reconciles (at most every few seconds: reading the dead-letter topic joins a consumer
- * group). Gives up after `timeoutMs`, after a mismatch that outlasts a standstill of
- * SETTLED_MISMATCH_MS, or on a second Ctrl-C, and returns the last reconciliation.
- */
-async function catchUp(
-  io: Parameters<typeof reconcilePipeline>[0],
-  layout: PipelineLayout,
-  progress: ProgressCollector,
-  timeoutMs: number,
-  c: DemoContext,
-): Promise<CatchUp> {
-  const deadline = Date.now() + timeoutMs;
-  let previous: ProgressSnapshot | undefined;
-  let reconciledAt = 0;
-  let settledSince: number | undefined;
-  for (;;) {
-    const s = await progress.collect();
-    c.view.show(s, 'waiting for the warehouse');
-    const settled =
-      previous !== undefined &&
-      Object.values(s.lag).every((v) => v === 0) &&
-      JSON.stringify(s.topics) === JSON.stringify(previous.topics) &&
-      s.deadLettered === previous.deadLettered;
-    previous = s;
-    settledSince = settled ? (settledSince ?? Date.now()) : undefined;
-    const gaveUp = c.hurry.aborted
-      ? 'interrupted'
-      : Date.now() > deadline
-        ? 'timeout'
-        : settledSince !== undefined && Date.now() - settledSince >= SETTLED_MISMATCH_MS
-          ? 'settled'
-          : undefined;
-    if ((settled && Date.now() - reconciledAt >= RECONCILE_EVERY_MS) || gaveUp) {
-      reconciledAt = Date.now();
-      const reconciliation = await reconcilePipeline(io, layout);
-      if (reconciliation.ok) {
-        c.view.show(s, 'caught up');
-        return { reconciliation, last: s, gaveUp: undefined };
-      }
-      if (gaveUp) return { reconciliation, last: s, gaveUp };
-    }
-    await delay(c.tickMs, c.hurry);
   }
 }
