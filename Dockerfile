@@ -14,6 +14,8 @@ COPY bin/ bin/
 COPY runtime/ runtime/
 COPY connectors/ connectors/
 COPY transforms/ transforms/
+COPY generator/ generator/
+COPY demo/ demo/
 COPY config/ config/
 COPY sql/ sql/
 COPY tsconfig.json ./

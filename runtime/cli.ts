@@ -4,6 +4,7 @@ import { connectors } from '../connectors/index.js';
 import { predicates, transforms } from '../transforms/index.js';
 import { ConfigError } from './api/index.js';
 import { applyDir } from './cli/apply-command.js';
+import { DEMO_USAGE, demoCommand } from '../demo/command.js';
 import { GENERATE_USAGE, generateCommand } from './cli/generate-command.js';
 import { WorkerClient } from './cli/http-client.js';
 import { runStandalone } from './cli/standalone-command.js';
@@ -27,6 +28,7 @@ Usage:
   conflux warehouse migrate [--database-url postgres://...] [--schema public]
       Apply the pending warehouse migrations (sql/); --database-url defaults to $DATABASE_URL.
 ${GENERATE_USAGE}
+${DEMO_USAGE}
 
 --token defaults to $CONFLUX_REST_TOKEN, --url to $CONFLUX_URL or http://127.0.0.1:8083.
 `;
@@ -42,6 +44,7 @@ export async function main(argv: string[], out: (line: string) => void = console
   const [command, ...rest] = argv;
   // generate has options of its own; it does not talk to a worker.
   if (command === 'generate') return generateCommand(rest, out, err);
+  if (command === 'demo') return demoCommand(rest, plugins, version(), err);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

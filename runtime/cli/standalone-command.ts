@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { ConfigError } from '../api/index.js';
+import { ConfigError, type Logger } from '../api/index.js';
 import { createWorker, loadWorkerConfig } from '../bootstrap.js';
 import { FileConnectorConfigStore } from '../config-store.js';
 import { LogManager } from '../logging.js';
@@ -10,22 +10,36 @@ import { buildCommit } from '../build-info.js';
 import { buildApp } from '../rest/app.js';
 import { probeServices } from '../rest/health-check.js';
 import { ensurePrivateDir } from '../private-files.js';
-import { readConnectorPaths } from './connector-files.js';
+import { readConnectorPaths, type ConnectorFile } from './connector-files.js';
 
 export interface StandaloneOptions {
   workerFile?: string;
   connectorFiles: string[];
   version: string;
+  /** Worker keys that replace those of the worker file (e.g. another REST port). */
+  workerOverrides?: Record<string, unknown>;
+  /** Applied to each connector file before it is created (e.g. to run the pipeline under other names). */
+  rewriteConnector?: (file: ConnectorFile) => ConnectorFile;
+  /** Where the worker's log lines go; stderr by default. */
+  logDestination?: NodeJS.WritableStream;
+}
+
+/** A started worker with its REST API. */
+export interface RunningWorker {
+  /** The REST API's base URL, e.g. http://127.0.0.1:8083. */
+  readonly address: string;
+  /** Stops the API, then drains the worker: every task finishes its batch and commits. */
+  stop(): Promise<void>;
+  readonly log: Logger;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 /**
- * `conflux standalone`: one worker with file-backed offsets and connector configs, the given
- * connector files applied at start, and the REST API. Runs until SIGINT/SIGTERM, then drains:
- * the API stops accepting requests, every task finishes its batch and commits its offsets.
+ * One worker with file-backed offsets and connector configs, the given connector files applied at
+ * start, and the REST API; returns once the API listens.
  */
-export async function runStandalone(opts: StandaloneOptions, plugins: PluginRegistry): Promise<void> {
+export async function startStandalone(opts: StandaloneOptions, plugins: PluginRegistry): Promise<RunningWorker> {
   let raw: unknown = {};
   if (opts.workerFile) {
     try {
@@ -36,8 +50,9 @@ export async function runStandalone(opts: StandaloneOptions, plugins: PluginRegi
       throw err;
     }
   }
+  if (opts.workerOverrides) raw = { ...(raw as Record<string, unknown>), ...opts.workerOverrides };
   const { config, secrets } = await loadWorkerConfig(raw);
-  const logs = new LogManager();
+  const logs = new LogManager(opts.logDestination ? { destination: opts.logDestination } : {});
   logs.addSecrets(secrets);
   const log = logs.get('standalone');
   const host = config['rest.host'];
@@ -56,8 +71,10 @@ export async function runStandalone(opts: StandaloneOptions, plugins: PluginRegi
   });
   await worker.start();
   let app: ReturnType<typeof buildApp>;
+  let address: string;
   try {
-    for (const file of await readConnectorPaths(opts.connectorFiles)) {
+    const rewrite = opts.rewriteConnector ?? ((f: ConnectorFile) => f);
+    for (const file of (await readConnectorPaths(opts.connectorFiles)).map(rewrite)) {
       if (worker.has(file.name)) await worker.putConnectorConfig(file.name, file.config);
       else await worker.createConnector(file.name, file.config);
       log.info('connector applied from file', { connector: file.name, path: file.path });
@@ -65,29 +82,43 @@ export async function runStandalone(opts: StandaloneOptions, plugins: PluginRegi
     const health = probeServices({ brokers: parseList(config['bootstrap.servers']), schemaRegistryUrl: config['schema.registry.url'] });
     const allowedHosts = [host, ...parseList(config['rest.allowed.hosts'])];
     app = buildApp({ worker, logs, health, allowedHosts, ...(token ? { authToken: token } : {}), version: opts.version, commit: buildCommit() });
-    const address = await app.listen({ host, port: config['rest.port'] });
+    address = await app.listen({ host, port: config['rest.port'] });
     log.info('REST API listening', { address, docs: `${address}/docs` });
   } catch (err) {
     // A bad connector file or a taken port must not leave the restored connectors running.
     await worker.stop();
     throw err;
   }
+  return {
+    address,
+    log,
+    async stop() {
+      try {
+        await app.close();
+      } finally {
+        await worker.stop();
+      }
+    },
+  };
+}
 
+/**
+ * `conflux standalone`: one worker with file-backed offsets and connector configs, the given
+ * connector files applied at start, and the REST API. Runs until SIGINT/SIGTERM, then drains:
+ * the API stops accepting requests, every task finishes its batch and commits its offsets.
+ */
+export async function runStandalone(opts: StandaloneOptions, plugins: PluginRegistry): Promise<void> {
+  const running = await startStandalone(opts, plugins);
+  const { log } = running;
   await new Promise<void>((done) => {
     const shutdown = (signal: string) => {
       log.info('shutting down', { signal });
       process.off('SIGINT', shutdown);
       process.off('SIGTERM', shutdown);
-      void (async () => {
-        try {
-          await app.close();
-          await worker.stop();
-        } catch (err) {
-          log.error('error during shutdown', { error: (err as Error).message });
-        } finally {
-          done();
-        }
-      })();
+      running
+        .stop()
+        .catch((err: unknown) => log.error('error during shutdown', { error: (err as Error).message }))
+        .finally(done);
     };
     process.on('SIGINT', shutdown);
     process.on('SIGTERM', shutdown);
