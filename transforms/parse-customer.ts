@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import { DataError, defineTransform, withRecord, type ConnectRecord } from '../runtime/api/index.js';
 import type { CustomerChange } from '../connectors/postgres-sink/records.js';
-import { asEnvelope, documentId, envelopeDocument, num, str, type PlainDocument } from './support/documents.js';
+import { asEnvelope, carriesNoChange, documentId, envelopeDocument, num, str, type PlainDocument } from './support/documents.js';
 
 /** The customer fields of a customer document (typed record or parsed Extended JSON). */
 export function customerFields(doc: PlainDocument) {
@@ -35,14 +35,13 @@ export const ParseCustomer = defineTransform({
   name: 'ParseCustomer',
   version: '1.0.0',
   description:
-    'Turns a customers CDC envelope into a warehouse customer (dim_customers): op d becomes a delete, c/r/u an upsert; a tombstone (null value) is dropped. ' +
+    'Turns a customers CDC envelope into a warehouse customer (dim_customers): op d becomes a delete, c/r/u an upsert; a tombstone (null value) and an update whose document was deleted before MongoDB looked it up (the delete follows) are dropped. ' +
     'A customer without a name is a data error. The result is schemaless, for the PostgreSQL sink.',
   config: Type.Object({}),
   create() {
     return {
       apply<R extends ConnectRecord>(record: R): R | null {
-        // A tombstone (null value) only lets compaction drop a deleted key; the delete before it was the change.
-        if (record.value === null) return null;
+        if (carriesNoChange(record)) return null;
         return withRecord(record, { value: parseCustomer(record), valueSchema: undefined });
       },
     };

@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import { DataError, defineTransform, withRecord, type ConnectRecord } from '../runtime/api/index.js';
 import type { OrderChange, WarehouseOrderItem } from '../connectors/postgres-sink/records.js';
-import { asEnvelope, documentId, envelopeDocument, num, str, type PlainDocument } from './support/documents.js';
+import { asEnvelope, carriesNoChange, documentId, envelopeDocument, num, str, type PlainDocument } from './support/documents.js';
 
 /** Money as a decimal string; a schemaless document may hold it as a number (a BSON double or int). */
 function money(v: unknown): string | null {
@@ -64,13 +64,12 @@ export const ParseOrder = defineTransform({
   version: '1.0.0',
   description:
     'Turns an orders CDC envelope (typed `after` record, or the schemaless Extended JSON string) into a warehouse order with its items: ' +
-    'op d becomes a delete of the order, c/r/u an upsert; a tombstone (null value) is dropped. The result is schemaless (for the PostgreSQL sink), so use it on sink connectors.',
+    'op d becomes a delete of the order, c/r/u an upsert; a tombstone (null value) and an update whose document was deleted before MongoDB looked it up (the delete follows) are dropped. The result is schemaless (for the PostgreSQL sink), so use it on sink connectors.',
   config: Type.Object({}),
   create() {
     return {
       apply<R extends ConnectRecord>(record: R): R | null {
-        // A tombstone (null value) only lets compaction drop a deleted key; the delete before it was the change.
-        if (record.value === null) return null;
+        if (carriesNoChange(record)) return null;
         return withRecord(record, { value: parseOrder(record), valueSchema: undefined });
       },
     };

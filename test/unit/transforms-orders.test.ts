@@ -61,6 +61,14 @@ t.test('ParseOrder and ParseCustomer drop a tombstone (the delete before it was 
   t.equal(parseCustomer.apply({ ...tombstone, topic: 'customers-cdc' }), null, 'ParseCustomer');
 });
 
+t.test('ParseOrder and ParseCustomer drop an update whose document was deleted before the lookup; a create without one is still an error', async (t) => {
+  t.equal(parse.apply(sinkRecord(envelope('u', 'orders', null, 7000), 'o5')), null, 'ParseOrder');
+  const parseCustomer = ParseCustomer.create({}, noTables) as { apply(r: SinkRecord): SinkRecord | null };
+  t.equal(parseCustomer.apply({ ...sinkRecord(envelope('u', 'customers', null, 7000), 'c-5'), topic: 'customers-cdc' }), null, 'ParseCustomer');
+  t.throws(() => parse.apply(sinkRecord(envelope('c', 'orders', null, 1))), /no after document/);
+  t.throws(() => parseCustomer.apply(sinkRecord(envelope('r', 'customers', null, 1))), /no after document/);
+});
+
 t.test('ParseOrder reads the schemaless Extended JSON form', async (t) => {
   const ejson = JSON.stringify({
     _id: { $oid: '65a1b2c3d4e5f60718293a4b' },

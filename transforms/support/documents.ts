@@ -53,6 +53,17 @@ export function asEnvelope(record: ConnectRecord): CdcEnvelope {
   return v as CdcEnvelope;
 }
 
+/**
+ * Records a Parse transform passes over: a tombstone (null value), which only lets compaction drop
+ * a deleted key, and an update without its document, which MongoDB's `updateLookup` gives when the
+ * document was deleted before the lookup; in both cases the delete event is in the stream too.
+ */
+export function carriesNoChange(record: ConnectRecord): boolean {
+  if (record.value === null) return true;
+  const v = record.value as Partial<CdcEnvelope>;
+  return v.op === 'u' && (v.after === null || v.after === undefined);
+}
+
 /** The document id of a change: `_id` of after/before, else the record key. */
 export function documentId(record: ConnectRecord, doc: PlainDocument | null): string {
   const id = doc?._id ?? record.key;
