@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { createTopic } from '../fixtures/kafka.js';
-import { assertLatestOrders, orderStream, storedOffsetSum, type Query } from '../fixtures/order-stream.js';
+import { assertLatestOrders, orderSinkConfig, orderStream, storedOffsetSum, type Query } from '../fixtures/order-stream.js';
 import { ordersEnvelopeSchema } from '../fixtures/shop.js';
 import { produceAvro, startWarehouseWorker } from '../fixtures/warehouse.js';
 import { tempDir, waitForState } from '../fixtures/worker.js';
@@ -17,18 +17,10 @@ async function batchingSink(t: Test, prefix: string, batch: { maxRecords: number
   const name = uniqueName(`${prefix}-sink`);
   await createTopic(topic, 2);
   const worker = await startWarehouseWorker(t, tempDir(t));
-  await worker.createConnector(name, {
-    'connector.class': 'postgres-sink',
-    topics: topic,
-    'connection.url': databaseUrl,
-    'warehouse.schema': schema,
-    'auto.migrate': 'true',
-    transforms: 'parse,validate',
-    'transforms.parse.type': 'ParseOrder',
-    'transforms.validate.type': 'ValidateOrder',
-    'batch.max.records': String(batch.maxRecords),
-    'batch.linger.ms': String(batch.lingerMs),
-  });
+  await worker.createConnector(
+    name,
+    orderSinkConfig(databaseUrl, topic, schema, { 'batch.max.records': String(batch.maxRecords), 'batch.linger.ms': String(batch.lingerMs) }),
+  );
   await waitForState(worker, name, 'RUNNING');
   return { schema, query, topic, name, worker };
 }

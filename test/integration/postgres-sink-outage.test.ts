@@ -1,7 +1,7 @@
 import pg from 'pg';
 import t from 'tap';
 import { createTopic } from '../fixtures/kafka.js';
-import { assertLatestOrders, orderStream, storedOffsetSum, type Query } from '../fixtures/order-stream.js';
+import { assertLatestOrders, orderSinkConfig, orderStream, storedOffsetSum, type Query } from '../fixtures/order-stream.js';
 import { ordersEnvelopeSchema } from '../fixtures/shop.js';
 import { produceAvro, startWarehouseWorker } from '../fixtures/warehouse.js';
 import { tempDir, waitForState } from '../fixtures/worker.js';
@@ -31,19 +31,10 @@ t.test('PostgreSQL stopped for a few seconds mid-stream: the task retries, recov
   const name = uniqueName('outage-sink');
   await createTopic(topic, 2);
   const worker = await startWarehouseWorker(t, tempDir(t));
-  await worker.createConnector(name, {
-    'connector.class': 'postgres-sink',
-    topics: topic,
-    'connection.url': url,
-    'warehouse.schema': schema,
-    'auto.migrate': 'true',
-    transforms: 'parse,validate',
-    'transforms.parse.type': 'ParseOrder',
-    'transforms.validate.type': 'ValidateOrder',
-    'batch.max.records': '500',
-    'errors.retry.timeout': '180000',
-    'errors.retry.delay.max.ms': '1000',
-  });
+  await worker.createConnector(
+    name,
+    orderSinkConfig(url, topic, schema, { 'batch.max.records': '500', 'errors.retry.timeout': '180000', 'errors.retry.delay.max.ms': '1000' }),
+  );
   await waitForState(worker, name, 'RUNNING');
   const before = orderStream(1500);
   await produceAvro(topic, ordersEnvelopeSchema(), before);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { createTopic, kafka } from '../fixtures/kafka.js';
-import { assertLatestOrders, orderStream, storedOffsetSum, type Query } from '../fixtures/order-stream.js';
+import { assertLatestOrders, orderSinkConfig, orderStream, storedOffsetSum, type Query } from '../fixtures/order-stream.js';
 import { ordersEnvelopeSchema } from '../fixtures/shop.js';
 import { produceAvro } from '../fixtures/warehouse.js';
 import { tempDir } from '../fixtures/worker.js';
@@ -61,19 +61,8 @@ t.test('a sink worker killed with SIGKILL mid-stream and restarted: every order 
     connectorFile,
     JSON.stringify({
       name,
-      config: {
-        'connector.class': 'postgres-sink',
-        topics: topic,
-        'connection.url': databaseUrl,
-        'warehouse.schema': schema,
-        'auto.migrate': 'true',
-        transforms: 'parse,validate',
-        'transforms.parse.type': 'ParseOrder',
-        'transforms.validate.type': 'ValidateOrder',
-        // Many small transactions, so that the kill lands in the middle of the stream.
-        'batch.max.records': '1000',
-        'errors.retry.timeout': '120000',
-      },
+      // Many small transactions, so that the kill lands in the middle of the stream.
+      config: orderSinkConfig(databaseUrl, topic, schema, { 'batch.max.records': '1000', 'errors.retry.timeout': '120000' }),
     }),
   );
 

@@ -2,7 +2,7 @@ import t from 'tap';
 import { ConfigError } from '../../runtime/api/index.js';
 import { createTopic, header, kafka, readTopic } from '../fixtures/kafka.js';
 import { customer, customersEnvelopeSchema, envelope, order, ordersEnvelopeSchema } from '../fixtures/shop.js';
-import { assertLatestOrders, orderEvent, orderStream } from '../fixtures/order-stream.js';
+import { assertLatestOrders, orderEvent, orderSinkConfig, orderStream } from '../fixtures/order-stream.js';
 import { produceAvro, startWarehouseWorker } from '../fixtures/warehouse.js';
 import { tempDir, waitForState } from '../fixtures/worker.js';
 import { services, uniqueName, waitFor } from '../helpers/services.js';
@@ -11,19 +11,7 @@ import { uniqueSchema } from '../helpers/warehouse.js';
 const { databaseUrl } = services();
 
 function sinkConfig(topic: string, schema: string, extra: Record<string, string> = {}) {
-  return {
-    'connector.class': 'postgres-sink',
-    topics: topic,
-    'connection.url': databaseUrl,
-    'warehouse.schema': schema,
-    'auto.migrate': 'true',
-    transforms: 'parse,validate',
-    'transforms.parse.type': 'ParseOrder',
-    'transforms.validate.type': 'ValidateOrder',
-    'errors.retry.timeout': '120000',
-    'errors.retry.delay.max.ms': '1000',
-    ...extra,
-  };
+  return orderSinkConfig(databaseUrl, topic, schema, { 'errors.retry.timeout': '120000', 'errors.retry.delay.max.ms': '1000', ...extra });
 }
 
 const ev = orderEvent;
