@@ -39,7 +39,7 @@ export interface ReaderContext {
   readonly metrics: SourceMetrics;
   /** The cluster time of the server's last write, ms (from `hello`), to date snapshot records. */
   readonly clusterTimeMs: () => Promise<number>;
-  /** The change stream's maxAwaitTimeMS: the task's poll budget shared by its collections. */
+  /** The change stream's maxAwaitTimeMS (poll.await.time.ms): the task waits on its collections at once. */
   readonly awaitTimeMs: number;
 }
 
@@ -253,6 +253,10 @@ export class CollectionReader {
           out.push(this.c.shape.tombstone(record));
           room -= 1;
         }
+        // A getMore returns as soon as changes exist, so asking again once the batch is drained
+        // would hold these changes back until the next one arrives: on a steady stream, until the
+        // poll is full.
+        if (stream.bufferedCount() === 0) break;
         continue;
       }
       // An event about the collection itself (drop, rename, invalidate...): nothing to write, but
