@@ -1,8 +1,13 @@
 import type { SourceRecord } from '../../runtime/api/index.js';
-import type { CollectionReader } from './collection-reader.js';
+
+/** What ReadsInFlight reads from (a CollectionReader). */
+export interface RecordReader {
+  /** Appends up to `room` records to `out`. */
+  read(out: SourceRecord[], room: number): Promise<void>;
+}
 
 interface Read {
-  readonly reader: CollectionReader;
+  readonly reader: RecordReader;
   readonly records: SourceRecord[];
   settled: boolean;
   error?: { cause: unknown };
@@ -16,12 +21,12 @@ interface Read {
  * read at a time, so its records keep their order.
  */
 export class ReadsInFlight {
-  private reads = new Map<CollectionReader, Read>();
+  private reads = new Map<RecordReader, Read>();
 
   constructor(private readonly room: number) {}
 
   /** Starts a read on every reader without one; resolves with the records of the reads that ended. */
-  async poll(readers: readonly CollectionReader[]): Promise<SourceRecord[]> {
+  async poll(readers: readonly RecordReader[]): Promise<SourceRecord[]> {
     for (const reader of readers) if (!this.reads.has(reader)) this.reads.set(reader, this.start(reader));
     const all = [...this.reads.values()];
     if (!all.some((r) => r.settled && (r.records.length > 0 || r.error))) {
@@ -48,7 +53,7 @@ export class ReadsInFlight {
     this.reads = new Map();
   }
 
-  private start(reader: CollectionReader): Read {
+  private start(reader: RecordReader): Read {
     const read: Omit<Read, 'done'> & { done?: Promise<void> } = { reader, records: [], settled: false };
     read.done = reader.read(read.records, this.room).then(
       () => {
