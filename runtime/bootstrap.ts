@@ -22,6 +22,8 @@ export interface CreateWorkerOptions {
    * `config` below the working directory when not given.
    */
   configDir?: string;
+  /** Where source offsets are stored, instead of the one the config names (tests observe commits with it). */
+  offsetStore?: OffsetStore;
 }
 
 /** Resolves placeholders in a worker config and validates it; throws ConfigError with every error. */
@@ -52,9 +54,10 @@ export function createWorker(config: WorkerConfig, plugins: PluginRegistry, opts
   });
   const schemaRegistry = config['schema.registry.url'] ? new SchemaRegistry({ host: config['schema.registry.url'] }) : undefined;
   const offsetStore: OffsetStore =
-    config['offset.storage'] === 'kafka'
+    opts.offsetStore ??
+    (config['offset.storage'] === 'kafka'
       ? new KafkaOffsetStore(kafka, config['offset.storage.topic'])
-      : new FileOffsetStore(resolve(config['offset.storage.file.filename']));
+      : new FileOffsetStore(resolve(config['offset.storage.file.filename'])));
   return new Worker({
     workerId: config['worker.id'],
     plugins,

@@ -71,6 +71,13 @@ export class SourceTaskRunner extends BaseTaskRunner {
    * between stays in every sink. So the first acknowledged position is committed at once.
    */
   private committedOnce = false;
+  /**
+   * Source partitions with a stored position (stableKey). A position-only record of any other
+   * partition is stored before the records polled with or after it are sent: a source that notes
+   * where it starts (the stream position before a snapshot) has it stored before any record it
+   * produces from there reaches Kafka, so a crash in between cannot restart it elsewhere.
+   */
+  private readonly storedPartitions = new Set<string>();
 
   constructor(private readonly o: SourceRunnerOptions) {
     super(o.taskId, o.connector, o.abort);
@@ -98,6 +105,11 @@ export class SourceTaskRunner extends BaseTaskRunner {
           o.metrics.recordsPolled.inc(this.labels, records.length);
           o.metrics.batchSize.observe({ ...this.labels, direction: 'poll' }, records.length);
           const batch = await this.convert(records);
+          if (records.some((r) => r.positionOnly && !this.storedPartitions.has(stableKey(r.sourcePartition)))) {
+            // Everything before it is acknowledged first, so that its position is committable.
+            await this.sends.drain();
+            await this.commitOffsets();
+          }
           if (batch) await this.sends.enqueue(batch);
         }
         if (!this.committedOnce || Date.now() - this.lastCommit >= o.offsetFlushIntervalMs) await this.commitOffsets();
@@ -128,6 +140,7 @@ export class SourceTaskRunner extends BaseTaskRunner {
   private async offsetReader(): Promise<OffsetReader> {
     const entries = await this.o.offsetStore.getAll(this.o.connector);
     const byKey = new Map(entries.map((e) => [stableKey(e.partition), e.offset]));
+    for (const [key, offset] of byKey) if (offset) this.storedPartitions.add(key);
     return { offset: (partition) => byKey.get(stableKey(partition)) };
   }
 
@@ -257,6 +270,7 @@ export class SourceTaskRunner extends BaseTaskRunner {
     await this.o.offsetStore.set(this.o.connector, committable);
     await this.o.offsetStore.flush();
     this.committedOnce = true;
+    for (const { partition } of committable) this.storedPartitions.add(stableKey(partition));
     end();
     await this.o.task.commit?.();
   }

@@ -30,6 +30,11 @@ const HISTORY_LOST = 286;
 export const MAX_COPIES_OUTLASTING_HISTORY = 3;
 const isHistoryLost = (err: unknown) => (err as { code?: number })?.code === HISTORY_LOST || (err as { codeName?: string })?.codeName === 'ChangeStreamHistoryLost';
 
+/** The noted stream position as a running snapshot's offset stores it. */
+function snapshotStart(start: StreamStart): { stream_resume_token: string } | { stream_start_at: string } {
+  return 'resume_token' in start ? { stream_resume_token: start.resume_token } : { stream_start_at: start.start_at };
+}
+
 export interface ReaderContext {
   readonly connector: string;
   readonly collection: Collection;
@@ -39,7 +44,7 @@ export interface ReaderContext {
   readonly metrics: SourceMetrics;
   /** The cluster time of the server's last write, ms (from `hello`), to date snapshot records. */
   readonly clusterTimeMs: () => Promise<number>;
-  /** The change stream's maxAwaitTimeMS: the task's poll budget shared by its collections. */
+  /** The change stream's maxAwaitTimeMS (poll.await.time.ms): the task waits on its collections at once. */
   readonly awaitTimeMs: number;
 }
 
@@ -179,6 +184,10 @@ export class CollectionReader {
     const start = await this.notePosition();
     const clusterTimeMs = await this.c.clusterTimeMs();
     this.snapshot = { lastId: null, copied: 0, total: await this.estimateTotal(), start, clusterTimeMs };
+    // Handed over before the first copied document: the runtime stores a new partition's first
+    // position before it sends what follows, so a crash during the copy resumes it from this
+    // stream position instead of noting a later one (changes in between would be lost).
+    this.pending = positionRecord(this.partition, { snapshot: 'running', copied: 0, cluster_time_ms: clusterTimeMs, ...snapshotStart(start) });
     this.c.metrics.snapshotsStarted.inc();
     this.c.logger.info(`snapshot of ${this.name} started, about ${this.snapshot.total} documents`, { total: this.snapshot.total });
   }
@@ -201,7 +210,7 @@ export class CollectionReader {
       this.lastPositionAt = Date.now();
       return;
     }
-    const start = 'resume_token' in s.start ? { stream_resume_token: s.start.resume_token } : { stream_start_at: s.start.start_at };
+    const start = snapshotStart(s.start);
     for (const doc of docs) {
       s.copied += 1;
       s.lastId = extendedJson({ v: doc._id });
@@ -253,6 +262,10 @@ export class CollectionReader {
           out.push(this.c.shape.tombstone(record));
           room -= 1;
         }
+        // A getMore returns as soon as changes exist, so asking again once the batch is drained
+        // would hold these changes back until the next one arrives: on a steady stream, until the
+        // poll is full.
+        if (stream.bufferedCount() === 0) break;
         continue;
       }
       // An event about the collection itself (drop, rename, invalidate...): nothing to write, but

@@ -68,7 +68,7 @@ export const mongoSourceConfig = Type.Object(
       default: 1000,
     }),
     'poll.await.time.ms': Type.Integer({
-      description: 'Longest time a poll waits for changes before it returns an empty batch (the change stream maxAwaitTimeMS, shared by the collections of a task).',
+      description: 'Longest time a poll waits for changes before it returns an empty batch (the change stream maxAwaitTimeMS; the collections of a task are waited on at once, and a poll returns as soon as one has changes).',
       minimum: 10,
       maximum: 1000,
       default: 500,

@@ -1,15 +1,17 @@
 import { MongoClient, type Db } from 'mongodb';
 import type { OffsetReader, SourceRecord, SourceTask, SourceTaskContext, TaskProgress } from '../../runtime/api/index.js';
 import { CollectionReader } from './collection-reader.js';
+import { ReadsInFlight } from './reads-in-flight.js';
 import type { MongoSourceTaskConfig } from './config.js';
 import { RecordShape } from './events.js';
 import { sourceMetrics, type SourceMetrics } from './source-metrics.js';
 import { checkChangeStreamTopology, connectError } from './topology.js';
 
 /**
- * One task: a reader per collection (its share of it when tasks.max > 1), polled in turn. Each
- * poll gives every reader a part of poll.await.time.ms, so an idle task returns an empty batch in
- * time and a busy collection cannot starve the others beyond one batch.
+ * One task: a reader per collection (its share of it when tasks.max > 1), read at once (see
+ * ReadsInFlight). A poll returns as soon as one collection has records, or empty after
+ * poll.await.time.ms, so a quiet collection never holds back a busy one, and each collection
+ * gives at most its share of poll.max.batch.size to a poll, so a busy one cannot starve the others.
  */
 export class MongoSourceTask implements SourceTask<MongoSourceTaskConfig> {
   private client: MongoClient | undefined;
@@ -17,7 +19,7 @@ export class MongoSourceTask implements SourceTask<MongoSourceTaskConfig> {
   private metrics: SourceMetrics | undefined;
   private ctx: SourceTaskContext | undefined;
   private config!: MongoSourceTaskConfig;
-  private next = 0;
+  private reads: ReadsInFlight | undefined;
 
   async start(ctx: SourceTaskContext, config: MongoSourceTaskConfig, offsets: OffsetReader): Promise<void> {
     // start() is retried after a retriable failure: a second call starts from a clean slate.
@@ -48,7 +50,7 @@ export class MongoSourceTask implements SourceTask<MongoSourceTaskConfig> {
       })),
     );
     const db = client.db(config.database);
-    const awaitTimeMs = Math.max(10, Math.floor(config.awaitTimeMs / Math.max(1, config.collections.length)));
+    const awaitTimeMs = config.awaitTimeMs;
     this.readers = config.collections.map((plan) => {
       const partition = Object.freeze({ db: config.database, collection: plan.collection, ...(config.share ? { share: `${config.share.index}/${config.share.count}` } : {}) });
       return new CollectionReader({
@@ -63,17 +65,12 @@ export class MongoSourceTask implements SourceTask<MongoSourceTaskConfig> {
       });
     });
     for (const reader of this.readers) await reader.open(offsets.offset(reader.partition));
+    this.reads = new ReadsInFlight(Math.max(1, Math.floor(config.maxBatchSize / Math.max(1, this.readers.length))));
     this.report();
   }
 
-  async poll(signal: AbortSignal): Promise<SourceRecord[]> {
-    const out: SourceRecord[] = [];
-    const n = this.readers.length;
-    // Start with a different reader each time, so a collection with a full batch does not always go first.
-    for (let i = 0; i < n && !signal.aborted && out.length < this.config.maxBatchSize; i++) {
-      await this.readers[(this.next + i) % n]!.read(out, this.config.maxBatchSize - out.length);
-    }
-    this.next = (this.next + 1) % Math.max(1, n);
+  async poll(_signal: AbortSignal): Promise<SourceRecord[]> {
+    const out = await this.reads!.poll(this.readers);
     this.report();
     return out;
   }
@@ -83,6 +80,8 @@ export class MongoSourceTask implements SourceTask<MongoSourceTaskConfig> {
     const client = this.client;
     this.readers = [];
     this.client = undefined;
+    this.reads?.clear();
+    this.reads = undefined;
     await Promise.allSettled(readers.map((r) => r.close()));
     await client?.close().catch(() => undefined);
   }
