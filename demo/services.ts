@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { projectRoot } from '../runtime/project-root.js';
 
 /** Each connection setting and the local service that provides it. */
 export const SETTINGS = {
@@ -9,7 +10,7 @@ export const SETTINGS = {
   DATABASE_URL: 'postgres',
 } as const;
 
-const SCRIPT = fileURLToPath(new URL('../scripts/services/services.sh', import.meta.url));
+const SCRIPT = join(projectRoot(), 'scripts/services/services.sh');
 
 export interface ServicesResult {
   /** The local services this run asked services.sh for (empty when every setting was given). */

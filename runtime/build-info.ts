@@ -1,7 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+import { projectRoot } from './project-root.js';
 
 /**
  * The git commit this worker runs, for `GET /`: `CONFLUX_COMMIT` when the build set it (an image
@@ -11,7 +9,7 @@ export function buildCommit(env: Readonly<Record<string, string | undefined>> = 
   const fromEnv = env.CONFLUX_COMMIT?.trim();
   if (fromEnv) return fromEnv;
   try {
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).trim();
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: projectRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).trim();
     return /^[0-9a-f]{40}$/.test(head) ? head : 'unknown';
   } catch {
     return 'unknown';

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { connectors } from '../connectors/index.js';
 import { predicates, transforms } from '../transforms/index.js';
@@ -12,6 +11,7 @@ import { printStatus } from './cli/status-command.js';
 import { validateFiles } from './cli/validate-command.js';
 import { warehouseMigrate } from './cli/warehouse-command.js';
 import type { PluginRegistry } from './plugins.js';
+import { packageVersion } from './project-root.js';
 
 const USAGE = `conflux: a Kafka Connect-style CDC runtime
 
@@ -35,16 +35,12 @@ ${DEMO_USAGE}
 
 export const plugins: PluginRegistry = { connectors, transforms, predicates };
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
   const [command, ...rest] = argv;
   // generate has options of its own; it does not talk to a worker.
   if (command === 'generate') return generateCommand(rest, out, err);
-  if (command === 'demo') return demoCommand(rest, plugins, version(), err);
+  if (command === 'demo') return demoCommand(rest, plugins, packageVersion(), err);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
@@ -67,7 +63,7 @@ export async function main(argv: string[], out: (line: string) => void = console
   try {
     switch (command) {
       case 'standalone':
-        await runStandalone({ ...(values.worker ? { workerFile: values.worker } : {}), connectorFiles: positionals, version: version() }, plugins);
+        await runStandalone({ ...(values.worker ? { workerFile: values.worker } : {}), connectorFiles: positionals, version: packageVersion() }, plugins);
         return 0;
       case 'apply':
         if (positionals.length !== 1) throw new UsageError('apply takes one directory');

@@ -21,7 +21,7 @@ import { swaggerOptions } from './openapi.js';
 import { rootPlugin } from './root.js';
 import { ErrorBodySchema, ErrorCodeSchema, commonErrorResponse, errorDescription } from './schemas.js';
 import { Secrets } from './secrets.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../project-root.js';
 
 /** Kafka Connect's default REST port. */
 export const DEFAULT_REST_PORT = 8083;
