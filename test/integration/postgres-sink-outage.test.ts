@@ -5,7 +5,7 @@ import { assertLatestOrders, orderSinkConfig, orderStream, storedOffsetSum, type
 import { ordersEnvelopeSchema } from '../fixtures/shop.js';
 import { produceAvro, startWarehouseWorker } from '../fixtures/warehouse.js';
 import { tempDir, waitForState } from '../fixtures/worker.js';
-import { startPrivateServices } from '../helpers/private-services.js';
+import { PrivateStack } from '../helpers/private-stack.js';
 import { uniqueName, waitFor } from '../helpers/services.js';
 
 /** A connection per query: the test's own connections must not hold the server up or die with it. */
@@ -23,8 +23,8 @@ const queryOn =
 
 t.test('PostgreSQL stopped for a few seconds mid-stream: the task retries, recovers, nothing lost or doubled', async (t) => {
   // A PostgreSQL of this test's own: stopping the shared one would break every other test.
-  const pgs = await startPrivateServices(t, ['postgres']);
-  const url = pgs.env.DATABASE_URL!;
+  const pgs = await PrivateStack.start(t, ['postgres']);
+  const url = pgs.setting('DATABASE_URL');
   const query = queryOn(url);
   const schema = 'public';
   const topic = uniqueName('orders-outage');
@@ -40,7 +40,7 @@ t.test('PostgreSQL stopped for a few seconds mid-stream: the task retries, recov
   await produceAvro(topic, ordersEnvelopeSchema(), before);
   await waitFor('some orders written', async () => ((await storedOffsetSum(query, schema, name)) > 0 ? true : undefined), 120_000);
 
-  await pgs.down('postgres');
+  await pgs.stop(['postgres']);
   // The stream goes on during the outage; the sink can write none of it.
   const during = orderStream(1500, 1500);
   await produceAvro(topic, ordersEnvelopeSchema(), during);
@@ -52,7 +52,7 @@ t.test('PostgreSQL stopped for a few seconds mid-stream: the task retries, recov
   await waitFor('the sink to retry against the stopped PostgreSQL', async () => ((await retries()) >= 3 ? true : undefined), 120_000);
   t.equal(worker.status(name).tasks[0]!.state, 'RUNNING', 'retrying, not failed, while PostgreSQL is down');
 
-  await pgs.up('postgres');
+  await pgs.up(['postgres']);
   const total = before.length + during.length;
   await waitFor(`the sink to store offsets summing to ${total}`, async () => ((await storedOffsetSum(query, schema, name)) >= total ? true : undefined), 180_000);
   await assertLatestOrders(t, query, schema, 3000);
