@@ -27,7 +27,13 @@ export const EnrichCustomer = defineTransform({
         '`null` passes the order on with null customer fields.',
       default: 'wait',
     }),
-    'enrich.missing.timeout.ms': Type.Integer({ description: 'How long the wait policy waits for a customer to appear.', default: 30000, minimum: 0 }),
+    'enrich.missing.timeout.ms': Type.Integer({
+      description:
+        'How long the wait policy waits for a customer to appear, measured on the lookup table: the customer must still be absent once the table ' +
+        'has read everything written to its topic up to this long after the first miss, so a broker outage does not turn a late customer into a miss.',
+      default: 30000,
+      minimum: 0,
+    }),
   }),
   async create(config, ctx) {
     const table: LookupTable = await ctx.tables.open(config['enrich.topic']);
@@ -58,13 +64,14 @@ export const EnrichCustomer = defineTransform({
             misses.inc();
             throw new DataError(what);
           case 'wait': {
-            const now = Date.now();
             const since = waiting.get(change.id);
             if (since === undefined) {
               misses.inc();
-              waiting.set(change.id, now);
+              waiting.set(change.id, Date.now());
             }
-            if (since !== undefined && now - since >= timeout) {
+            // The wait counts what the table has read, not the clock: while the topic cannot be
+            // read (a broker restart) a customer written meanwhile is not missing, only unread.
+            if (since !== undefined && table.currentAt - since >= timeout) {
               waiting.delete(change.id);
               throw new DataError(`${what} after waiting ${timeout} ms`);
             }

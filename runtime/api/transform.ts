@@ -32,6 +32,12 @@ export interface LookupTable {
   get(key: string): unknown;
   /** Number of keys held. */
   readonly size: number;
+  /**
+   * Wall-clock time (ms) up to which the table holds every record written to its topic. It stops
+   * advancing while the topic cannot be read (a broker restart, a rebalance), so that a transform
+   * can tell a key that is absent from one the table has not read yet.
+   */
+  readonly currentAt: number;
 }
 
 export interface LookupTables {

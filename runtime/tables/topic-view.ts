@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { ConfigError, RetriableError, type LookupTable, type Logger } from '../api/index.js';
 import type { Converter } from '../converters/index.js';
+import { ReadHorizon } from './read-horizon.js';
 
 export interface TopicViewOptions {
   kafka: Kafka;
@@ -20,6 +21,11 @@ export interface TopicViewOptions {
 }
 
 export const TOPIC_WAIT_MS = 60_000;
+/**
+ * How long an idle fetch waits for records. Short, so that the read horizon (see ReadHorizon)
+ * moves on a quiet topic in well under a second; it costs one small request per interval.
+ */
+const IDLE_FETCH_WAIT_MS = 250;
 
 /** A lookup key: strings as they are, anything else (an Avro key record) as its JSON text. */
 export function lookupKey(key: unknown): string {
@@ -38,6 +44,7 @@ export class TopicView implements LookupTable {
   private consumer: Consumer | undefined;
   private readonly groupId: string;
   private skipped = 0;
+  private horizon: ReadHorizon | undefined;
 
   constructor(private readonly o: TopicViewOptions) {
     this.topic = o.topic;
@@ -52,14 +59,20 @@ export class TopicView implements LookupTable {
     return this.entries.get(key);
   }
 
+  get currentAt(): number {
+    return this.horizon?.currentAt ?? 0;
+  }
+
   /** Resolves when the view holds everything written before the call. */
   async start(): Promise<void> {
     const { kafka, topic } = this.o;
     const admin = kafka.admin();
     let ends: Map<number, bigint>;
+    let readFrom: number;
     try {
       await admin.connect();
       await this.waitForTopic(admin);
+      readFrom = Date.now();
       const offsets = await admin.fetchTopicOffsets(topic);
       ends = new Map(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
     } catch (err) {
@@ -72,14 +85,19 @@ export class TopicView implements LookupTable {
     let restored!: () => void;
     const ready = new Promise<void>((resolve) => (restored = resolve));
     if (ends.size === 0) restored();
-    const consumer = kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false });
+    const horizon = new ReadHorizon(readFrom);
+    this.horizon = horizon;
+    const consumer = kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: IDLE_FETCH_WAIT_MS });
     this.consumer = consumer;
+    consumer.on(consumer.events.FETCH_START, (event) => horizon.fetchStarted(event.payload.nodeId, Date.now()));
+    consumer.on(consumer.events.GROUP_JOIN, () => horizon.rejoined());
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         for (const message of batch.messages) await this.apply(message.key, message.value);
+        horizon.batchApplied(batch.partition, BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n);
         const end = ends.get(batch.partition);
         if (end !== undefined && BigInt(batch.lastOffset()) + 1n >= end) {
           ends.delete(batch.partition);

@@ -107,3 +107,28 @@ t.test('opening a lookup table on a topic that never appears fails the chain bui
   );
   t.equal(tables.views, 0);
 });
+
+t.test("a lookup table's read horizon moves on a quiet topic and never runs ahead of what it has applied", async (t) => {
+  const topic = uniqueName('customers-cdc');
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 3, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }], waitForLeaders: true });
+  await admin.disconnect();
+  const tables = new LookupTableRegistry({ kafka, logger: silentLogger, workerId: 'test' });
+  t.teardown(() => tables.close());
+  const chainTables = tables.forChain(createConverter('string', 'key', undefined), createConverter('avro', 'value', schemaRegistry));
+  t.teardown(() => chainTables.release());
+  const table = await chainTables.open(topic);
+
+  const opened = Date.now();
+  await waitFor('the horizon to pass the time the table was opened', () => (table.currentAt > opened ? true : undefined), 30_000);
+  t.pass('an idle topic still moves the horizon');
+
+  for (let i = 0; i < 3; i++) {
+    await produceAvro(topic, customersEnvelopeSchema(), [{ key: `c-${i}`, value: envelope('c', 'customers', customer(`c-${i}`), 10) }]);
+    const written = Date.now();
+    // Whenever the horizon is seen past the write, the customer must be in the table already.
+    const seen = await waitFor('the horizon to pass the write', () => (table.currentAt > written ? table.get(`c-${i}`) !== undefined : undefined), 30_000);
+    t.ok(seen, `customer c-${i}, acknowledged before the horizon passed it, is in the table`);
+  }
+});

@@ -120,7 +120,7 @@ t.test('ParseCustomer turns customer envelopes into dim_customers rows', async (
 
 function fakeTable(entries: Record<string, unknown>): LookupTable {
   const map = new Map(Object.entries(entries));
-  return { topic: 'customers-cdc', get: (k) => map.get(k), get size() { return map.size; } };
+  return { topic: 'customers-cdc', get: (k) => map.get(k), get size() { return map.size; }, get currentAt() { return Date.now(); } };
 }
 
 async function enrich(policy: 'wait' | 'deadletter' | 'null', table: LookupTable, timeout = 30000) {
@@ -164,7 +164,7 @@ t.test('EnrichCustomer miss policy deadletter: a data error naming the customer;
 
 t.test('EnrichCustomer miss policy wait: retriable until the timeout, then a data error; a late customer is found', async (t) => {
   const entries: Record<string, unknown> = {};
-  const table: LookupTable = { topic: 'customers-cdc', get: (k) => entries[k], size: 0 };
+  const table: LookupTable = { topic: 'customers-cdc', get: (k) => entries[k], size: 0, currentAt: Date.now() };
   const { transform } = await enrich('wait', table, 60_000);
   const record = parsed(order('o1'));
   t.throws(() => transform.apply(record), RetriableError);
@@ -184,6 +184,16 @@ t.test('EnrichCustomer miss policy wait: retriable until the timeout, then a dat
   })();
   t.ok(err instanceof DataError && !(err instanceof RetriableError), 'after the timeout it is a data error');
   t.match((err as Error).message, /after waiting 0 ms/);
+});
+
+t.test('EnrichCustomer miss policy wait: a table that cannot read its topic keeps the miss retriable past the timeout', async (t) => {
+  const table = { topic: 'customers-cdc', get: (): unknown => undefined, size: 0, currentAt: Date.now() - 60_000 };
+  const { transform } = await enrich('wait', table, 0);
+  const record = parsed(order('o1'));
+  t.throws(() => transform.apply(record), RetriableError, 'the first miss');
+  t.throws(() => transform.apply(record), RetriableError, 'the table has not read up to the first miss: the customer may be unread, not absent');
+  table.currentAt = Date.now();
+  t.throws(() => transform.apply(record), DataError, 'once the table has read past the first miss, the miss is final');
 });
 
 const validate = ValidateOrder.create(
