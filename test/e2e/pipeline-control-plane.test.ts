@@ -17,7 +17,7 @@ t.test('pausing the orders sink over REST stops the warehouse and lets the lag g
   const env = await pipelineEnv(t, { prefix: 'ctl' });
   const { names, worker } = env;
   await worker.start();
-  const reconciled = () => waitReconciled({ kafka: env.kafka, warehouse: env.warehouse, db: env.db, sinks: sinksOf(names), timeoutMs: 120_000 });
+  const reconciled = () => waitReconciled({ kafka: env.kafka, warehouse: env.warehouse, db: env.db, sinks: sinksOf(names), timeoutMs: 120_000, traceTopics: [names.ordersTopic, names.ordersDlq] });
 
   await runWorkload(env.db, { seed: 3, customers: 30, orders: 100, changes: 200, invalidRatio: 0 });
   await reconciled();

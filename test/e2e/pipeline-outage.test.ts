@@ -55,7 +55,7 @@ t.test('the pipeline rides out a Kafka restart and 30 s without PostgreSQL, and 
   await warehouse.connect();
   t.teardown(() => warehouse.end());
 
-  const { warehouse: rows } = await waitReconciled({ kafka: env.kafka, warehouse, db: env.db, sinks: sinksOf(env.names), timeoutMs: 180_000 });
+  const { warehouse: rows } = await waitReconciled({ kafka: env.kafka, warehouse, db: env.db, sinks: sinksOf(env.names), timeoutMs: 180_000, traceTopics: [env.names.ordersTopic, env.names.ordersDlq] });
   t.pass(`the warehouse reconciles with MongoDB: ${rows.orders.size} orders, ${rows.customers.size} customers`);
   for (const connector of [env.names.source, env.names.customersSink, env.names.ordersSink]) {
     const status = await env.worker.status(connector);

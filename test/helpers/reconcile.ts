@@ -5,7 +5,7 @@
  * themselves (the rules as ValidateOrder documents them), not by asking the transform.
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import type { Kafka } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Db } from 'mongodb';
 import pg from 'pg';
 import { waitFor } from './services.js';
@@ -250,22 +250,21 @@ export interface DeadLetter {
   headers: Record<string, string>;
 }
 
-/** Every record of `topic` from the start to its current end, the order decoded from the Avro envelope. */
-export async function readDeadLetters(kafka: Kafka, registry: SchemaRegistry, topic: string): Promise<DeadLetter[]> {
+/** Calls `each` for every record of `topic` from its start to its end as of the call. */
+export async function readToEnd(kafka: Kafka, topic: string, each: (partition: number, message: KafkaMessage) => Promise<void> | void): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   let ends: Map<number, bigint>;
   try {
-    if (!(await admin.listTopics()).includes(topic)) return [];
+    if (!(await admin.listTopics()).includes(topic)) return;
     const offsets = await admin.fetchTopicOffsets(topic);
     ends = new Map(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
   } finally {
     await admin.disconnect();
   }
-  if (ends.size === 0) return [];
-  const consumer = kafka.consumer({ groupId: `dlq-reader-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}` });
+  if (ends.size === 0) return;
+  const consumer = kafka.consumer({ groupId: `topic-reader-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}` });
   await consumer.connect();
-  const letters: DeadLetter[] = [];
   const reached = new Set<number>();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -273,9 +272,7 @@ export async function readDeadLetters(kafka: Kafka, registry: SchemaRegistry, to
       eachMessage: async ({ partition, message }) => {
         const end = ends.get(partition);
         if (end === undefined || BigInt(message.offset) >= end) return;
-        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-        const envelope = message.value ? ((await registry.decode(message.value)) as { op: string; after: RawOrder | null }) : undefined;
-        letters.push({ key: message.key?.toString() ?? '', op: envelope?.op, order: envelope?.after ? orderOf(envelope.after) : undefined, headers });
+        await each(partition, message);
         if (BigInt(message.offset) + 1n >= end) reached.add(partition);
       },
     });
@@ -283,7 +280,35 @@ export async function readDeadLetters(kafka: Kafka, registry: SchemaRegistry, to
   } finally {
     await consumer.disconnect();
   }
+}
+
+/** Every record of `topic` from the start to its current end, the order decoded from the Avro envelope. */
+export async function readDeadLetters(kafka: Kafka, registry: SchemaRegistry, topic: string): Promise<DeadLetter[]> {
+  const letters: DeadLetter[] = [];
+  await readToEnd(kafka, topic, async (_partition, message) => {
+    const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+    const envelope = message.value ? ((await registry.decode(message.value)) as { op: string; after: RawOrder | null }) : undefined;
+    letters.push({ key: message.key?.toString() ?? '', op: envelope?.op, order: envelope?.after ? orderOf(envelope.after) : undefined, headers });
+  });
   return letters;
+}
+
+/**
+ * Where the records of `keys` are in each of `topics` ("partition@offset", or "none"): tells a
+ * change the source never produced from one a sink never wrote.
+ */
+export async function traceKeys(kafka: Kafka, topics: readonly string[], keys: readonly string[]): Promise<string[]> {
+  const wanted = new Set(keys);
+  const found = new Map<string, string[]>();
+  for (const topic of topics) {
+    await readToEnd(kafka, topic, (partition, message) => {
+      const key = message.key?.toString() ?? '';
+      if (!wanted.has(key)) return;
+      const at = `${topic}:${partition}@${message.offset}${message.value ? '' : ' (null value)'}`;
+      found.set(key, [...(found.get(key) ?? []), at]);
+    });
+  }
+  return keys.map((key) => `${key}: ${found.get(key)?.join(', ') ?? 'in none of ' + topics.join(', ')}`);
 }
 
 /**
@@ -346,6 +371,8 @@ export interface CatchUp {
   /** [connector, topic] pairs of the sinks that must have stored the end of their topic. */
   sinks: ReadonlyArray<readonly [string, string]>;
   timeoutMs: number;
+  /** Topics searched for the orders still missing at the timeout (the change topic, its dead letters). */
+  traceTopics?: readonly string[];
 }
 
 /**
@@ -355,6 +382,7 @@ export interface CatchUp {
 export async function waitReconciled(o: CatchUp): Promise<{ shop: ShopState; warehouse: WarehouseState }> {
   let diffs: string[] = [];
   let behind: number[] = [];
+  let missing: string[] = [];
   try {
     return await waitFor(
       'the warehouse to reconcile with MongoDB',
@@ -362,6 +390,7 @@ export async function waitReconciled(o: CatchUp): Promise<{ shop: ShopState; war
         const shop = await readShop(o.db);
         const warehouse = await readWarehouse(o.warehouse);
         diffs = diffShopWarehouse(shop, warehouse);
+        missing = [...shop.orders.keys()].filter((id) => !warehouse.orders.has(id) && !rejectionOf(shop.orders.get(id)!, shop.customers));
         if (diffs.length > 0) return undefined;
         behind = await Promise.all(o.sinks.map(([connector, topic]) => sinkBehind(o.kafka, o.warehouse, connector, topic)));
         return behind.every((n) => n === 0) ? { shop, warehouse } : undefined;
@@ -370,6 +399,13 @@ export async function waitReconciled(o: CatchUp): Promise<{ shop: ShopState; war
     );
   } catch (err) {
     const lag = o.sinks.map(([connector], i) => `${connector}: ${behind[i] ?? '?'} records behind`).join(', ');
-    throw new Error(`${(err as Error).message}\n${lag}\n${diffs.join('\n')}`, { cause: err });
+    const traced =
+      o.traceTopics && missing.length > 0
+        ? await traceKeys(o.kafka, o.traceTopics, missing.slice(0, MAX_DIFFS)).then(
+            (lines) => ['where the missing orders are in Kafka:', ...lines],
+            (traceErr: unknown) => [`could not trace the missing orders: ${String(traceErr)}`],
+          )
+        : [];
+    throw new Error([(err as Error).message, lag, ...diffs, ...traced].join('\n'), { cause: err });
   }
 }
