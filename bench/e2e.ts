@@ -1,5 +1,5 @@
 /**
- * npm run bench:e2e [-- --rates 25,50,100,200 --seconds 15 --source-set poll.await.time.ms=50 --profile]
+ * npm run bench:e2e [-- --rates 25,50,100,200 --seconds 15 --source-set poll.await.time.ms=50 --profile --node-arg=--max-old-space-size=128]
  *
  * The whole pipeline under load: `conflux standalone` with the versioned configs (renamed so the
  * run has its own database and topics) while the shop generator writes live changes at fixed rates
@@ -11,6 +11,9 @@
  * --source-set key=value changes one key of the source's config for the run (e.g. poll.await.time.ms=50).
  * --profile writes a CPU profile of the worker to bench/results/ (summarise it with
  * `tsx bench/lib/profile-summary.ts FILE`).
+ * Where the worker's memory goes is printed per rate, from the worker's own /metrics sampled at
+ * its RSS peak: V8 heap used and reserved, memory outside the heap (Buffers, strings of
+ * native modules) and the rest (code, stacks, allocator pages the heap gave back).
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -35,6 +38,8 @@ const { values: args } = parseArgs({
     /** Generators writing in parallel: one awaits each write, so a high rate needs several. */
     writers: { type: 'string', default: '8' },
     profile: { type: 'boolean', default: false },
+    /** An option for the worker's node process, e.g. --node-arg=--max-old-space-size=128 (repeatable). */
+    'node-arg': { type: 'string', multiple: true, default: [] },
     /** key=value set on the source's config on top of config/connectors/orders-source.json (repeatable). */
     'source-set': { type: 'string', multiple: true, default: [] },
   },
@@ -72,8 +77,26 @@ const worker = await PipelineWorker.create({
   names,
   dir,
   overrides: { 'orders-source': Object.fromEntries(args['source-set']!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) },
-  ...(args.profile ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', resultsDir] } : {}),
+  nodeArgs: [...(args.profile ? ['--cpu-prof', '--cpu-prof-dir', resultsDir] : []), ...args['node-arg']!],
 });
+
+interface MemoryBreakdown {
+  rssMb: number;
+  heapUsedMb: number;
+  heapTotalMb: number;
+  externalMb: number;
+  otherMb: number;
+}
+
+/** The worker's memory by kind, from the process metrics its /metrics endpoint exports. */
+async function memoryBreakdown(url: string): Promise<MemoryBreakdown> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const gauge = (name: string) => Number(new RegExp(`^conflux_process_${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+  const rss = gauge('process_resident_memory_bytes');
+  const heapTotal = gauge('nodejs_heap_size_total_bytes');
+  const external = gauge('nodejs_external_memory_bytes');
+  return { rssMb: mb(rss), heapUsedMb: mb(gauge('nodejs_heap_size_used_bytes')), heapTotalMb: mb(heapTotal), externalMb: mb(external), otherMb: mb(rss - heapTotal - external) };
+}
 
 /** The worker's CPU seconds (user + system) and resident set, from /proc. */
 function procStats(pid: number): { cpuS: number; rssMb: number } {
@@ -123,6 +146,7 @@ interface RateResult {
   p95Ms: number;
   p99Ms: number;
   peakRssMb: number;
+  memoryAtPeak: MemoryBreakdown | undefined;
   cpuSeconds: number;
   cpuShare: number;
   sustained: boolean;
@@ -145,7 +169,13 @@ try {
     const before = await positions();
     const cpu0 = procStats(worker.pid!).cpuS;
     let peakRss = 0;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, procStats(worker.pid!).rssMb)), 200);
+    let atPeak: Promise<MemoryBreakdown | undefined> = Promise.resolve(undefined);
+    const sampler = setInterval(() => {
+      const rss = procStats(worker.pid!).rssMb;
+      if (rss <= peakRss) return;
+      peakRss = rss;
+      atPeak = memoryBreakdown(worker.url).catch(() => undefined);
+    }, 200);
     const t0 = Date.now();
     const runs = await Promise.all(
       Array.from({ length: writers }, () =>
@@ -186,6 +216,7 @@ try {
       p95Ms: Math.round(l.p95 ?? NaN),
       p99Ms: Math.round(l.p99 ?? NaN),
       peakRssMb: peakRss,
+      memoryAtPeak: await atPeak,
       cpuSeconds: Math.round((cpu1 - cpu0) * 10) / 10,
       cpuShare: Math.round(((cpu1 - cpu0) / elapsed) * 100) / 100,
       sustained,
@@ -229,8 +260,13 @@ printTable(
     sustained: r.sustained ? 'yes' : 'no',
   })),
 );
+console.log('worker memory at its peak RSS per rate (MB): V8 heap used / reserved, outside the heap, the rest');
+for (const r of results) {
+  const m = r.memoryAtPeak;
+  console.log(`  ${r.rate}/s: ${m ? `RSS ${m.rssMb} = heap ${m.heapUsedMb} used / ${m.heapTotalMb} reserved + ${m.externalMb} external + ${m.otherMb} other` : 'not sampled'}`);
+}
 const best = results.filter((r) => r.sustained).at(-1);
 console.log(`highest rate sustained without growing lag: ${best ? `${best.rate} changes/s (p99 ${best.p99Ms} ms, peak RSS ${best.peakRssMb} MB)` : 'none'}`);
 console.log(`goals: p99 < 1000 ms at that rate: ${best && best.p99Ms < 1000 ? 'met' : 'missed'}; worker RSS < 200 MB: ${Math.max(...results.map((r) => r.peakRssMb)) < 200 ? 'met' : 'missed'}`);
-const path = writeResults('e2e', { seconds, writers, sourceSet: args['source-set'], seed: { customers: Number(args['seed-customers']), orders: Number(args['seed-orders']) }, results, highestSustained: best?.rate ?? null });
+const path = writeResults('e2e', { seconds, writers, nodeArgs: args['node-arg'], sourceSet: args['source-set'], seed: { customers: Number(args['seed-customers']), orders: Number(args['seed-orders']) }, results, highestSustained: best?.rate ?? null });
 console.log(`results: ${path}`);
