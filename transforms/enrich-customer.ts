@@ -12,6 +12,9 @@ function customerOf(entry: unknown): ReturnType<typeof customerFields> | undefin
   return doc ? customerFields(doc) : undefined;
 }
 
+/** Customers remembered as missing; the oldest is forgotten first (and waited for again if seen). */
+const MAX_MISSING_TRACKED = 10_000;
+
 export const EnrichCustomer = defineTransform({
   name: 'EnrichCustomer',
   version: '1.0.0',
@@ -23,7 +26,8 @@ export const EnrichCustomer = defineTransform({
     'enrich.missing.policy': Type.Union([Type.Literal('wait'), Type.Literal('deadletter'), Type.Literal('null')], {
       description:
         'When the customer is not (yet) known: `wait` fails the record as retriable until enrich.missing.timeout.ms has passed, then as a data error ' +
-        '(the runtime retries within errors.retry.timeout, so set that at least as high); `deadletter` rejects it at once as a data error; ' +
+        '(the runtime retries within errors.retry.timeout, so set that at least as high); the wait is once per customer: later orders of a ' +
+        'customer already waited for are rejected at once while it is still unknown; `deadletter` rejects it at once as a data error; ' +
         '`null` passes the order on with null customer fields.',
       default: 'wait',
     }),
@@ -40,8 +44,10 @@ export const EnrichCustomer = defineTransform({
     const policy = config['enrich.missing.policy'];
     const timeout = config['enrich.missing.timeout.ms'];
     const misses = ctx.metrics.counter('enrich_customer_misses_total', 'Orders whose customer was not in the lookup table when first seen.');
-    // First miss per order, so that the wait policy gives up after the timeout; cleared on a hit.
-    const waiting = new Map<string, number>();
+    // First miss per customer, cleared on a hit. Per customer, not per order: once a customer was
+    // waited for, the next changes of its orders are rejected at once instead of each holding the
+    // task for the whole timeout again.
+    const missingSince = new Map<string, number>();
     return {
       apply<R extends ConnectRecord>(record: R): R {
         const change = record.value as OrderChange;
@@ -49,8 +55,9 @@ export const EnrichCustomer = defineTransform({
         if (change.op !== 'upsert') return record;
         const customerId = change.order.customer_id;
         const customer = customerId === null ? undefined : customerOf(table.get(customerId));
+        const waitKey = String(customerId);
         if (customer) {
-          waiting.delete(change.id);
+          missingSince.delete(waitKey);
           return withRecord(record, {
             value: { ...change, order: { ...change.order, customer_name: customer.name, customer_email: customer.email, customer_segment: customer.segment } },
           });
@@ -64,17 +71,16 @@ export const EnrichCustomer = defineTransform({
             misses.inc();
             throw new DataError(what);
           case 'wait': {
-            const since = waiting.get(change.id);
+            let since = missingSince.get(waitKey);
             if (since === undefined) {
               misses.inc();
-              waiting.set(change.id, Date.now());
+              since = Date.now();
+              missingSince.set(waitKey, since);
+              if (missingSince.size > MAX_MISSING_TRACKED) missingSince.delete(missingSince.keys().next().value!);
             }
             // The wait counts what the table has read, not the clock: while the topic cannot be
             // read (a broker restart) a customer written meanwhile is not missing, only unread.
-            if (since !== undefined && table.currentAt - since >= timeout) {
-              waiting.delete(change.id);
-              throw new DataError(`${what} after waiting ${timeout} ms`);
-            }
+            if (table.currentAt - since >= timeout) throw new DataError(`${what} after waiting ${timeout} ms`);
             throw new RetriableError(`${what} (yet)`);
           }
         }

@@ -172,18 +172,24 @@ t.test('EnrichCustomer miss policy wait: retriable until the timeout, then a dat
   entries['c-1'] = envelope('c', 'customers', customer('c-1'), 3);
   t.match(transform.apply(record).value, { order: { customer_name: 'Customer c-1' } }, 'the customer arrived live');
 
-  const { transform: impatient } = await enrich('wait', fakeTable({}), 0);
+  const lagging = { topic: 'customers-cdc', get: (): unknown => undefined, size: 0, currentAt: Date.now() - 1000 };
+  const { transform: impatient } = await enrich('wait', lagging, 0);
   const other = parsed(order('o9', { customer_id: 'c-404' }));
-  t.throws(() => impatient.apply(other), RetriableError, 'the first miss is retriable');
-  const err = (() => {
+  t.throws(() => impatient.apply(other), RetriableError, 'the first miss is retriable: the table has not read up to it yet');
+  lagging.currentAt = Date.now() + 1;
+  const caught = (r: SinkRecord) => {
     try {
-      impatient.apply(other);
+      impatient.apply(r);
     } catch (e) {
       return e;
     }
-  })();
+    return undefined;
+  };
+  const err = caught(other);
   t.ok(err instanceof DataError && !(err instanceof RetriableError), 'after the timeout it is a data error');
   t.match((err as Error).message, /after waiting 0 ms/);
+  const again = caught(parsed(order('o10', { customer_id: 'c-404' })));
+  t.ok(again instanceof DataError && !(again instanceof RetriableError), 'another order of a customer already waited for is rejected without a second wait');
 });
 
 t.test('EnrichCustomer miss policy wait: a table that cannot read its topic keeps the miss retriable past the timeout', async (t) => {
