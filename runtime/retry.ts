@@ -1,4 +1,4 @@
-import { isRetriable } from './errors.js';
+import { RetriableError, isRetriable } from './errors.js';
 
 /** Time source; injectable so tests do not sleep. */
 export interface Clock {
@@ -77,7 +77,9 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
     if (remaining <= 0) throw lastError;
 
     const ceiling = Math.min(options.maxDelayMs, RETRY_BASE_DELAY_MS * 2 ** Math.min(attempt - 1, 30));
-    const delay = Math.min(Math.floor(random() * ceiling), remaining);
+    // A wait the plugin says ends sooner is not overslept by the backoff.
+    const hint = lastError instanceof RetriableError && lastError.retryAfterMs !== undefined ? Math.max(1, lastError.retryAfterMs) : Infinity;
+    const delay = Math.min(Math.floor(random() * ceiling), remaining, hint);
     options.onRetry?.(lastError, attempt, delay);
     try {
       await clock.sleep(delay, signal);

@@ -14,6 +14,8 @@ function customerOf(entry: unknown): ReturnType<typeof customerFields> | undefin
 
 /** Customers remembered as missing; the oldest is forgotten first (and waited for again if seen). */
 const MAX_MISSING_TRACKED = 10_000;
+/** Shortest pause before checking a miss again, about the lookup table's idle fetch interval. */
+const MIN_RECHECK_MS = 250;
 
 export const EnrichCustomer = defineTransform({
   name: 'EnrichCustomer',
@@ -80,8 +82,10 @@ export const EnrichCustomer = defineTransform({
             }
             // The wait counts what the table has read, not the clock: while the topic cannot be
             // read (a broker restart) a customer written meanwhile is not missing, only unread.
-            if (table.currentAt - since >= timeout) throw new DataError(`${what} after waiting ${timeout} ms`);
-            throw new RetriableError(`${what} (yet)`);
+            const waited = table.currentAt - since;
+            if (waited >= timeout) throw new DataError(`${what} after waiting ${timeout} ms`);
+            // Not retried later than the wait's end (the table's horizon trails the clock a little).
+            throw new RetriableError(`${what} (yet)`, { retryAfterMs: Math.max(MIN_RECHECK_MS, timeout - waited) });
           }
         }
       },

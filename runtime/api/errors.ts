@@ -21,6 +21,16 @@ export abstract class ConnectError extends Error {
  */
 export class RetriableError extends ConnectError {
   readonly kind = 'retriable' as const;
+  /**
+   * When the plugin knows the failure cannot change before a given time (a wait that ends then),
+   * the longest the runtime's backoff sleeps before the next attempt.
+   */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, options?: ErrorOptions & { retryAfterMs?: number }) {
+    super(message, options);
+    this.retryAfterMs = options?.retryAfterMs;
+  }
 }
 
 /**

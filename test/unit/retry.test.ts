@@ -44,6 +44,13 @@ t.test('retries retriable errors with capped exponential backoff', async (t) => 
   t.same(clock.sleeps, [299, 599, 999, 999, 999], 'ceiling doubles from 300 ms and is capped');
 });
 
+t.test("a retriable error's retryAfterMs caps the backoff sleep", async (t) => {
+  const clock = fakeClock();
+  const f = failing(3, () => new RetriableError('waiting for a customer', { retryAfterMs: 400 }));
+  await withRetry(f.fn, { timeoutMs: 60_000, maxDelayMs: 5000, clock, random: () => 0.999999 });
+  t.same(clock.sleeps, [299, 400, 400], 'never past the time the plugin named');
+});
+
 t.test('full jitter: the delay is random below the ceiling', async (t) => {
   const clock = fakeClock();
   await withRetry(failing(2).fn, { timeoutMs: 10_000, maxDelayMs: 60_000, clock, random: () => 0.5 });

@@ -176,6 +176,14 @@ t.test('EnrichCustomer miss policy wait: retriable until the timeout, then a dat
   const { transform: impatient } = await enrich('wait', lagging, 0);
   const other = parsed(order('o9', { customer_id: 'c-404' }));
   t.throws(() => impatient.apply(other), RetriableError, 'the first miss is retriable: the table has not read up to it yet');
+  const first = (() => {
+    try {
+      impatient.apply(other);
+    } catch (e) {
+      return e as RetriableError;
+    }
+  })();
+  t.ok(first!.retryAfterMs! >= 250 && first!.retryAfterMs! <= 1100, `asks to be retried once the table may have read up to the miss (${first!.retryAfterMs} ms)`);
   lagging.currentAt = Date.now() + 1;
   const caught = (r: SinkRecord) => {
     try {
