@@ -1,4 +1,4 @@
-import { RetriableError, isRetriable } from './errors.js';
+import { RetriableError, StageError, isRetriable } from './errors.js';
 
 /** Time source; injectable so tests do not sleep. */
 export interface Clock {
@@ -78,7 +78,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
 
     const ceiling = Math.min(options.maxDelayMs, RETRY_BASE_DELAY_MS * 2 ** Math.min(attempt - 1, 30));
     // A wait the plugin says ends sooner is not overslept by the backoff.
-    const hint = lastError instanceof RetriableError && lastError.retryAfterMs !== undefined ? Math.max(1, lastError.retryAfterMs) : Infinity;
+    const hint = retryAfter(lastError);
     const delay = Math.min(Math.floor(random() * ceiling), remaining, hint);
     options.onRetry?.(lastError, attempt, delay);
     try {
@@ -88,4 +88,10 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
       throw lastError;
     }
   }
+}
+
+/** The retryAfterMs of a RetriableError, also when a stage wrapped it (StageError); Infinity if none. */
+function retryAfter(err: unknown): number {
+  const cause = err instanceof StageError ? err.cause : err;
+  return cause instanceof RetriableError && cause.retryAfterMs !== undefined ? Math.max(1, cause.retryAfterMs) : Infinity;
 }

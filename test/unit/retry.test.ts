@@ -1,5 +1,5 @@
 import t from 'tap';
-import { DataError, RetriableError } from '../../runtime/errors.js';
+import { DataError, RetriableError, StageError } from '../../runtime/errors.js';
 import { withRetry, type Clock } from '../../runtime/retry.js';
 
 /** A clock whose sleep advances time instantly and records the delays. */
@@ -49,6 +49,11 @@ t.test("a retriable error's retryAfterMs caps the backoff sleep", async (t) => {
   const f = failing(3, () => new RetriableError('waiting for a customer', { retryAfterMs: 400 }));
   await withRetry(f.fn, { timeoutMs: 60_000, maxDelayMs: 5000, clock, random: () => 0.999999 });
   t.same(clock.sleeps, [299, 400, 400], 'never past the time the plugin named');
+
+  const staged = fakeClock();
+  const g = failing(2, () => new StageError('transform:enrich', new RetriableError('waiting', { retryAfterMs: 50 })));
+  await withRetry(g.fn, { timeoutMs: 60_000, maxDelayMs: 5000, clock: staged, random: () => 0.999999 });
+  t.same(staged.sleeps, [50, 50], 'also when a transform stage wrapped the error');
 });
 
 t.test('full jitter: the delay is random below the ceiling', async (t) => {
