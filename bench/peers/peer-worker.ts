@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
 import { freePort } from '../../test/helpers/mongo-test-server.js';
 
 const run = promisify(execFile);
@@ -47,6 +48,8 @@ export class PeerWorker {
     readonly logFile: string,
     private readonly env: NodeJS.ProcessEnv,
     private readonly stateDir: string,
+    private readonly id: string,
+    private readonly brokers: string,
   ) {}
 
   /** Starts a Kafka Connect worker (installing the peers first if needed); `id` names its group and internal topics. */
@@ -57,7 +60,7 @@ export class PeerWorker {
       const { stdout } = await run('bash', [connectScript, 'up', id], { env, timeout: timeoutMs, maxBuffer: 1 << 20 });
       const out = Object.fromEntries(stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
       if (!out.PEERS_CONNECT_URL || !out.PEERS_CONNECT_PID) throw new Error(`connect.sh up printed no URL or pid: ${stdout}`);
-      return new PeerWorker(out.PEERS_CONNECT_URL, Number(out.PEERS_CONNECT_PID), out.PEERS_CONNECT_LOG ?? '', env, stateDir);
+      return new PeerWorker(out.PEERS_CONNECT_URL, Number(out.PEERS_CONNECT_PID), out.PEERS_CONNECT_LOG ?? '', env, stateDir, id, brokers);
     } catch (err) {
       await run('bash', [connectScript, 'down'], { env }).catch(() => undefined);
       await rm(stateDir, { recursive: true, force: true });
@@ -96,11 +99,20 @@ export class PeerWorker {
     return body;
   }
 
-  async stop(): Promise<void> {
+  /** Stops the worker and deletes its internal topics; `keepLog` keeps its state directory (and log). */
+  async stop(keepLog = false): Promise<void> {
     try {
       await run('bash', [connectScript, 'down'], { env: this.env, timeout: 60_000 });
+      const admin = new Kafka({ brokers: this.brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      try {
+        const prefix = `_conflux-peers-${this.id}-`;
+        await admin.deleteTopics({ topics: (await admin.listTopics()).filter((topic) => topic.startsWith(prefix)) });
+      } finally {
+        await admin.disconnect();
+      }
     } finally {
-      await rm(this.stateDir, { recursive: true, force: true });
+      if (!keepLog) await rm(this.stateDir, { recursive: true, force: true });
     }
   }
 }
