@@ -32,7 +32,7 @@ import { startPrivateMongo } from './lib/private-mongo.js';
 import { ensureServices } from './lib/services.js';
 import { ConfluxWorker } from './peers/conflux-worker.js';
 import { PeerWorker, peerConnectorConfig } from './peers/peer-worker.js';
-import { procStats } from './peers/proc.js';
+import { machineCpu, procStats } from './peers/proc.js';
 import { preload, updatesAtRate, type Preload } from './peers/workload.js';
 
 const { values: args } = parseArgs({
@@ -84,12 +84,29 @@ interface Figure {
   p99Ms?: number;
   latencySamples?: number;
   latencyWritten?: number;
+  /** Of the measured window (until caught up): CPU seconds of the MongoDB test server, and cores the whole machine kept busy. */
+  mongoCpuSeconds?: number;
+  machineBusyCores: number;
+}
+
+/** What else worked while a side ran: the MongoDB test server's CPU and the machine's busy cores. */
+function contention(mongoPid: number | undefined) {
+  const mongo0 = mongoPid ? procStats(mongoPid).cpuS : NaN;
+  const machine0 = machineCpu();
+  const t0 = performance.now();
+  return () => {
+    const machine1 = machineCpu();
+    return {
+      ...(mongoPid ? { mongoCpuSeconds: round1(procStats(mongoPid).cpuS - mongo0) } : {}),
+      machineBusyCores: Math.round(((machine1.busyS - machine0.busyS) / ((performance.now() - t0) / 1000)) * 100) / 100,
+    };
+  };
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
 /** A MongoDB with the preloaded shop: a private test server when MONGODB_TEST_SERVER is set, else a database of the shared server. */
-async function mongoWithPreload(database: string): Promise<{ uri: string; client: MongoClient; db: Db; data: Preload; close: () => Promise<void> }> {
+async function mongoWithPreload(database: string): Promise<{ uri: string; pid?: number; client: MongoClient; db: Db; data: Preload; close: () => Promise<void> }> {
   const history = N + CUSTOMERS + RATE * SECONDS + 10_000;
   const priv = process.env.MONGODB_TEST_SERVER ? await startPrivateMongo(history) : undefined;
   const uri = priv?.uri ?? services.mongoUri;
@@ -102,6 +119,7 @@ async function mongoWithPreload(database: string): Promise<{ uri: string; client
   console.error(`bench:peers: preloaded in ${round1((Date.now() - t0) / 1000)} s`);
   return {
     uri,
+    ...(priv ? { pid: priv.pid } : {}),
     client,
     db,
     data,
@@ -132,10 +150,12 @@ async function measureSource(
   topic: string,
   expected: number,
   worker: { pid: number; check: () => Promise<unknown>; create: () => Promise<void>; stop: (keep: boolean) => Promise<void> },
+  mongoPid: number | undefined,
 ): Promise<Figure> {
   let ok = false;
   try {
     const cpu0 = procStats(worker.pid).cpuS;
+    const others = contention(mongoPid);
     const t0 = performance.now();
     await worker.create();
     let first: { at: number; count: number } | undefined;
@@ -157,6 +177,7 @@ async function measureSource(
     );
     const t1 = performance.now();
     const stats = procStats(worker.pid);
+    const load = others();
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const records = await highWatermark(topic);
     if (records !== expected) throw new Error(`${label}: ${records} records in ${topic}, expected ${expected}`);
@@ -170,6 +191,7 @@ async function measureSource(
       caughtUpSeconds: round1((t1 - t0) / 1000),
       peakRssMb: stats.peakRssMb,
       cpuSeconds: round1(stats.cpuS - cpu0),
+      ...load,
     };
   } finally {
     await worker.stop(!ok);
@@ -195,7 +217,7 @@ function confluxSourceConfig(m: { uri: string; db: Db; data: Preload }, topic: s
   };
 }
 
-async function sourceRuns(m: { uri: string; db: Db; data: Preload }): Promise<Figure[]> {
+async function sourceRuns(m: { uri: string; pid?: number; db: Db; data: Preload }): Promise<Figure[]> {
   const figures: Figure[] = [];
   const expected = m.data.orderChanges;
   for (const tasks of [1, 2]) {
@@ -209,7 +231,7 @@ async function sourceRuns(m: { uri: string; db: Db; data: Preload }): Promise<Fi
         check: () => w.healthyStatus(name),
         create: () => w.createConnector(name, confluxSourceConfig(m, topic, tasks)),
         stop: (keep) => w.stop(keep),
-      }),
+      }, m.pid),
     );
     console.log(JSON.stringify(figures.at(-1)));
   }
@@ -224,7 +246,7 @@ async function sourceRuns(m: { uri: string; db: Db; data: Preload }): Promise<Fi
       create: async () =>
         peer.createConnector(await peerConnectorConfig('mongo-source-events.json', { name, 'mongodb.uri': m.uri, database: m.db.databaseName, topic, 'start.seconds': String(m.data.startSeconds) })),
       stop: (keep) => peer.stop(keep),
-    }),
+    }, m.pid),
   );
   console.log(JSON.stringify(figures.at(-1)));
   return figures;
@@ -303,10 +325,12 @@ async function e2eRun(side: E2eSide): Promise<Figure> {
     const w = await side.start(m, warehouseDb.url);
     stop = w.stop;
     const cpu0 = procStats(w.pid).cpuS;
+    const others = contention(m.pid);
     const t0 = performance.now();
     await caughtUp(`${side.label}: every order in the warehouse`, warehouse, side.table, side.stateSql, expected, w.check);
     const t1 = performance.now();
     const cpu1 = procStats(w.pid).cpuS;
+    const load = others();
     const inKafka = await side.ordersInKafka();
     if (inKafka < m.data.orderChanges) throw new Error(`${side.label}: ${inKafka} order changes in Kafka, expected ${m.data.orderChanges}`);
     await side.beforeLatency?.(warehouse);
@@ -327,6 +351,7 @@ async function e2eRun(side: E2eSide): Promise<Figure> {
       p99Ms: lat.p99,
       latencySamples: lat.n,
       latencyWritten: writes.written,
+      ...load,
     };
   } finally {
     await stop?.(!ok);

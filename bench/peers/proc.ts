@@ -12,3 +12,11 @@ export function procStats(pid: number): { cpuS: number; peakRssMb: number; rssMb
   const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
   return { cpuS: ticks / 100, peakRssMb: Math.round(kb('VmHWM') / 102.4) / 10, rssMb: Math.round(kb('VmRSS') / 102.4) / 10 };
 }
+
+/** CPU time of the whole machine so far (all cores, seconds), busy and total, from /proc/stat. */
+export function machineCpu(): { busyS: number; totalS: number } {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = ticks as [number, number, number, number, number, number, number, number];
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busyS: busy / 100, totalS: (busy + idle + iowait) / 100 };
+}
