@@ -1,5 +1,5 @@
 /**
- * npm run bench:peers [-- --changes 200000 --customers 1000 --rate 200 --seconds 30 --writers 4]
+ * npm run bench:peers [-- --changes 200000 --customers 1000 --rate 200 --seconds 30 --writers 4 --profile]
  *
  * conflux side by side with Kafka Connect 4.3.1 + the MongoDB Kafka connector 2.0.1 + the Debezium
  * JDBC sink 3.6.0 (bench/peers/: installed from Maven Central on first use), on the same services,
@@ -18,10 +18,13 @@
  * CPU seconds its utime + stime from when the worker is ready until the run is done (/proc).
  * With the MongoDB test server each preload goes to a test server of its own (bench/lib/private-mongo).
  * Prints a table with the ratios conflux/peer and writes JSON to bench/results/.
+ * --profile writes CPU profiles of conflux's workers to bench/results/ (summarise one with
+ * `tsx bench/lib/profile-summary.ts FILE`).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient, type Db } from 'mongodb';
@@ -43,6 +46,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '30' },
     writers: { type: 'string', default: '4' },
     seed: { type: 'string', default: '1' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const N = Number(args.changes);
@@ -53,6 +57,8 @@ const RATE = Number(args.rate);
 const SECONDS = Number(args.seconds);
 const WRITERS = Number(args.writers);
 const SEED = Number(args.seed);
+const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
+const nodeArgs = args.profile ? ['--cpu-prof', '--cpu-prof-dir', resultsDir] : [];
 
 ensureServices(['kafka', 'registry', 'mongo', 'postgres']);
 const setting = (name: string): string => {
@@ -224,7 +230,7 @@ async function sourceRuns(m: { uri: string; pid?: number; db: Db; data: Preload 
     const topic = await newTopic(`source-conflux-${tasks}`);
     topics.push(`${topic}-dlq`);
     const name = `${run}-source-${tasks}`;
-    const w = await ConfluxWorker.start({ ...services, mongoUri: m.uri });
+    const w = await ConfluxWorker.start({ ...services, mongoUri: m.uri }, nodeArgs);
     figures.push(
       await measureSource(`source, conflux ${tasks} task${tasks > 1 ? 's' : ''}`, 'conflux', topic, expected, {
         pid: w.pid,
@@ -376,6 +382,7 @@ const confluxE2e = (names: PipelineNames): E2eSide => ({
       names,
       dir,
       overrides: { 'orders-source': { 'startup.mode': 'timestamp', 'startup.timestamp.ms': String(m.data.startSeconds * 1000) } },
+      nodeArgs,
     });
     topics.push(names.ordersTopic, names.customersTopic, names.ordersDlq, names.customersDlq, names.sourceDlq);
     await worker.start();

@@ -23,7 +23,8 @@ export class ConfluxWorker {
     return this.child.pid!;
   }
 
-  static async start(services: PipelineServices): Promise<ConfluxWorker> {
+  /** `nodeArgs`: extra node options for the worker (e.g. --cpu-prof). */
+  static async start(services: PipelineServices, nodeArgs: string[] = []): Promise<ConfluxWorker> {
     const dir = await mkdtemp(join(tmpdir(), 'conflux-peers-conflux-'));
     const port = await freePort();
     const shipped = JSON.parse(readFileSync(join(repoRoot, 'config/worker.json'), 'utf8')) as Record<string, unknown>;
@@ -38,7 +39,7 @@ export class ConfluxWorker {
       }),
     );
     const log = createWriteStream(join(dir, 'worker.log'));
-    const child = spawn(process.execPath, [join(repoRoot, 'bin/conflux.js'), 'standalone', '--worker', join(dir, 'worker.json')], {
+    const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'bin/conflux.js'), 'standalone', '--worker', join(dir, 'worker.json')], {
       cwd: repoRoot,
       env: {
         ...process.env,
