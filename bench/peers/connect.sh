@@ -59,7 +59,8 @@ case "$cmd" in
     id="${2:-bench}"
     if ! is_running "$NAME"; then
       port_open "$PORT" && die "port $PORT is taken by a process that is not ours; set CONFLUX_PEERS_CONNECT_PORT"
-      eval "$(bash "$here/install.sh" | grep '^PEERS_')"
+      installed="$(bash "$here/install.sh")"
+      eval "$(grep '^PEERS_' <<<"$installed")"
       dir="$(worker_config "$id" "$PEERS_PLUGIN_PATH")"
       say "starting Kafka Connect 4.3.1 (distributed, group conflux-peers-$id) on $HOST:$PORT"
       spawn "$NAME" "$PEERS_JAVA" "${HEAP_OPTS[@]}" "${PERFORMANCE_OPTS[@]}" \
