@@ -8,7 +8,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot, type ConnectorStatus, type PipelineServices } from '../../test/helpers/pipeline.js';
+import { repoRoot, serviceEnv, type ConnectorStatus, type PipelineServices } from '../../test/helpers/pipeline.js';
 import { freePort } from '../../test/helpers/mongo-test-server.js';
 import { waitFor } from '../../test/helpers/services.js';
 
@@ -43,10 +43,7 @@ export class ConfluxWorker {
       cwd: repoRoot,
       env: {
         ...process.env,
-        KAFKA_BROKERS: services.kafkaBrokers,
-        SCHEMA_REGISTRY_URL: services.schemaRegistryUrl,
-        MONGODB_URI: services.mongoUri,
-        DATABASE_URL: services.databaseUrl,
+        ...serviceEnv(services),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -39,15 +39,7 @@ plugin.path=$plugins
 key.converter=org.apache.kafka.connect.json.JsonConverter
 value.converter=org.apache.kafka.connect.json.JsonConverter
 PROPS
-  cat >"$dir/log4j2.properties" <<PROPS
-status = warn
-appender.console.type = Console
-appender.console.name = STDOUT
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = INFO
-rootLogger.appenderRef.stdout.ref = STDOUT
-PROPS
+  log4j2_console_config "$dir/log4j2.properties"
   echo "$dir"
 }
 

@@ -41,15 +41,8 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 log.segment.bytes=16777216
 PROPS
-  cat >"$dir/log4j2.properties" <<PROPS
-status = warn
-appender.console.type = Console
-appender.console.name = STDOUT
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = INFO
-rootLogger.appenderRefs = stdout
-rootLogger.appenderRef.stdout.ref = STDOUT
+  log4j2_console_config "$dir/log4j2.properties"
+  cat >>"$dir/log4j2.properties" <<PROPS
 logger.kafka.name = kafka
 logger.kafka.level = WARN
 logger.apache.name = org.apache.kafka
@@ -91,4 +84,19 @@ kafka_ready() { wait_until kafka "$READY_TIMEOUT" kafka_started; }
 
 kafka_env() {
   echo "KAFKA_BROKERS=$HOST:$KAFKA_PORT"
+}
+
+# A log4j2 config that logs INFO and above to stdout (which spawn sends to the service's log);
+# Kafka Connect in bench/peers uses it too.
+log4j2_console_config() {
+  cat >"$1" <<PROPS
+status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRefs = stdout
+rootLogger.appenderRef.stdout.ref = STDOUT
+PROPS
 }

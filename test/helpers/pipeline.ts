@@ -93,6 +93,16 @@ export interface PipelineServices {
   databaseUrl: string;
 }
 
+/** The environment a worker process reads its services from (the versioned configs' ${env:..}). */
+export function serviceEnv(services: PipelineServices): Record<string, string> {
+  return {
+    KAFKA_BROKERS: services.kafkaBrokers,
+    SCHEMA_REGISTRY_URL: services.schemaRegistryUrl,
+    MONGODB_URI: services.mongoUri,
+    DATABASE_URL: services.databaseUrl,
+  };
+}
+
 export interface WorkerOptions {
   services: PipelineServices;
   names: PipelineNames;
@@ -159,10 +169,7 @@ export class PipelineWorker {
       cwd: repoRoot,
       env: {
         ...process.env,
-        KAFKA_BROKERS: services.kafkaBrokers,
-        SCHEMA_REGISTRY_URL: services.schemaRegistryUrl,
-        MONGODB_URI: services.mongoUri,
-        DATABASE_URL: services.databaseUrl,
+        ...serviceEnv(services),
         CONFLUX_LOG_LEVEL: process.env.CONFLUX_LOG_LEVEL ?? 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
