@@ -10,6 +10,7 @@ import { FileOffsetStore } from './offsets/file-store.js';
 import { KafkaOffsetStore } from './offsets/kafka-store.js';
 import type { OffsetStore } from './offsets/store.js';
 import type { PluginRegistry } from './plugins.js';
+import { StandaloneHerder } from './herder/standalone-herder.js';
 import { Worker, type ConnectorConfigStore, type RawConfig } from './worker.js';
 
 export interface CreateWorkerOptions {
@@ -34,6 +35,13 @@ export async function loadWorkerConfig(raw: unknown, env: Readonly<Record<string
   const validated = validateWorkerConfig(resolved.config);
   if (!validated.ok) throw new ConfigError(validated.errors);
   return { config: validated.config, secrets: resolved.secrets };
+}
+
+/** Wires a standalone herder (`conflux standalone`): a worker whose desired state is kept in `opts.configStore`. */
+export function createStandaloneHerder(config: WorkerConfig, plugins: PluginRegistry, opts: CreateWorkerOptions = {}): StandaloneHerder {
+  const logs = opts.logs ?? new LogManager();
+  const worker = createWorker(config, plugins, { ...opts, logs });
+  return new StandaloneHerder(worker, opts.configStore, logs.get('herder'));
 }
 
 /** Wires a Worker from a validated worker config: Kafka client, Schema Registry, offset store. */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, type Logger } from '../api/index.js';
-import { createWorker, loadWorkerConfig } from '../bootstrap.js';
+import { createStandaloneHerder, loadWorkerConfig } from '../bootstrap.js';
 import { FileConnectorConfigStore } from '../config-store.js';
 import { LogManager } from '../logging.js';
 import type { PluginRegistry } from '../plugins.js';
@@ -64,29 +64,29 @@ export async function startStandalone(opts: StandaloneOptions, plugins: PluginRe
   }
   const stateDir = resolve(config['state.dir']);
   await ensurePrivateDir(stateDir, { tighten: true });
-  const worker = createWorker(config, plugins, {
+  const herder = createStandaloneHerder(config, plugins, {
     logs,
     configStore: new FileConnectorConfigStore(join(stateDir, 'connectors.json')),
     configDir: opts.workerFile ? dirname(resolve(opts.workerFile)) : resolve('config'),
   });
-  await worker.start();
+  await herder.start();
   let app: ReturnType<typeof buildApp>;
   let address: string;
   try {
     const rewrite = opts.rewriteConnector ?? ((f: ConnectorFile) => f);
     for (const file of (await readConnectorPaths(opts.connectorFiles)).map(rewrite)) {
-      if (worker.has(file.name)) await worker.putConnectorConfig(file.name, file.config);
-      else await worker.createConnector(file.name, file.config);
+      if (herder.has(file.name)) await herder.putConnectorConfig(file.name, file.config);
+      else await herder.createConnector(file.name, file.config);
       log.info('connector applied from file', { connector: file.name, path: file.path });
     }
     const health = probeServices({ brokers: parseList(config['bootstrap.servers']), schemaRegistryUrl: config['schema.registry.url'] });
     const allowedHosts = [host, ...parseList(config['rest.allowed.hosts'])];
-    app = buildApp({ worker, logs, health, allowedHosts, ...(token ? { authToken: token } : {}), version: opts.version, commit: buildCommit() });
+    app = buildApp({ herder, logs, health, allowedHosts, ...(token ? { authToken: token } : {}), version: opts.version, commit: buildCommit() });
     address = await app.listen({ host, port: config['rest.port'] });
     log.info('REST API listening', { address, docs: `${address}/docs` });
   } catch (err) {
     // A bad connector file or a taken port must not leave the restored connectors running.
-    await worker.stop();
+    await herder.stop();
     throw err;
   }
   return {
@@ -96,7 +96,7 @@ export async function startStandalone(opts: StandaloneOptions, plugins: PluginRe
       try {
         await app.close();
       } finally {
-        await worker.stop();
+        await herder.stop();
       }
     },
   };

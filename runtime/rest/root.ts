@@ -3,7 +3,7 @@ import Type from 'typebox';
 import type { RouteContext } from './context.js';
 
 /** `GET /`: the worker's version, as Kafka Connect reports it. */
-export const rootPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app, { worker, version, commit }) => {
+export const rootPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app, { herder, version, commit }) => {
   app.get(
     '/',
     {
@@ -20,7 +20,7 @@ export const rootPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app, {
       },
     },
     async () => {
-      const clusterId = await worker.kafkaClusterId();
+      const clusterId = await herder.kafkaClusterId();
       return { version, commit, ...(clusterId ? { kafka_cluster_id: clusterId } : {}) };
     },
   );
