@@ -64,7 +64,7 @@ export function createWorker(config: WorkerConfig, plugins: PluginRegistry, opts
   const offsetStore: OffsetStore =
     opts.offsetStore ??
     (config['offset.storage'] === 'kafka'
-      ? new KafkaOffsetStore(kafka, config['offset.storage.topic'])
+      ? new KafkaOffsetStore(kafka, config['offset.storage.topic'], config['offset.storage.replication.factor'])
       : new FileOffsetStore(resolve(config['offset.storage.file.filename'])));
   return new Worker({
     workerId: config['worker.id'],
