@@ -15,7 +15,7 @@ import type { ConnectorStatus, TargetState, TaskStatus } from './status.js';
 import { RestartBackoff, type RestartPolicy } from './restart-policy.js';
 import { SerialQueue } from './serial-queue.js';
 import { validateRawConfig, type ConfigResolver } from './worker/config-validator.js';
-import { traceOf, type ConnectorInfo, type ConnectorInstance, type RawConfig, type TaskSlot, type Validated } from './worker/connector-instance.js';
+import { connectorTopics, traceOf, type ConnectorInfo, type ConnectorInstance, type RawConfig, type TaskSlot, type Validated } from './worker/connector-instance.js';
 import { SharedAdmin } from './worker/kafka-admin.js';
 import { TaskFactory } from './worker/task-factory.js';
 
@@ -149,15 +149,56 @@ export class Worker {
     // The same config again (a restart re-applying its connector files, `conflux apply`) changes
     // nothing: restarting the tasks would only make sinks leave and rejoin their groups.
     if (isDeepStrictEqual(existing.raw, raw)) return { created: false, info: this.info(name) };
+    await this.reconfigure(existing, raw);
+    return { created: false, info: this.info(name) };
+  }
+
+  private async reconfigure(existing: ConnectorInstance, raw: RawConfig): Promise<void> {
     const { secrets, ...validated } = await this.validate(raw);
     // The old tasks log with the old values until they are stopped.
-    this.o.logs.setSecrets(name, secrets, { keepPrevious: true });
+    this.o.logs.setSecrets(existing.name, secrets, { keepPrevious: true });
     await this.stopTasks(existing);
-    this.o.logs.setSecrets(name, secrets);
+    this.o.logs.setSecrets(existing.name, secrets);
     Object.assign(existing, validated, { raw: { ...raw } });
-    await this.o.configStore?.save(name, existing.raw, existing.target);
+    await this.o.configStore?.save(existing.name, existing.raw, existing.target);
     await this.startConnector(existing);
-    return { created: false, info: this.info(name) };
+  }
+
+  /**
+   * Distributed mode: runs exactly the given tasks of a connector whose config and target state
+   * are kept elsewhere (the config topic). Tasks that stay assigned keep running untouched; a
+   * changed config or target state applies to the assigned tasks as it would standalone.
+   */
+  assign(name: string, raw: RawConfig, target: TargetState, taskIds: readonly number[]): Promise<void> {
+    return this.lifecycle.run(name, async () => {
+      const owned: ReadonlySet<number> = new Set(taskIds);
+      const c = this.connectors.get(name);
+      if (!c) {
+        await this.create(name, raw, target, false, owned);
+        return;
+      }
+      const before = c.owned;
+      c.owned = owned;
+      // A new config stops every task here and starts the assigned ones with it.
+      if (!isDeepStrictEqual(c.raw, raw)) await this.reconfigure(c, raw);
+      if (c.target !== target) await this.setTarget(c, target);
+      const lost = c.tasks.filter((slot) => before?.has(slot.id) && !owned.has(slot.id));
+      await Promise.all(lost.map((slot) => this.stopSlot(slot)));
+      for (const slot of lost) slot.state = 'UNASSIGNED';
+      if (c.target === 'STOPPED' || c.state === 'FAILED') return;
+      for (const slot of c.tasks) if (owned.has(slot.id) && !before?.has(slot.id) && !slot.runner) this.startTask(c, slot);
+    });
+  }
+
+  /** Distributed mode: stops what runs here of a connector assigned elsewhere now, or deleted. */
+  release(name: string): Promise<void> {
+    return this.lifecycle.run(name, async () => {
+      const c = this.connectors.get(name);
+      if (!c) return;
+      this.connectors.delete(name);
+      await this.stopTasks(c);
+      this.o.logs.setSecrets(name, []);
+    });
   }
 
   deleteConnector(name: string): Promise<void> {
@@ -290,10 +331,7 @@ export class Worker {
 
   /** Names of the topics the connector reads from or writes to (known statically). */
   topics(name: string): string[] {
-    const c = this.get(name);
-    if (c.definition.type === 'sink') return parseList(c.config.topics as string | undefined);
-    const topic = c.config.topic ?? c.config['topic.prefix'];
-    return typeof topic === 'string' ? parseList(topic) : [];
+    return connectorTopics(this.get(name));
   }
 
   // ---- internals ----
@@ -318,11 +356,11 @@ export class Worker {
     return c;
   }
 
-  private async create(name: string, raw: RawConfig, initial: TargetState, persist: boolean): Promise<ConnectorInfo> {
+  private async create(name: string, raw: RawConfig, initial: TargetState, persist: boolean, owned?: ReadonlySet<number>): Promise<ConnectorInfo> {
     if (this.connectors.has(name)) throw new ConflictError(`Connector ${name} already exists`);
     const { secrets, ...validated } = await this.validate(raw);
     this.o.logs.setSecrets(name, secrets);
-    const instance: ConnectorInstance = { name, raw: { ...raw }, ...validated, target: initial, state: 'UNASSIGNED', tasks: [] };
+    const instance: ConnectorInstance = { name, raw: { ...raw }, ...validated, target: initial, state: 'UNASSIGNED', tasks: [], ...(owned ? { owned } : {}) };
     this.connectors.set(name, instance);
     if (persist) {
       try {
@@ -375,7 +413,7 @@ export class Worker {
       c.tasks = [];
       return;
     }
-    for (const slot of c.tasks) this.startTask(c, slot);
+    for (const slot of c.tasks) if (!c.owned || c.owned.has(slot.id)) this.startTask(c, slot);
   }
 
   private startTask(c: ConnectorInstance, slot: TaskSlot): void {
@@ -427,7 +465,7 @@ export class Worker {
   }
 
   private async restartSlot(c: ConnectorInstance, slot: TaskSlot): Promise<void> {
-    if (c.target === 'STOPPED') return;
+    if (c.target === 'STOPPED' || (c.owned && !c.owned.has(slot.id))) return;
     slot.state = 'RESTARTING';
     await this.stopSlot(slot);
     slot.backoff.reset();

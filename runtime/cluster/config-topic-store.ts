@@ -13,13 +13,21 @@ export interface ConnectorEntry {
   tasks?: readonly unknown[];
 }
 
+/** A restart asked on any worker; the workers that run the connector or the tasks carry it out. */
+export interface RestartRequest {
+  includeTasks: boolean;
+  onlyFailed: boolean;
+  /** One task only (POST /connectors/:name/tasks/:id/restart). */
+  task?: number;
+}
+
 const TARGETS: readonly TargetState[] = ['RUNNING', 'PAUSED', 'STOPPED'];
 
 /**
  * The cluster's desired state in the config topic (`config.storage.topic`), as Kafka Connect's
  * KafkaConfigBackingStore keeps it: one record per connector config, target state and task-config
  * set, keyed `["connector", name]`, `["target", name]`, `["tasks", name]`; a tombstone of the
- * connector key deletes it. Every worker follows the topic, so a write on any worker is seen by all;
+ * connector key deletes it; `["restart", name]` records carry restart requests to the workers. Every worker follows the topic, so a write on any worker is seen by all;
  * the topic has one partition, so every worker applies the changes in the same order.
  */
 export class ConfigTopicStore {
@@ -27,6 +35,7 @@ export class ConfigTopicStore {
   private readonly targets = new Map<string, TargetState>();
   private readonly tasks = new Map<string, readonly unknown[]>();
   private readonly listeners = new Set<(name: string) => void>();
+  private readonly restartListeners = new Set<(name: string, request: RestartRequest) => void>();
   private lastOffset = -1n;
   private readonly log: KafkaLog;
 
@@ -65,6 +74,16 @@ export class ConfigTopicStore {
   onChange(listener: (name: string) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Called for each restart request written after the listener was added (restarts read at start are history). */
+  onRestart(listener: (name: string, request: RestartRequest) => void): () => void {
+    this.restartListeners.add(listener);
+    return () => this.restartListeners.delete(listener);
+  }
+
+  async putRestart(name: string, request: RestartRequest): Promise<void> {
+    await this.log.send(stableKey(['restart', name]), JSON.stringify(request));
   }
 
   connectorNames(): string[] {
@@ -122,6 +141,12 @@ export class ConfigTopicStore {
       if (value === null) this.tasks.delete(name);
       else if (Array.isArray(value.tasks)) this.tasks.set(name, Object.freeze([...(value.tasks as unknown[])]));
       else throw new Error(`task configs of ${name} are not a list`);
+    } else if (kind === 'restart') {
+      if (value !== null && this.configs.has(name)) {
+        const request: RestartRequest = { includeTasks: value.includeTasks === true, onlyFailed: value.onlyFailed === true, ...(Number.isInteger(value.task) ? { task: value.task as number } : {}) };
+        for (const listener of this.restartListeners) listener(name, request);
+      }
+      return;
     } else {
       throw new Error(`unknown record kind ${kind}`);
     }

@@ -72,6 +72,10 @@ export class StatusTopicStore {
     for (const { id } of this.tasksOf(name).filter((t) => t.id >= fromId)) await this.log.send(stableKey(['task', name, id]), null);
   }
 
+  async removeTask(name: string, id: number): Promise<void> {
+    await this.log.send(stableKey(['task', name, id]), null);
+  }
+
   async removeConnector(name: string): Promise<void> {
     await this.removeTasks(name);
     await this.log.send(stableKey(['connector', name]), null);

@@ -104,6 +104,29 @@ export const workerConfigSchema = Type.Object(
       minimum: -1,
       default: -1,
     }),
+    'rest.advertised.url': Type.Optional(
+      Type.String({
+        description:
+          'Distributed mode: the URL other workers and clients reach this worker\'s REST API at, shared with the group. Defaults to http://<rest.host>:<rest.port>.',
+        format: 'uri',
+        examples: ['http://conflux-1.internal:8083'],
+      }),
+    ),
+    'session.timeout.ms': Type.Integer({
+      description: 'Distributed mode: a worker not heard from for this long leaves the group and its connectors and tasks move to the others (Kafka Connect\'s default).',
+      minimum: 6000,
+      default: 10000,
+    }),
+    'heartbeat.interval.ms': Type.Integer({
+      description: 'Distributed mode: how often a worker tells the group coordinator it is alive; well below session.timeout.ms.',
+      minimum: 100,
+      default: 3000,
+    }),
+    'rebalance.timeout.ms': Type.Integer({
+      description: 'Distributed mode: how long the group waits for every worker to rejoin during a rebalance.',
+      minimum: 1000,
+      default: 60000,
+    }),
     'state.dir': Type.String({ description: 'Directory for local worker state.', minLength: 1, default: 'state' }),
     'config.providers.file.allowed.paths': Type.Optional(
       Type.String({

@@ -39,6 +39,20 @@ export class KafkaOffsetStore implements OffsetStore {
   }
 
   /**
+   * Reads what other workers wrote since the start (distributed mode: a task that moves here
+   * must start from the offsets its previous worker committed).
+   */
+  async refresh(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await this.replay(await admin.fetchTopicOffsets(this.topic));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /**
    * Reads every partition from its start to the end offset taken before. Progress is the fetch
    * position, not the offset of the last message seen: the tail of a partition may hold no
    * message at all (a cleaned tombstone, a transaction marker), and an empty partition may have

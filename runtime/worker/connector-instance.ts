@@ -1,5 +1,5 @@
 import type { ConnectorDefinition, TaskProgress } from '../api/index.js';
-import type { CommonConnectorConfig } from '../config/connector-schema.js';
+import { parseList, type CommonConnectorConfig } from '../config/connector-schema.js';
 import type { TransformSpec } from '../config/validate.js';
 import type { RestartBackoff } from '../restart-policy.js';
 import type { ObservedState, TargetState } from '../status.js';
@@ -44,6 +44,8 @@ export interface ConnectorInstance extends ValidatedConfig {
   state: ObservedState;
   trace?: string;
   tasks: TaskSlot[];
+  /** Distributed mode: the ids of the tasks this worker runs; standalone (undefined): all. */
+  owned?: ReadonlySet<number>;
 }
 
 /** A failure as Kafka Connect shows it in a status: the stack with every cause. */
@@ -56,4 +58,11 @@ export function traceOf(err: unknown): string {
     cause = cause.cause;
   }
   return trace;
+}
+
+/** Names of the topics a connector reads from or writes to (known statically from its config). */
+export function connectorTopics(c: ValidatedConfig): string[] {
+  if (c.definition.type === 'sink') return parseList(c.config.topics as string | undefined);
+  const topic = c.config.topic ?? c.config['topic.prefix'];
+  return typeof topic === 'string' ? parseList(topic) : [];
 }

@@ -1,0 +1,129 @@
+import t, { type Test } from 'tap';
+import { createDistributedHerder, loadWorkerConfig } from '../../runtime/bootstrap.js';
+import type { DistributedHerder } from '../../runtime/herder/distributed-herder.js';
+import { LogManager } from '../../runtime/logging.js';
+import type { ConnectorStatus } from '../../runtime/status.js';
+import { testPlugins } from '../fixtures/worker.js';
+import { services, uniqueName, waitFor } from '../helpers/services.js';
+
+/** Session timeout of these workers: a crashed one is noticed after it, a left one at once. */
+const SESSION_MS = 6000;
+
+interface Cluster {
+  group: string;
+  topics: Record<string, string>;
+}
+
+function privateCluster(): Cluster {
+  const group = uniqueName('conflux-cluster');
+  return { group, topics: { 'config.storage.topic': `${group}-configs`, 'offset.storage.topic': `${group}-offsets`, 'status.storage.topic': `${group}-status` } };
+}
+
+/** One worker of the cluster, in this process, stopped at teardown unless the test stops it. */
+async function startMember(t: Test, cluster: Cluster, workerId: string): Promise<DistributedHerder> {
+  const { config } = await loadWorkerConfig({
+    'worker.id': workerId,
+    'bootstrap.servers': services().kafkaBrokers.join(','),
+    'schema.registry.url': services().schemaRegistryUrl,
+    'group.id': cluster.group,
+    ...cluster.topics,
+    'rest.advertised.url': `http://${workerId}`,
+    'session.timeout.ms': SESSION_MS,
+    'heartbeat.interval.ms': 500,
+  });
+  const herder = createDistributedHerder(config, testPlugins, { logs: new LogManager({ level: 'fatal' }) });
+  await herder.start();
+  let stopped = false;
+  t.teardown(async () => {
+    if (!stopped) await herder.stop();
+  });
+  const stop = herder.stop.bind(herder);
+  herder.stop = async () => {
+    stopped = true;
+    await stop();
+  };
+  return herder;
+}
+
+const counter = (topic: string, tasks: number) => ({
+  'connector.class': 'counting-source',
+  topic,
+  count: '1000000',
+  'batch.size': '5',
+  'value.converter': 'json',
+  'tasks.max': String(tasks),
+});
+
+/** A write retried while the cluster answers 409 because it is rebalancing, as a REST client would. */
+async function whenSettled<T>(write: () => Promise<T>): Promise<T> {
+  let result: T | undefined;
+  await waitFor(
+    'the cluster to settle',
+    async () => {
+      try {
+        result = await write();
+        return true;
+      } catch (err) {
+        if ((err as { kind?: string }).kind === 'conflict' && /rebalancing/.test((err as Error).message)) return undefined;
+        throw err;
+      }
+    },
+    60_000,
+  );
+  return result as T;
+}
+
+/** Waits until every given worker reports the same status, in which every task is in `state`; returns it. */
+function waitForAgreement(workers: DistributedHerder[], name: string, state: string, tasks: number, timeoutMs = 90_000): Promise<ConnectorStatus> {
+  return waitFor(
+    `every worker to report ${name} with ${tasks} tasks ${state}`,
+    () => {
+      const seen = workers.map((w) => (w.has(name) ? JSON.stringify(w.status(name)) : ''));
+      if (new Set(seen).size !== 1 || !seen[0]) return undefined;
+      const status = JSON.parse(seen[0]) as ConnectorStatus;
+      return status.tasks.length === tasks && status.tasks.every((task) => task.state === state) && status.connector.state === state ? status : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+t.test('two workers: connectors created on either run spread over both; every worker shows the same status; pause on one is seen on all; a worker leaving hands its tasks over', async (t) => {
+  const cluster = privateCluster();
+  const a = await startMember(t, cluster, 'worker-a');
+  const b = await startMember(t, cluster, 'worker-b');
+
+  await whenSettled(() => a.createConnector('count-a', counter(uniqueName('cluster-a'), 3)));
+  await whenSettled(() => b.createConnector('count-b', counter(uniqueName('cluster-b'), 3)));
+
+  const statusA = await waitForAgreement([a, b], 'count-a', 'RUNNING', 3);
+  const statusB = await waitForAgreement([a, b], 'count-b', 'RUNNING', 3);
+  const owners = [...statusA.tasks, ...statusB.tasks].map((task) => task.worker_id);
+  t.same(new Set(owners), new Set(['worker-a', 'worker-b']), 'tasks run on both workers');
+  t.same(
+    ['worker-a', 'worker-b'].map((w) => owners.filter((o) => o === w).length),
+    [3, 3],
+    'six tasks, three on each',
+  );
+  t.same(a.connectorNames(), ['count-a', 'count-b'], 'every worker knows every connector');
+  t.same(b.info('count-a').tasks.length, 3);
+
+  await whenSettled(() => b.pause('count-a'));
+  await waitForAgreement([a, b], 'count-a', 'PAUSED', 3);
+  t.pass('a pause written on one worker is applied by the workers that run the tasks, and shown by both');
+  await whenSettled(() => a.resume('count-a'));
+  await waitForAgreement([a, b], 'count-a', 'RUNNING', 3);
+
+  await b.stop();
+  const moved = await waitFor(
+    'the tasks of the worker that left to run on the other',
+    () => {
+      const all = [a.status('count-a'), a.status('count-b')].flatMap((s) => s.tasks);
+      return all.length === 6 && all.every((task) => task.state === 'RUNNING' && task.worker_id === 'worker-a') ? all : undefined;
+    },
+    SESSION_MS + 60_000,
+  );
+  t.equal(moved.length, 6, 'a worker that leaves hands its tasks over');
+
+  await whenSettled(() => a.deleteConnector('count-b'));
+  t.same(a.connectorNames(), ['count-a'], 'delete applies through the config topic');
+});
