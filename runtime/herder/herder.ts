@@ -14,6 +14,8 @@ export interface Herder {
   /** This worker's id, as status entries report it in `worker_id`. */
   readonly id: string;
   readonly plugins: PluginRegistry;
+  /** The group this worker belongs to in distributed mode; undefined standalone. */
+  readonly groupId: string | undefined;
   readonly metrics: WorkerMetrics;
 
   start(): Promise<void>;

@@ -23,6 +23,10 @@ export class StandaloneHerder implements Herder {
     return this.worker.id;
   }
 
+  get groupId(): undefined {
+    return undefined;
+  }
+
   get plugins(): PluginRegistry {
     return this.worker.plugins;
   }

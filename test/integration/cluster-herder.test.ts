@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import { createDistributedHerder, loadWorkerConfig } from '../../runtime/bootstrap.js';
 import type { DistributedHerder } from '../../runtime/herder/distributed-herder.js';
 import { LogManager } from '../../runtime/logging.js';
+import { buildApp } from '../../runtime/rest/index.js';
 import type { ConnectorStatus } from '../../runtime/status.js';
 import { testPlugins } from '../fixtures/worker.js';
 import { services, uniqueName, waitFor } from '../helpers/services.js';
@@ -21,17 +22,7 @@ function privateCluster(): Cluster {
 
 /** One worker of the cluster, in this process, stopped at teardown unless the test stops it. */
 async function startMember(t: Test, cluster: Cluster, workerId: string): Promise<DistributedHerder> {
-  const { config } = await loadWorkerConfig({
-    'worker.id': workerId,
-    'bootstrap.servers': services().kafkaBrokers.join(','),
-    'schema.registry.url': services().schemaRegistryUrl,
-    'group.id': cluster.group,
-    ...cluster.topics,
-    'rest.advertised.url': `http://${workerId}`,
-    'session.timeout.ms': SESSION_MS,
-    'heartbeat.interval.ms': 500,
-  });
-  const herder = createDistributedHerder(config, testPlugins, { logs: new LogManager({ level: 'fatal' }) });
+  const herder = await member(cluster, workerId);
   await herder.start();
   let stopped = false;
   t.teardown(async () => {
@@ -43,6 +34,20 @@ async function startMember(t: Test, cluster: Cluster, workerId: string): Promise
     await stop();
   };
   return herder;
+}
+
+async function member(cluster: Cluster, workerId: string): Promise<DistributedHerder> {
+  const { config } = await loadWorkerConfig({
+    'worker.id': workerId,
+    'bootstrap.servers': services().kafkaBrokers.join(','),
+    'schema.registry.url': services().schemaRegistryUrl,
+    'group.id': cluster.group,
+    ...cluster.topics,
+    'rest.advertised.url': `http://${workerId}`,
+    'session.timeout.ms': SESSION_MS,
+    'heartbeat.interval.ms': 500,
+  });
+  return createDistributedHerder(config, testPlugins, { logs: new LogManager({ level: 'fatal' }) });
 }
 
 const counter = (topic: string, tasks: number) => ({
@@ -96,6 +101,15 @@ t.test('two workers: connectors created on either run spread over both; every wo
   await whenSettled(() => b.createConnector('count-b', counter(uniqueName('cluster-b'), 3)));
 
   const statusA = await waitForAgreement([a, b], 'count-a', 'RUNNING', 3);
+  const apps = [a, b].map((herder) => buildApp({ herder, logs: new LogManager({ level: 'fatal' }) }));
+  t.teardown(() => Promise.all(apps.map((app) => app.close())));
+  const overRest = await Promise.all(apps.map(async (app) => (await app.inject('/connectors/count-a/status')).json() as ConnectorStatus));
+  t.same(overRest, [statusA, statusA], 'GET /connectors/count-a/status answers the same on both workers, with the worker of each task');
+  t.same(
+    await Promise.all(apps.map(async (app) => (await app.inject('/')).json().worker_id + ' ' + (await app.inject('/')).json().group_id)),
+    [`worker-a ${cluster.group}`, `worker-b ${cluster.group}`],
+    'GET / names the worker and its group',
+  );
   const statusB = await waitForAgreement([a, b], 'count-b', 'RUNNING', 3);
   const owners = [...statusA.tasks, ...statusB.tasks].map((task) => task.worker_id);
   t.same(new Set(owners), new Set(['worker-a', 'worker-b']), 'tasks run on both workers');
@@ -126,4 +140,13 @@ t.test('two workers: connectors created on either run spread over both; every wo
 
   await whenSettled(() => a.deleteConnector('count-b'));
   t.same(a.connectorNames(), ['count-a'], 'delete applies through the config topic');
+});
+
+t.test('a worker that has not joined its group yet answers writes with 409 and a clear message', async (t) => {
+  const herder = await member(privateCluster(), 'worker-new');
+  const app = buildApp({ herder, logs: new LogManager({ level: 'fatal' }) });
+  t.teardown(() => app.close());
+  const res = await app.inject({ method: 'POST', url: '/connectors', payload: { name: 'c', config: counter('t', 1) } });
+  t.equal(res.statusCode, 409);
+  t.match(res.json(), { error_code: 409, message: /the cluster is rebalancing.*try again/ });
 });
