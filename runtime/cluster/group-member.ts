@@ -53,6 +53,8 @@ export class GroupMember {
   private consumer: Consumer | undefined;
   private generation = 0;
   private leader = false;
+  /** Counts joins, so that a slow read of an older assignment is dropped. */
+  private joins = 0;
 
   constructor(
     private readonly kafka: Kafka,
@@ -102,19 +104,30 @@ export class GroupMember {
     return this.consumer!.run({ autoCommit: false, eachBatch: async () => undefined });
   }
 
-  /** The assignment reaches each member in its SyncGroup answer, which kafkajs does not pass on; the group description has it. */
+  /**
+   * The assignment reaches each member in its SyncGroup answer, which kafkajs does not pass on;
+   * the group description has it once the group is stable again (the other members may still be
+   * syncing when this member's join completes). A newer join supersedes this read.
+   */
   private async readAssignment(memberId: string): Promise<void> {
-    try {
-      const group = await this.consumer!.describeGroup();
-      const me = group.members.find((m) => m.memberId === memberId);
-      if (group.state !== 'Stable' || !me) return; // another rebalance is under way: its join brings the assignment
-      const decoded = AssignerProtocol.MemberAssignment.decode(me.memberAssignment);
-      if (!decoded?.userData.length) return;
-      const assignment = JSON.parse(decoded.userData.toString('utf8')) as GroupAssignment;
-      this.generation = Math.max(this.generation, assignment.generation);
-      this.o.onAssignment(assignment);
-    } catch (err) {
-      this.o.logger.error('could not read the assignment', { group: this.o.groupId, error: (err as Error).message });
+    const join = ++this.joins;
+    for (let attempt = 0; join === this.joins && this.consumer; attempt++) {
+      try {
+        const group = await this.consumer.describeGroup();
+        const me = group.members.find((m) => m.memberId === memberId);
+        if (group.state === 'Stable' && me) {
+          const decoded = AssignerProtocol.MemberAssignment.decode(me.memberAssignment);
+          if (!decoded?.userData.length) return;
+          const assignment = JSON.parse(decoded.userData.toString('utf8')) as GroupAssignment;
+          this.generation = Math.max(this.generation, assignment.generation);
+          if (join === this.joins) this.o.onAssignment(assignment);
+          return;
+        }
+        if (!me && group.state === 'Stable') return; // this member was dropped: its next join brings the assignment
+      } catch (err) {
+        this.o.logger.warn('could not read the assignment yet', { group: this.o.groupId, error: (err as Error).message });
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 2000)));
     }
   }
 
