@@ -426,6 +426,7 @@ export class Worker {
     slot.backoff.started();
     if (c.target === 'PAUSED') runner.pause();
     this.o.metrics.taskState.set({ connector: c.name, task: String(slot.id) }, 1);
+    this.o.metrics.taskStarts.inc({ connector: c.name, task: String(slot.id) });
     runner.run().then(
       () => {
         if (slot.runner === runner && slot.stopping !== runner) {

@@ -78,6 +78,14 @@ async function whenSettled<T>(write: () => Promise<T>): Promise<T> {
   return result as T;
 }
 
+/** Task starts per `<connector>-<task>` on one worker, from its metrics. */
+async function taskStarts(herder: DistributedHerder): Promise<Map<string, number>> {
+  const text = await herder.metrics.text();
+  return new Map(
+    [...text.matchAll(/^conflux_task_starts_total\{connector="([^"]+)",task="(\d+)"\} (\d+)$/gm)].map((m) => [`${m[1]}-${m[2]}`, Number(m[3])]),
+  );
+}
+
 /** Waits until every given worker reports the same status, in which every task is in `state`; returns it. */
 function waitForAgreement(workers: DistributedHerder[], name: string, state: string, tasks: number, timeoutMs = 90_000): Promise<ConnectorStatus> {
   return waitFor(
@@ -92,7 +100,7 @@ function waitForAgreement(workers: DistributedHerder[], name: string, state: str
   );
 }
 
-t.test('two workers: connectors created on either run spread over both; every worker shows the same status; pause on one is seen on all; a worker leaving hands its tasks over', async (t) => {
+t.test('workers of one group: connectors created on either spread over both; every worker shows the same status; a third worker takes a share without restarting the tasks that stay; pause on one is seen on all; a worker leaving hands its tasks over', async (t) => {
   const cluster = privateCluster();
   const a = await startMember(t, cluster, 'worker-a');
   const b = await startMember(t, cluster, 'worker-b');
@@ -121,22 +129,41 @@ t.test('two workers: connectors created on either run spread over both; every wo
   t.same(a.connectorNames(), ['count-a', 'count-b'], 'every worker knows every connector');
   t.same(b.info('count-a').tasks.length, 3);
 
+  const c = await startMember(t, cluster, 'worker-c');
+  const spread = await waitFor(
+    'the third worker to take its share',
+    () => {
+      const tasks = [a.status('count-a'), a.status('count-b')].flatMap((s) => s.tasks);
+      const counts = ['worker-a', 'worker-b', 'worker-c'].map((w) => tasks.filter((task) => task.worker_id === w && task.state === 'RUNNING').length);
+      return counts.every((n) => n === 2) ? tasks : undefined;
+    },
+    90_000,
+  );
+  t.equal(spread.length, 6, 'a joining worker takes two of the six tasks');
+  for (const [herder, id] of [[a, 'worker-a'], [b, 'worker-b']] as const) {
+    const starts = await taskStarts(herder);
+    for (const task of [...statusA.tasks.map((s) => ['count-a', s] as const), ...statusB.tasks.map((s) => ['count-b', s] as const)]) {
+      const [name, before] = task;
+      const now = a.status(name).tasks.find((x) => x.id === before.id)!;
+      if (before.worker_id === id && now.worker_id === id) t.equal(starts.get(`${name}-${before.id}`), 1, `${name}-${before.id} stayed on ${id} and was not restarted`);
+    }
+  }
   await whenSettled(() => b.pause('count-a'));
-  await waitForAgreement([a, b], 'count-a', 'PAUSED', 3);
+  await waitForAgreement([a, b, c], 'count-a', 'PAUSED', 3);
   t.pass('a pause written on one worker is applied by the workers that run the tasks, and shown by both');
   await whenSettled(() => a.resume('count-a'));
-  await waitForAgreement([a, b], 'count-a', 'RUNNING', 3);
+  await waitForAgreement([a, b, c], 'count-a', 'RUNNING', 3);
 
   await b.stop();
   const moved = await waitFor(
     'the tasks of the worker that left to run on the other',
     () => {
       const all = [a.status('count-a'), a.status('count-b')].flatMap((s) => s.tasks);
-      return all.length === 6 && all.every((task) => task.state === 'RUNNING' && task.worker_id === 'worker-a') ? all : undefined;
+      return all.length === 6 && all.every((task) => task.state === 'RUNNING' && task.worker_id !== 'worker-b') ? all : undefined;
     },
     SESSION_MS + 60_000,
   );
-  t.equal(moved.length, 6, 'a worker that leaves hands its tasks over');
+  t.same(['worker-a', 'worker-c'].map((w) => moved.filter((task) => task.worker_id === w).length), [3, 3], 'a worker that leaves hands its tasks over to the others, balanced');
 
   await whenSettled(() => a.deleteConnector('count-b'));
   t.same(a.connectorNames(), ['count-a'], 'delete applies through the config topic');
