@@ -10,9 +10,15 @@ import { join } from 'node:path';
 import { freePort } from './mongo-test-server.js';
 import type { ConnectorStatus } from './pipeline.js';
 import { repoRoot } from './pipeline.js';
-import { services, uniqueName, waitFor } from './services.js';
+import { uniqueName, waitFor } from './services.js';
 
 const cli = join(repoRoot, 'bin/conflux.js');
+
+function setting(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: export the settings of the services ('npm run services -- env')`);
+  return value;
+}
 
 export interface ClusterSettings {
   group: string;
@@ -53,13 +59,12 @@ export class ClusterWorker {
   static async start(cluster: ClusterSettings, id: string): Promise<ClusterWorker> {
     const port = await freePort();
     const configFile = join(cluster.dir, `${id}.json`);
-    const { kafkaBrokers, schemaRegistryUrl } = services();
     await writeFile(
       configFile,
       JSON.stringify({
         'worker.id': id,
-        'bootstrap.servers': kafkaBrokers.join(','),
-        'schema.registry.url': schemaRegistryUrl,
+        'bootstrap.servers': setting('KAFKA_BROKERS'),
+        'schema.registry.url': setting('SCHEMA_REGISTRY_URL'),
         'rest.port': port,
         'state.dir': join(cluster.dir, `${id}-state`),
         'config.providers.env.allowlist': 'CONFLUX_*,MONGODB_URI',
@@ -83,7 +88,7 @@ export class ClusterWorker {
     const log = createWriteStream(this.logFile, { flags: 'a' });
     const child = spawn(process.execPath, [cli, 'distributed', '--worker', this.configFile], {
       cwd: repoRoot,
-      env: { ...process.env, MONGODB_URI: services().mongoUri, CONFLUX_LOG_LEVEL: process.env.CONFLUX_LOG_LEVEL ?? 'info' },
+      env: { ...process.env, CONFLUX_LOG_LEVEL: process.env.CONFLUX_LOG_LEVEL ?? 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.pipe(log, { end: false });
