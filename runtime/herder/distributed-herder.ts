@@ -75,7 +75,7 @@ export class DistributedHerder implements Herder {
       rebalanceTimeoutMs: config['rebalance.timeout.ms'],
       metadata: () => this.joinMetadata(),
       assign: (members) => this.assign(members),
-      onAssignment: (assignment) => void this.applying.run('cluster', () => this.apply(assignment)),
+      onAssignment: (assignment) => this.inOrder('applying an assignment', () => this.apply(assignment)),
       onRebalance: () => {
         this.rebalancing = true;
       },
@@ -114,8 +114,8 @@ export class DistributedHerder implements Herder {
     await this.configs.start();
     await this.statuses.start();
     await this.o.worker.start();
-    this.unsubscribe.push(this.configs.onChange((name) => void this.applying.run('cluster', () => this.configChanged(name))));
-    this.unsubscribe.push(this.configs.onRestart((name, request) => void this.applying.run('cluster', () => this.restartHere(name, request))));
+    this.unsubscribe.push(this.configs.onChange((name) => this.inOrder('applying a config change', () => this.configChanged(name))));
+    this.unsubscribe.push(this.configs.onRestart((name, request) => this.inOrder('restarting', () => this.restartHere(name, request))));
     this.reporter.start();
     const first = new Promise<void>((resolve) => {
       this.firstAssignment = resolve;
@@ -293,6 +293,14 @@ export class DistributedHerder implements Herder {
   }
 
   // ---- internals ----
+
+  /**
+   * Queues cluster work behind what is under way. A failure (Kafka away while reading the config
+   * topic to its end) is logged: the next assignment or change applies the state again.
+   */
+  private inOrder(what: string, work: () => Promise<void>): void {
+    this.applying.run('cluster', work).catch((err: unknown) => this.logger.error(`${what} failed`, { error: this.o.logs.scrub((err as Error).message) }));
+  }
 
   private entry(name: string) {
     const entry = this.configs.get(name);
