@@ -116,6 +116,8 @@ export class DistributedHerder implements Herder {
     await this.o.worker.start();
     this.unsubscribe.push(this.configs.onChange((name) => this.inOrder('applying a config change', () => this.configChanged(name))));
     this.unsubscribe.push(this.configs.onRestart((name, request) => this.inOrder('restarting', () => this.restartHere(name, request))));
+    // Connectors written while the topics and offsets were being read came before the listener.
+    this.inOrder('reading the connectors', async () => void (await this.catalog.work()));
     this.reporter.start();
     const first = new Promise<void>((resolve) => {
       this.firstAssignment = resolve;
