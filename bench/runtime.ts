@@ -18,9 +18,9 @@ import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avsc from 'avsc';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import type { ConnectRecord, Transform } from '../runtime/api/index.js';
-import { createWorker, loadWorkerConfig } from '../runtime/bootstrap.js';
+import { createStandaloneHerder, loadWorkerConfig } from '../runtime/bootstrap.js';
 import { LogManager } from '../runtime/logging.js';
-import type { Worker } from '../runtime/worker.js';
+import type { Herder } from '../runtime/herder/herder.js';
 import { predicates } from '../transforms/index.js';
 import { benchEvent, benchTransforms, benchValueSchema, countingSink, counts, numbersSource, threeTransforms } from './lib/runtime-plugins.js';
 import { MemorySampler, printTable, until, writeResults } from './lib/report.js';
@@ -208,7 +208,7 @@ async function bareConsumer(topic: string, withTransforms: boolean, progress: { 
   }
 }
 
-async function startBenchWorker(stateDir: string): Promise<Worker> {
+async function startBenchWorker(stateDir: string): Promise<Herder> {
   const { config } = await loadWorkerConfig({
     'bootstrap.servers': brokers.join(','),
     'schema.registry.url': registryUrl,
@@ -223,7 +223,7 @@ async function startBenchWorker(stateDir: string): Promise<Worker> {
     transforms: benchTransforms,
     predicates,
   };
-  const worker = createWorker(config, plugins, {
+  const worker = createStandaloneHerder(config, plugins, {
     logs: new LogManager({ level: 'error' }),
   });
   await worker.start();

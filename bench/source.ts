@@ -22,7 +22,7 @@ import { Kafka, logLevel, type Message } from 'kafkajs';
 import { MongoClient, Timestamp, type Db } from 'mongodb';
 import { mongodbSource } from '../connectors/mongodb-source/index.js';
 import { customer, order } from '../generator/shop-documents.js';
-import { createWorker, loadWorkerConfig } from '../runtime/bootstrap.js';
+import { createStandaloneHerder, loadWorkerConfig } from '../runtime/bootstrap.js';
 import { LogManager } from '../runtime/logging.js';
 import { predicates } from '../transforms/index.js';
 import { MemorySampler, printTable, until, writeResults } from './lib/report.js';
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     'offset.storage.file.filename': join(stateDir, 'offsets.json'),
     'state.dir': stateDir,
   });
-  const worker = createWorker(config, { connectors: { [mongodbSource.name]: mongodbSource }, transforms: {}, predicates }, { logs: new LogManager({ level: 'error' }) });
+  const worker = createStandaloneHerder(config, { connectors: { [mongodbSource.name]: mongodbSource }, transforms: {}, predicates }, { logs: new LogManager({ level: 'error' }) });
   await worker.start();
   const db = client.db(`bench_source_${run}`);
   const figures: Figure[] = [];

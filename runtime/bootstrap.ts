@@ -10,6 +10,8 @@ import { FileOffsetStore } from './offsets/file-store.js';
 import { KafkaOffsetStore } from './offsets/kafka-store.js';
 import type { OffsetStore } from './offsets/store.js';
 import type { PluginRegistry } from './plugins.js';
+import { DistributedHerder } from './herder/distributed-herder.js';
+import { StandaloneHerder } from './herder/standalone-herder.js';
 import { Worker, type ConnectorConfigStore, type RawConfig } from './worker.js';
 
 export interface CreateWorkerOptions {
@@ -24,6 +26,8 @@ export interface CreateWorkerOptions {
   configDir?: string;
   /** Where source offsets are stored, instead of the one the config names (tests observe commits with it). */
   offsetStore?: OffsetStore;
+  /** The Kafka client, when the caller shares it (distributed mode); built from the config otherwise. */
+  kafka?: Kafka;
 }
 
 /** Resolves placeholders in a worker config and validates it; throws ConfigError with every error. */
@@ -36,6 +40,13 @@ export async function loadWorkerConfig(raw: unknown, env: Readonly<Record<string
   return { config: validated.config, secrets: resolved.secrets };
 }
 
+/** Wires a standalone herder (`conflux standalone`): a worker whose desired state is kept in `opts.configStore`. */
+export function createStandaloneHerder(config: WorkerConfig, plugins: PluginRegistry, opts: CreateWorkerOptions = {}): StandaloneHerder {
+  const logs = opts.logs ?? new LogManager();
+  const worker = createWorker(config, plugins, { ...opts, logs });
+  return new StandaloneHerder(worker, opts.configStore, logs.get('herder'));
+}
+
 /** Wires a Worker from a validated worker config: Kafka client, Schema Registry, offset store. */
 export function createWorker(config: WorkerConfig, plugins: PluginRegistry, opts: CreateWorkerOptions = {}): Worker {
   const logs = opts.logs ?? new LogManager();
@@ -46,17 +57,12 @@ export function createWorker(config: WorkerConfig, plugins: PluginRegistry, opts
     allowedPaths: parseList(config['config.providers.file.allowed.paths'] ?? opts.configDir ?? 'config'),
     envAllowlist: parseList(config['config.providers.env.allowlist']),
   });
-  const kafka = new Kafka({
-    clientId: `conflux-${config['worker.id']}`,
-    brokers: parseList(config['bootstrap.servers']),
-    logLevel: kafkaLogLevel.WARN,
-    logCreator: kafkaLogs(logs),
-  });
+  const kafka = opts.kafka ?? kafkaClient(config, logs);
   const schemaRegistry = config['schema.registry.url'] ? new SchemaRegistry({ host: config['schema.registry.url'] }) : undefined;
   const offsetStore: OffsetStore =
     opts.offsetStore ??
     (config['offset.storage'] === 'kafka'
-      ? new KafkaOffsetStore(kafka, config['offset.storage.topic'])
+      ? new KafkaOffsetStore(kafka, config['offset.storage.topic'], config['offset.storage.replication.factor'])
       : new FileOffsetStore(resolve(config['offset.storage.file.filename'])));
   return new Worker({
     workerId: config['worker.id'],
@@ -80,6 +86,29 @@ export function createWorker(config: WorkerConfig, plugins: PluginRegistry, opts
       healthyMs: config['task.restart.healthy.ms'],
     },
     ...(opts.configStore ? { configStore: opts.configStore } : {}),
+  });
+}
+
+/**
+ * Wires a worker of a cluster (`conflux distributed`): desired state in the config topic, status
+ * in the status topic, source offsets in the offsets topic, membership in the group `group.id`.
+ */
+export function createDistributedHerder(config: WorkerConfig, plugins: PluginRegistry, opts: Omit<CreateWorkerOptions, 'configStore' | 'offsetStore' | 'kafka'> = {}): DistributedHerder {
+  if (!config['group.id']) throw new ConfigError([{ key: 'group.id', message: 'distributed mode needs a group.id: the group the workers of one cluster join' }]);
+  const logs = opts.logs ?? new LogManager();
+  const kafka = kafkaClient(config, logs);
+  const offsetStore = new KafkaOffsetStore(kafka, config['offset.storage.topic'], config['offset.storage.replication.factor']);
+  const worker = createWorker(config, plugins, { ...opts, logs, kafka, offsetStore });
+  const url = config['rest.advertised.url'] ?? `http://${config['rest.host']}:${config['rest.port']}`;
+  return new DistributedHerder({ worker, kafka, config, offsetStore, url, logs });
+}
+
+function kafkaClient(config: WorkerConfig, logs: LogManager): Kafka {
+  return new Kafka({
+    clientId: `conflux-${config['worker.id']}`,
+    brokers: parseList(config['bootstrap.servers']),
+    logLevel: kafkaLogLevel.WARN,
+    logCreator: kafkaLogs(logs),
   });
 }
 

@@ -6,6 +6,7 @@ import { applyDir } from './cli/apply-command.js';
 import { DEMO_USAGE, demoCommand } from '../demo/command.js';
 import { GENERATE_USAGE, generateCommand } from './cli/generate-command.js';
 import { WorkerClient } from './cli/http-client.js';
+import { runDistributed } from './cli/distributed-command.js';
 import { runStandalone } from './cli/standalone-command.js';
 import { printStatus } from './cli/status-command.js';
 import { validateFiles } from './cli/validate-command.js';
@@ -19,6 +20,9 @@ Usage:
   conflux standalone [--worker config/worker.json] [connector.json | dir ...]
       Run a worker (file offsets, REST API on rest.host:rest.port) with these connectors
       (a directory stands for its *.json files).
+  conflux distributed --worker config/worker-distributed.json
+      Run a worker of a cluster: workers with the same group.id share connectors and tasks;
+      configs, offsets and status live in Kafka topics; any worker answers the REST API.
   conflux apply <dir> [--dry-run] [--prune] [--url http://127.0.0.1:8083] [--token T]
       Make a running worker match the connector files in <dir>; print the plan first.
   conflux validate <connector.json ...>
@@ -64,6 +68,11 @@ export async function main(argv: string[], out: (line: string) => void = console
     switch (command) {
       case 'standalone':
         await runStandalone({ ...(values.worker ? { workerFile: values.worker } : {}), connectorFiles: positionals, version: packageVersion() }, plugins);
+        return 0;
+      case 'distributed':
+        if (!values.worker) throw new UsageError('distributed takes --worker <file>: the worker config with group.id');
+        if (positionals.length > 0) throw new UsageError('distributed takes no connector files: create connectors through the REST API or conflux apply');
+        await runDistributed({ workerFile: values.worker, version: packageVersion() }, plugins);
         return 0;
       case 'apply':
         if (positionals.length !== 1) throw new UsageError('apply takes one directory');

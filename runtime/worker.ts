@@ -1,37 +1,33 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import type { Admin, Kafka, Producer } from 'kafkajs';
-import type { ConfigErrorEntry, ConnectorDefinition, Logger, TaskProgress } from './api/index.js';
-import { parseList, type CommonConnectorConfig, type SourceConnectorConfig } from './config/connector-schema.js';
-import { connectorSecretKeys, looksSecret, redactString } from './config/redact.js';
-import { validateConnectorConfig, type TransformSpec } from './config/validate.js';
-import { createConverter } from './converters/index.js';
-import { DeadLetterWriter } from './dead-letter.js';
-import { RecordErrorHandler, type ErrorPolicy } from './error-handler.js';
-import { BadRequestError, ConfigError, ConflictError, NotFoundError } from './errors.js';
+import type { Kafka } from 'kafkajs';
+import type { Logger } from './api/index.js';
+import { parseList } from './config/connector-schema.js';
+import { BadRequestError, ConflictError, NotFoundError } from './errors.js';
 import type { LogManager } from './logging.js';
 import type { WorkerMetrics } from './metrics.js';
 import { validateOffsetWrites } from './offsets/offset-value.js';
 import { alterSinkOffsets, fetchSinkOffsets, resetSinkOffsets, type ConnectorOffset } from './offsets/sink-group-offsets.js';
 import type { OffsetStore } from './offsets/store.js';
-import { connectorPlugin, transformLookup, type PluginRegistry } from './plugins.js';
-import { MIN_SCRUBBED_LENGTH } from './secret-scrubber.js';
-import { batchSettings } from './sink-batch.js';
-import { SinkTaskRunner } from './sink-runner.js';
+import type { PluginRegistry } from './plugins.js';
 import { LookupTableRegistry } from './tables/registry.js';
-import { SourceTaskRunner } from './source-runner.js';
-import type { ConnectorStatus, ObservedState, TargetState, TaskStatus } from './status.js';
+import type { ConnectorStatus, TargetState, TaskStatus } from './status.js';
 import { RestartBackoff, type RestartPolicy } from './restart-policy.js';
 import { SerialQueue } from './serial-queue.js';
-import type { TaskRunner } from './task-runner.js';
-import { buildTransformChain } from './transform-chain.js';
+import { validateRawConfig, type ConfigResolver } from './worker/config-validator.js';
+import { connectorTopics, traceOf, type ConnectorInfo, type ConnectorInstance, type RawConfig, type TaskSlot, type Validated } from './worker/connector-instance.js';
+import { SharedAdmin } from './worker/kafka-admin.js';
+import { TaskFactory } from './worker/task-factory.js';
 
 export type { RestartPolicy } from './restart-policy.js';
 
-/** Raw connector config as given by the user: string values, placeholders unresolved. */
-export type RawConfig = Readonly<Record<string, string>>;
+export type { ConnectorInfo, RawConfig, ValidatedConfig } from './worker/connector-instance.js';
 
-/** Where connector configs and desired states survive a worker restart (standalone: a file). */
+/**
+ * Where connector configs and desired states survive a worker restart (standalone: a file). The
+ * worker saves each change it applies here, inside the connector's lifecycle queue, so a failed
+ * save undoes a create; `load` is the herder's, at start.
+ */
 export interface ConnectorConfigStore {
   load(): Promise<Array<{ name: string; config: RawConfig; target: TargetState }>>;
   save(name: string, config: RawConfig, target: TargetState): Promise<void>;
@@ -47,76 +43,34 @@ export interface WorkerOptions {
   logs: LogManager;
   metrics: WorkerMetrics;
   /** Resolves `${env:..}` / `${file:..}` placeholders; returns the values that are secrets. */
-  resolveConfig: (raw: RawConfig) => Promise<{ config: Record<string, string>; secrets: string[] }>;
+  resolveConfig: ConfigResolver;
   restartPolicy?: RestartPolicy;
   configStore?: ConnectorConfigStore;
 }
 
-interface TaskSlot {
-  id: number;
-  config: unknown;
-  state: ObservedState;
-  trace?: string;
-  /** Set until the runner's `run()` settled, also while it is being stopped. */
-  runner?: TaskRunner;
-  /** The runner being stopped on request: its end is not a failure to restart from. */
-  stopping?: TaskRunner;
-  /** What the current runner's task last reported through `ctx.reportProgress`. */
-  progress?: { entries: TaskProgress[] };
-  backoff: RestartBackoff;
-  restartTimer?: NodeJS.Timeout;
-}
-
-interface ConnectorInstance {
-  name: string;
-  raw: RawConfig;
-  definition: ConnectorDefinition;
-  config: CommonConnectorConfig & Record<string, unknown>;
-  transforms: readonly TransformSpec[];
-  target: TargetState;
-  state: ObservedState;
-  trace?: string;
-  tasks: TaskSlot[];
-}
-
-export interface ConnectorInfo {
-  name: string;
-  config: RawConfig;
-  tasks: Array<{ connector: string; task: number }>;
-  type: 'source' | 'sink';
-}
-
-export type ValidatedConfig = { definition: ConnectorDefinition; config: CommonConnectorConfig & Record<string, unknown>; transforms: readonly TransformSpec[] };
-
-/** A validated config and the values to scrub once it is in use: resolved placeholders and declared secrets. */
-type Validated = ValidatedConfig & { secrets: string[] };
-
 /**
- * Owns the connectors and their tasks on this worker: desired state (what the operator asked)
- * versus observed state (what the tasks do), task supervision and restarts, and the lifecycle of
- * the Kafka clients the tasks share. It knows nothing about any particular connector.
+ * Runs connectors and their tasks on this worker: desired state (what the operator asked) versus
+ * observed state (what the tasks do), task supervision and restarts, and the lifecycle of the
+ * Kafka clients the tasks share. Where desired state is kept is the herder's business (see
+ * runtime/herder); this class knows nothing about any particular connector either.
  */
-/** How long `GET /` goes without asking Kafka for its cluster id again after a failed lookup. */
-const CLUSTER_ID_RETRY_MS = 5_000;
-
 export class Worker {
   readonly id: string;
   private readonly connectors = new Map<string, ConnectorInstance>();
   /** Every lifecycle operation runs in this queue under its connector's name. */
   private readonly lifecycle = new SerialQueue();
   private readonly logger: Logger;
-  private dlqProducer: Producer | undefined;
-  private admin: Promise<Admin> | undefined;
   private stopping = false;
-  private clusterId: string | undefined;
-  private clusterIdLookup: Promise<string | undefined> | undefined;
-  private clusterIdRetryAt = 0;
   private readonly tables: LookupTableRegistry;
+  private readonly admin: SharedAdmin;
+  private readonly tasks: TaskFactory;
 
   constructor(private readonly o: WorkerOptions) {
     this.id = o.workerId;
     this.logger = o.logs.get('worker');
     this.tables = new LookupTableRegistry({ kafka: o.kafka, logger: o.logs.get('tables'), workerId: o.workerId });
+    this.admin = new SharedAdmin(o.kafka);
+    this.tasks = new TaskFactory({ ...o, tables: this.tables });
   }
 
   get plugins(): PluginRegistry {
@@ -127,16 +81,14 @@ export class Worker {
     return this.o.metrics;
   }
 
-  /** Starts the offset store and the connectors saved by an earlier run. */
+  /** Starts the offset store. */
   async start(): Promise<void> {
     await this.o.offsetStore.start();
-    for (const saved of (await this.o.configStore?.load()) ?? []) {
-      try {
-        await this.lifecycle.run(saved.name, () => this.create(saved.name, saved.config, saved.target, false));
-      } catch (err) {
-        this.logger.error('could not restore a saved connector', { connector: saved.name, error: (err as Error).message });
-      }
-    }
+  }
+
+  /** Runs a connector whose config and desired state are already stored (a restart, another worker's write): nothing is saved again. */
+  restore(name: string, raw: RawConfig, target: TargetState): Promise<ConnectorInfo> {
+    return this.lifecycle.run(name, () => this.create(name, raw, target, false));
   }
 
   /**
@@ -155,8 +107,8 @@ export class Worker {
       ),
     );
     await this.tables.close();
-    await this.dlqProducer?.disconnect().catch(() => undefined);
-    await this.admin?.then((admin) => admin.disconnect()).catch(() => undefined);
+    await this.tasks.close();
+    await this.admin.close();
     await this.o.offsetStore.stop();
   }
 
@@ -169,43 +121,8 @@ export class Worker {
   }
 
   /** Validates a raw config the way create/update would; throws ConfigError with every error. */
-  async validate(raw: RawConfig): Promise<Validated> {
-    const className = raw['connector.class'];
-    const definition = className ? connectorPlugin(this.o.plugins, className) : undefined;
-    if (!definition) {
-      throw new ConfigError([
-        {
-          key: 'connector.class',
-          message: className
-            ? `unknown connector plugin '${className}' (known: ${Object.keys(this.o.plugins.connectors).join(', ') || 'none'})`
-            : 'missing required key',
-        },
-      ]);
-    }
-    const { config, secrets } = await this.o.resolveConfig(raw);
-    const lookup = transformLookup(this.o.plugins);
-    const result = validateConnectorConfig(definition.config, config, { kind: definition.type, lookup });
-    // A rejected config registers nothing (registering before validation let any caller grow the
-    // set without bound); its error texts are scrubbed of what was resolved for it instead.
-    const refused = (errors: readonly ConfigErrorEntry[]) => new ConfigError(errors.map((e) => ({ key: e.key, message: redactString(e.message, secrets) })));
-    if (!result.ok) throw refused(result.errors);
-    // Then the plugin's own checks of what its schema cannot express (keys that must agree).
-    const checks = definition.validate?.(result.config as never) ?? [];
-    if (checks.length > 0) throw refused(checks);
-    // Resolved placeholders, and the values of keys the schemas declare secret, are scrubbed from
-    // logs, traces and dead-letter headers while the connector runs with this config.
-    const marked = connectorSecretKeys(config, definition.config, lookup);
-    const plain = Object.entries(config).filter(([key, value]) => (marked.has(key) || looksSecret(key)) && typeof value === 'string');
-    const short = plain.filter(([, value]) => (value as string).length > 0 && (value as string).length < MIN_SCRUBBED_LENGTH);
-    if (short.length > 0) {
-      throw new ConfigError(short.map(([key]) => ({ key, message: `a secret must have at least ${MIN_SCRUBBED_LENGTH} characters: a shorter one cannot be kept out of logs` })));
-    }
-    return {
-      definition,
-      config: result.config as ValidatedConfig['config'],
-      transforms: result.transforms,
-      secrets: [...secrets, ...plain.map(([, value]) => value as string)],
-    };
+  validate(raw: RawConfig): Promise<Validated> {
+    return validateRawConfig(this.o.plugins, this.o.resolveConfig, raw);
   }
 
   createConnector(name: string, raw: RawConfig, initial: TargetState = 'RUNNING'): Promise<ConnectorInfo> {
@@ -232,15 +149,56 @@ export class Worker {
     // The same config again (a restart re-applying its connector files, `conflux apply`) changes
     // nothing: restarting the tasks would only make sinks leave and rejoin their groups.
     if (isDeepStrictEqual(existing.raw, raw)) return { created: false, info: this.info(name) };
+    await this.reconfigure(existing, raw);
+    return { created: false, info: this.info(name) };
+  }
+
+  private async reconfigure(existing: ConnectorInstance, raw: RawConfig): Promise<void> {
     const { secrets, ...validated } = await this.validate(raw);
     // The old tasks log with the old values until they are stopped.
-    this.o.logs.setSecrets(name, secrets, { keepPrevious: true });
+    this.o.logs.setSecrets(existing.name, secrets, { keepPrevious: true });
     await this.stopTasks(existing);
-    this.o.logs.setSecrets(name, secrets);
+    this.o.logs.setSecrets(existing.name, secrets);
     Object.assign(existing, validated, { raw: { ...raw } });
-    await this.o.configStore?.save(name, existing.raw, existing.target);
+    await this.o.configStore?.save(existing.name, existing.raw, existing.target);
     await this.startConnector(existing);
-    return { created: false, info: this.info(name) };
+  }
+
+  /**
+   * Distributed mode: runs exactly the given tasks of a connector whose config and target state
+   * are kept elsewhere (the config topic). Tasks that stay assigned keep running untouched; a
+   * changed config or target state applies to the assigned tasks as it would standalone.
+   */
+  assign(name: string, raw: RawConfig, target: TargetState, taskIds: readonly number[]): Promise<void> {
+    return this.lifecycle.run(name, async () => {
+      const owned: ReadonlySet<number> = new Set(taskIds);
+      const c = this.connectors.get(name);
+      if (!c) {
+        await this.create(name, raw, target, false, owned);
+        return;
+      }
+      const before = c.owned;
+      c.owned = owned;
+      // A new config stops every task here and starts the assigned ones with it.
+      if (!isDeepStrictEqual(c.raw, raw)) await this.reconfigure(c, raw);
+      if (c.target !== target) await this.setTarget(c, target);
+      const lost = c.tasks.filter((slot) => before?.has(slot.id) && !owned.has(slot.id));
+      await Promise.all(lost.map((slot) => this.stopSlot(slot)));
+      for (const slot of lost) slot.state = 'UNASSIGNED';
+      if (c.target === 'STOPPED' || c.state === 'FAILED') return;
+      for (const slot of c.tasks) if (owned.has(slot.id) && !before?.has(slot.id) && !slot.runner) this.startTask(c, slot);
+    });
+  }
+
+  /** Distributed mode: stops what runs here of a connector assigned elsewhere now, or deleted. */
+  release(name: string): Promise<void> {
+    return this.lifecycle.run(name, async () => {
+      const c = this.connectors.get(name);
+      if (!c) return;
+      this.connectors.delete(name);
+      await this.stopTasks(c);
+      this.o.logs.setSecrets(name, []);
+    });
   }
 
   deleteConnector(name: string): Promise<void> {
@@ -341,7 +299,7 @@ export class Worker {
 
   async offsets(name: string): Promise<ConnectorOffset[]> {
     const c = this.get(name);
-    if (c.definition.type === 'sink') return fetchSinkOffsets(await this.adminClient(), name, parseList(c.config.topics as string | undefined));
+    if (c.definition.type === 'sink') return fetchSinkOffsets(await this.admin.client(), name, parseList(c.config.topics as string | undefined));
     return (await this.o.offsetStore.getAll(name)).map((e) => ({ partition: { ...e.partition }, offset: e.offset ? { ...e.offset } : null }));
   }
 
@@ -350,7 +308,7 @@ export class Worker {
     validateOffsetWrites(name, entries);
     return this.lifecycle.run(name, async () => {
       const c = this.requireStopped(name);
-      if (c.definition.type === 'sink') return alterSinkOffsets(await this.adminClient(), name, entries);
+      if (c.definition.type === 'sink') return alterSinkOffsets(await this.admin.client(), name, entries);
       await this.o.offsetStore.set(name, entries);
       await this.o.offsetStore.flush();
     });
@@ -360,38 +318,20 @@ export class Worker {
   resetOffsets(name: string): Promise<void> {
     return this.lifecycle.run(name, async () => {
       const c = this.requireStopped(name);
-      if (c.definition.type === 'sink') return resetSinkOffsets(await this.adminClient(), name);
+      if (c.definition.type === 'sink') return resetSinkOffsets(await this.admin.client(), name);
       await this.o.offsetStore.deleteAll(name);
       await this.o.offsetStore.flush();
     });
   }
 
   /** The Kafka cluster's id for `GET /`, or undefined when Kafka cannot be reached in time. */
-  async kafkaClusterId(timeoutMs = 2000): Promise<string | undefined> {
-    if (this.clusterId) return this.clusterId;
-    // One lookup at a time however many requests ask, and none for a while after one failed:
-    // `GET /` must not open a broker connection per hit while Kafka is away.
-    if (Date.now() < this.clusterIdRetryAt) return undefined;
-    this.clusterIdLookup ??= (async () => {
-      const lookup = this.adminClient().then((admin) => admin.describeCluster());
-      lookup.catch(() => undefined);
-      const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), timeoutMs).unref());
-      const cluster = await Promise.race([lookup, timeout]).catch(() => undefined);
-      this.clusterId = cluster?.clusterId;
-      if (!this.clusterId) this.clusterIdRetryAt = Date.now() + CLUSTER_ID_RETRY_MS;
-      return this.clusterId;
-    })().finally(() => {
-      this.clusterIdLookup = undefined;
-    });
-    return this.clusterIdLookup;
+  kafkaClusterId(timeoutMs?: number): Promise<string | undefined> {
+    return this.admin.kafkaClusterId(timeoutMs);
   }
 
   /** Names of the topics the connector reads from or writes to (known statically). */
   topics(name: string): string[] {
-    const c = this.get(name);
-    if (c.definition.type === 'sink') return parseList(c.config.topics as string | undefined);
-    const topic = c.config.topic ?? c.config['topic.prefix'];
-    return typeof topic === 'string' ? parseList(topic) : [];
+    return connectorTopics(this.get(name));
   }
 
   // ---- internals ----
@@ -416,11 +356,11 @@ export class Worker {
     return c;
   }
 
-  private async create(name: string, raw: RawConfig, initial: TargetState, persist: boolean): Promise<ConnectorInfo> {
+  private async create(name: string, raw: RawConfig, initial: TargetState, persist: boolean, owned?: ReadonlySet<number>): Promise<ConnectorInfo> {
     if (this.connectors.has(name)) throw new ConflictError(`Connector ${name} already exists`);
     const { secrets, ...validated } = await this.validate(raw);
     this.o.logs.setSecrets(name, secrets);
-    const instance: ConnectorInstance = { name, raw: { ...raw }, ...validated, target: initial, state: 'UNASSIGNED', tasks: [] };
+    const instance: ConnectorInstance = { name, raw: { ...raw }, ...validated, target: initial, state: 'UNASSIGNED', tasks: [], ...(owned ? { owned } : {}) };
     this.connectors.set(name, instance);
     if (persist) {
       try {
@@ -473,19 +413,20 @@ export class Worker {
       c.tasks = [];
       return;
     }
-    for (const slot of c.tasks) this.startTask(c, slot);
+    for (const slot of c.tasks) if (!c.owned || c.owned.has(slot.id)) this.startTask(c, slot);
   }
 
   private startTask(c: ConnectorInstance, slot: TaskSlot): void {
     // A stopping worker starts nothing, whatever was queued: no task outlives stop().
     if (this.stopping) return;
-    const runner = this.createRunner(c, slot);
+    const runner = this.tasks.createRunner(c, slot);
     slot.runner = runner;
     slot.state = 'RUNNING';
     slot.trace = undefined;
     slot.backoff.started();
     if (c.target === 'PAUSED') runner.pause();
     this.o.metrics.taskState.set({ connector: c.name, task: String(slot.id) }, 1);
+    this.o.metrics.taskStarts.inc({ connector: c.name, task: String(slot.id) });
     runner.run().then(
       () => {
         if (slot.runner === runner && slot.stopping !== runner) {
@@ -525,7 +466,7 @@ export class Worker {
   }
 
   private async restartSlot(c: ConnectorInstance, slot: TaskSlot): Promise<void> {
-    if (c.target === 'STOPPED') return;
+    if (c.target === 'STOPPED' || (c.owned && !c.owned.has(slot.id))) return;
     slot.state = 'RESTARTING';
     await this.stopSlot(slot);
     slot.backoff.reset();
@@ -555,125 +496,5 @@ export class Worker {
     }
   }
 
-  private createRunner(c: ConnectorInstance, slot: TaskSlot): TaskRunner {
-    const abort = new AbortController();
-    const logger = this.o.logs.get(`task.${c.name}-${slot.id}`);
-    const cfg = c.config;
-    const labels = { connector: c.name, task: String(slot.id) };
-    const dlqTopic = cfg['errors.deadletterqueue.topic.name'];
-    const policy: ErrorPolicy = {
-      tolerance: cfg['errors.tolerance'],
-      retryTimeoutMs: cfg['errors.retry.timeout'],
-      retryMaxDelayMs: cfg['errors.retry.delay.max.ms'],
-      logErrors: cfg['errors.log.enable'],
-      ...(dlqTopic
-        ? {
-            deadLetter: new DeadLetterWriter(
-              this.dlqProducerClient(),
-              dlqTopic,
-              c.name,
-              slot.id,
-              cfg['errors.deadletterqueue.context.headers.enable'],
-              (t) => this.o.logs.scrub(t),
-            ),
-          }
-        : {}),
-    };
-    const errors = new RecordErrorHandler(policy, labels, this.o.metrics, logger, abort.signal);
-    const keyConverter = createConverter(cfg['key.converter'], 'key', this.o.schemaRegistry);
-    const valueConverter = createConverter(cfg['value.converter'], 'value', this.o.schemaRegistry);
-    // Progress belongs to this runner: a runner still stopping cannot overwrite its successor's.
-    const progress = { entries: [] as TaskProgress[] };
-    slot.progress = progress;
-    const reportProgress = (entries: readonly TaskProgress[]) => {
-      if (slot.progress === progress) progress.entries = entries.map((p) => ({ ...p }));
-    };
-    const context = { connector: c.name, taskId: slot.id, logger, metrics: this.o.metrics.forTask(c.name, slot.id), reportProgress };
-    // Lookup tables a transform opens are decoded with the connector's converters and shared by
-    // every task of this worker that opens the same topic.
-    const buildChain = () =>
-      buildTransformChain(c.transforms, transformLookup(this.o.plugins), { logger, metrics: context.metrics, tables: this.tables.forChain(keyConverter, valueConverter) });
-    if (c.definition.type === 'source') {
-      return new SourceTaskRunner({
-        connector: c.name,
-        taskId: slot.id,
-        task: c.definition.createTask(),
-        taskConfig: slot.config,
-        kafka: this.o.kafka,
-        keyConverter,
-        valueConverter,
-        buildChain,
-        offsetStore: this.o.offsetStore,
-        errors,
-        abort,
-        offsetFlushIntervalMs: cfg['offset.flush.interval.ms'],
-        maxInFlightBatches: (cfg as SourceConnectorConfig)['max.in.flight.batches'],
-        maxRequestBytes: (cfg as SourceConnectorConfig)['producer.max.request.size'],
-        metrics: this.o.metrics,
-        logger,
-        context,
-      });
-    }
-    return new SinkTaskRunner({
-      connector: c.name,
-      taskId: slot.id,
-      task: c.definition.createTask(),
-      taskConfig: slot.config,
-      kafka: this.o.kafka,
-      topics: parseList(cfg.topics as string | undefined),
-      keyConverter,
-      valueConverter,
-      buildChain,
-      errors,
-      abort,
-      metrics: this.o.metrics,
-      logger,
-      context,
-      batch: batchSettings(cfg as Record<string, unknown>),
-    });
-  }
 
-  private dlqProducerClient(): Producer {
-    if (!this.dlqProducer) {
-      const producer = this.o.kafka.producer({ allowAutoTopicCreation: true, idempotent: true, maxInFlightRequests: 1 });
-      // Connect on first use, and again after a failed attempt: a worker may start before Kafka.
-      let connected: Promise<void> | undefined;
-      const send = producer.send.bind(producer);
-      producer.send = async (record) => {
-        connected ??= producer.connect().catch((err: unknown) => {
-          connected = undefined;
-          throw err;
-        });
-        await connected;
-        return send(record);
-      };
-      this.dlqProducer = producer;
-    }
-    return this.dlqProducer;
-  }
-
-  private adminClient(): Promise<Admin> {
-    // One client however many callers race; a failed connect is forgotten so the next call retries.
-    this.admin ??= (async () => {
-      const admin = this.o.kafka.admin();
-      await admin.connect();
-      return admin;
-    })().catch((err: unknown) => {
-      this.admin = undefined;
-      throw err;
-    });
-    return this.admin;
-  }
-
-}
-
-function traceOf(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  let trace = err.stack ?? `${err.name}: ${err.message}`;
-  let cause = err.cause;
-  while (cause instanceof Error) {
-    trace += `\nCaused by: ${cause.stack ?? cause.message}`;
-    cause = cause.cause;
-  }
-  return trace;
 }

@@ -62,9 +62,70 @@ export const workerConfigSchema = Type.Object(
       default: 'state/offsets.json',
     }),
     'offset.storage.topic': Type.String({
-      description: 'Compacted topic holding offsets when offset.storage=kafka.',
+      description: 'Compacted topic holding source offsets when offset.storage=kafka, and always in distributed mode. Created (compacted, 1 partition) if missing.',
       minLength: 1,
       default: 'conflux-offsets',
+    }),
+    'offset.storage.replication.factor': Type.Integer({
+      description:
+        'Replication factor of the offsets topic when the worker creates it; -1 takes the broker\'s default.replication.factor. Kafka Connect defaults to 3; conflux defaults to -1 so the same file runs on a one-broker development cluster: set 3 in production.',
+      minimum: -1,
+      default: -1,
+    }),
+    'group.id': Type.Optional(
+      Type.String({
+        description:
+          'Distributed mode (conflux distributed): the group the workers of one cluster join. Workers with the same group.id and storage topics share connectors and tasks; required in distributed mode, unused in standalone mode.',
+        minLength: 1,
+        maxLength: 249,
+        examples: ['conflux-cluster'],
+      }),
+    ),
+    'config.storage.topic': Type.String({
+      description:
+        'Distributed mode: compacted topic holding connector configs, target states (RUNNING, PAUSED, STOPPED) and task configs. Created (compacted, 1 partition, which keeps every change in one order) if missing.',
+      minLength: 1,
+      default: 'conflux-configs',
+    }),
+    'config.storage.replication.factor': Type.Integer({
+      description:
+        'Replication factor of the config topic when the worker creates it; -1 takes the broker\'s default.replication.factor. Kafka Connect defaults to 3; conflux defaults to -1 so the same file runs on a one-broker development cluster: set 3 in production.',
+      minimum: -1,
+      default: -1,
+    }),
+    'status.storage.topic': Type.String({
+      description: 'Distributed mode: compacted topic holding the status of every connector and task with the worker that runs it. Created (compacted, 1 partition) if missing.',
+      minLength: 1,
+      default: 'conflux-status',
+    }),
+    'status.storage.replication.factor': Type.Integer({
+      description:
+        'Replication factor of the status topic when the worker creates it; -1 takes the broker\'s default.replication.factor. Kafka Connect defaults to 3; conflux defaults to -1 so the same file runs on a one-broker development cluster: set 3 in production.',
+      minimum: -1,
+      default: -1,
+    }),
+    'rest.advertised.url': Type.Optional(
+      Type.String({
+        description:
+          'Distributed mode: the URL other workers and clients reach this worker\'s REST API at, shared with the group. Defaults to http://<rest.host>:<rest.port>.',
+        format: 'uri',
+        examples: ['http://conflux-1.internal:8083'],
+      }),
+    ),
+    'session.timeout.ms': Type.Integer({
+      description: 'Distributed mode: a worker not heard from for this long leaves the group and its connectors and tasks move to the others (Kafka Connect\'s default).',
+      minimum: 6000,
+      default: 10000,
+    }),
+    'heartbeat.interval.ms': Type.Integer({
+      description: 'Distributed mode: how often a worker tells the group coordinator it is alive; well below session.timeout.ms.',
+      minimum: 100,
+      default: 3000,
+    }),
+    'rebalance.timeout.ms': Type.Integer({
+      description: 'Distributed mode: how long the group waits for every worker to rejoin during a rebalance.',
+      minimum: 1000,
+      default: 60000,
     }),
     'state.dir': Type.String({ description: 'Directory for local worker state.', minLength: 1, default: 'state' }),
     'config.providers.file.allowed.paths': Type.Optional(
@@ -109,6 +170,8 @@ export const workerConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const REPLICATION_FACTOR_KEYS = ['config.storage.replication.factor', 'offset.storage.replication.factor', 'status.storage.replication.factor'] as const;
+
 export type WorkerConfig = Static<typeof workerConfigSchema> & { readonly 'worker.id': string };
 
 export type WorkerValidationResult =
@@ -129,6 +192,9 @@ export function validateWorkerConfig(rawConfig: unknown, host: string = hostname
   const token = config['rest.auth.token'];
   // A token with whitespace can never match: the Authorization header parser trims it.
   if (typeof token === 'string' && /\s/.test(token)) errors.push({ key: 'rest.auth.token', message: 'must not contain whitespace' });
+  for (const key of REPLICATION_FACTOR_KEYS) {
+    if (config[key] === 0) errors.push({ key, message: 'must be -1 (the broker\'s default) or at least 1' });
+  }
   if (errors.length > 0) return { ok: false, errors };
   config['worker.id'] ??= `${host}:${String(config['rest.port'])}`;
   return { ok: true, config: Object.freeze(config) as WorkerConfig };

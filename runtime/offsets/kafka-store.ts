@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { FatalError } from '../api/errors.js';
+import { ensureCompactedTopic } from '../cluster/compacted-topic.js';
 import { OffsetTable } from './offset-table.js';
 import { stableKey } from './stable-key.js';
 import type { OffsetEntry, OffsetStore, OffsetWrite, SourceOffset, SourcePartition } from './store.js';
-
-/** Kafka's config resource type of a topic (kafkajs's ConfigResourceTypes.TOPIC, not importable from ESM). */
-const TOPIC_RESOURCE = 2;
 
 /**
  * Source offsets in a compacted Kafka topic (`conflux-offsets`), as Kafka Connect's distributed
@@ -22,17 +20,15 @@ export class KafkaOffsetStore implements OffsetStore {
   constructor(
     private readonly kafka: Kafka,
     private readonly topic: string,
+    /** Used when the store creates the topic; -1 takes the broker's default. */
+    private readonly replicationFactor = -1,
   ) {}
 
   async start(): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const created = await admin.createTopics({
-        topics: [{ topic: this.topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
-        waitForLeaders: true,
-      });
-      if (!created) await this.requireCompacted(admin);
+      await ensureCompactedTopic(admin, { topic: this.topic, holds: 'offsets', key: 'offset.storage.topic', replicationFactor: this.replicationFactor });
       const ends = await admin.fetchTopicOffsets(this.topic);
       await this.replay(ends);
     } finally {
@@ -43,20 +39,16 @@ export class KafkaOffsetStore implements OffsetStore {
   }
 
   /**
-   * Like Kafka Connect, refuses an existing topic that is not compact-only: with deletion by
-   * retention, offsets not rewritten for a while would silently disappear.
+   * Reads what other workers wrote since the start (distributed mode: a task that moves here
+   * must start from the offsets its previous worker committed).
    */
-  private async requireCompacted(admin: Admin): Promise<void> {
-    const { resources } = await admin.describeConfigs({
-      resources: [{ type: TOPIC_RESOURCE, name: this.topic, configNames: ['cleanup.policy'] }],
-      includeSynonyms: false,
-    });
-    const policy = resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? '';
-    if (policy.replace(/\s/g, '') !== 'compact') {
-      throw new FatalError(
-        `the offsets topic ${this.topic} has cleanup.policy=${policy || '(unknown)'}; it must be compact only, or offsets would be lost to retention. ` +
-          `Set cleanup.policy=compact on the topic or choose another offset.storage.topic`,
-      );
+  async refresh(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await this.replay(await admin.fetchTopicOffsets(this.topic));
+    } finally {
+      await admin.disconnect();
     }
   }
 

@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifySchema } from 'fastify';
 import type { LogManager } from '../logging.js';
-import type { Worker } from '../worker.js';
+import type { Herder } from '../herder/herder.js';
 import { adminLoggersPlugin } from './admin-loggers.js';
 import { installBearerAuth, tokenCheck } from './auth.js';
 import { connectorConfigPlugin } from './connector-config.js';
@@ -28,7 +28,7 @@ export const DEFAULT_REST_PORT = 8083;
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 export interface RestOptions {
-  worker: Worker;
+  herder: Herder;
   logs: LogManager;
   /** When set, every route except `GET /health` requires `Authorization: Bearer <token>`. */
   authToken?: string | undefined;
@@ -79,7 +79,7 @@ function addCommonResponses(schema: FastifySchema & { hide?: boolean }): void {
  * The caller listens (on {@link DEFAULT_REST_PORT} by default) and closes it.
  */
 export function buildApp(options: RestOptions): FastifyInstance {
-  const { worker, logs } = options;
+  const { herder, logs } = options;
   const app = fastify({
     loggerInstance: logs.get('rest').child as unknown as FastifyBaseLogger,
     // One line per request would drown the worker's own logs; failures are logged by the error handler.
@@ -87,10 +87,10 @@ export function buildApp(options: RestOptions): FastifyInstance {
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const secrets = new Secrets(worker.plugins, logs);
+  const secrets = new Secrets(herder.plugins, logs);
   const version = options.version ?? packageVersion();
   const authorized = options.authToken ? tokenCheck(options.authToken) : () => true;
-  const ctx: RouteContext = { worker, logs, secrets, version, commit: options.commit ?? 'unknown', health: cachedProbe(options.health, options.healthCacheMs), authorized };
+  const ctx: RouteContext = { herder, logs, secrets, version, commit: options.commit ?? 'unknown', health: cachedProbe(options.health, options.healthCacheMs), authorized };
 
   app.addSchema(ErrorCodeSchema);
   app.addSchema(ErrorBodySchema);

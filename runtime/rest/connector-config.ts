@@ -8,7 +8,7 @@ const tags = ['connectors'];
 
 /** `GET|PUT|PATCH /connectors/:name/config`. */
 export const connectorConfigPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app, ctx) => {
-  const { worker, secrets } = ctx;
+  const { herder, secrets } = ctx;
 
   app.get(
     '/connectors/:name/config',
@@ -21,7 +21,7 @@ export const connectorConfigPlugin: FastifyPluginAsyncTypebox<RouteContext> = as
         response: { 200: ConfigMap, ...errorResponses(404) },
       },
     },
-    async (request) => secrets.redactConfig({ ...worker.config(request.params.name) }),
+    async (request) => secrets.redactConfig({ ...herder.config(request.params.name) }),
   );
 
   app.put(
@@ -44,7 +44,7 @@ export const connectorConfigPlugin: FastifyPluginAsyncTypebox<RouteContext> = as
     async (request, reply) => {
       const { name } = request.params;
       const config = keepHiddenSecrets(ctx, name, withName(name, toRawConfig(request.body)));
-      const { created, info } = await worker.putConnectorConfig(name, config);
+      const { created, info } = await herder.putConnectorConfig(name, config);
       return reply.status(created ? 201 : 200).send(infoView(ctx, info));
     },
   );
@@ -66,7 +66,7 @@ export const connectorConfigPlugin: FastifyPluginAsyncTypebox<RouteContext> = as
       for (const [key, value] of Object.entries(request.body)) {
         if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) throw new BadRequestError(`body/${key} must be a string, number, boolean or null`);
       }
-      const info = await worker.patchConnectorConfig(name, (current) => {
+      const info = await herder.patchConnectorConfig(name, (current) => {
         const merged: Record<string, string> = { ...current };
         for (const [key, value] of Object.entries(request.body)) {
           if (value === null) delete merged[key];

@@ -43,8 +43,8 @@ const ConfigInfosSchema = Type.Object({
 });
 
 /** Installed plugins, their config keys, and config validation without creating anything. */
-export const connectorPluginsPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app, { worker, secrets }) => {
-  const plugins = worker.plugins;
+export const connectorPluginsPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app, { herder, secrets }) => {
+  const plugins = herder.plugins;
 
   app.get(
     '/connector-plugins',
@@ -123,7 +123,7 @@ export const connectorPluginsPlugin: FastifyPluginAsyncTypebox<RouteContext> = a
       const withClass = { ...config, 'connector.class': plugin };
       let errors: readonly { key: string; message: string }[] = [];
       try {
-        await worker.validate(withClass);
+        await herder.validate(withClass);
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         errors = err.errors;

@@ -9,7 +9,7 @@ const TaskParams = Type.Object({ name: Type.String({ description: 'Connector nam
 
 /** Status, lifecycle (restart, pause, resume, stop), tasks and topics of one connector. */
 export const connectorStatePlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app, ctx) => {
-  const { worker, secrets } = ctx;
+  const { herder, secrets } = ctx;
 
   app.get(
     '/connectors/:name/status',
@@ -44,16 +44,16 @@ export const connectorStatePlugin: FastifyPluginAsyncTypebox<RouteContext> = asy
     async (request, reply) => {
       const { includeTasks, onlyFailed } = request.query;
       const { name } = request.params;
-      await worker.restart(name, { includeTasks, onlyFailed });
+      await herder.restart(name, { includeTasks, onlyFailed });
       if (!includeTasks && !onlyFailed) return reply.status(204).send();
       return reply.status(202).send(statusView(ctx, name));
     },
   );
 
   const lifecycle = [
-    ['pause', 'Pause a connector', 'Tasks stop processing but keep their resources; resume continues where they were.', (n: string) => worker.pause(n)],
-    ['resume', 'Resume a connector', 'Resumes a PAUSED or STOPPED connector.', (n: string) => worker.resume(n)],
-    ['stop', 'Stop a connector', 'Shuts the tasks down (offsets committed) but keeps the config; required before changing offsets.', (n: string) => worker.stopConnector(n)],
+    ['pause', 'Pause a connector', 'Tasks stop processing but keep their resources; resume continues where they were.', (n: string) => herder.pause(n)],
+    ['resume', 'Resume a connector', 'Resumes a PAUSED or STOPPED connector.', (n: string) => herder.resume(n)],
+    ['stop', 'Stop a connector', 'Shuts the tasks down (offsets committed) but keeps the config; required before changing offsets.', (n: string) => herder.stopConnector(n)],
   ] as const;
   for (const [action, summary, description, run] of lifecycle) {
     app.put(
@@ -79,9 +79,9 @@ export const connectorStatePlugin: FastifyPluginAsyncTypebox<RouteContext> = asy
     },
     async (request) => {
       const { name } = request.params;
-      const raw = worker.config(name);
+      const raw = herder.config(name);
       const values = secrets.secretValues(raw);
-      return worker.taskConfigs(name).map((t) => ({ id: t.id, config: secrets.redactDeep(t.config, values, raw['connector.class']) }));
+      return herder.taskConfigs(name).map((t) => ({ id: t.id, config: secrets.redactDeep(t.config, values, raw['connector.class']) }));
     },
   );
 
@@ -92,8 +92,8 @@ export const connectorStatePlugin: FastifyPluginAsyncTypebox<RouteContext> = asy
     },
     async (request) => {
       const { name, id } = request.params;
-      const task = worker.taskStatus(name, id);
-      return task.trace ? { ...task, trace: secrets.scrub(task.trace, secrets.secretValues(worker.config(name))) } : task;
+      const task = herder.taskStatus(name, id);
+      return task.trace ? { ...task, trace: secrets.scrub(task.trace, secrets.secretValues(herder.config(name))) } : task;
     },
   );
 
@@ -108,7 +108,7 @@ export const connectorStatePlugin: FastifyPluginAsyncTypebox<RouteContext> = asy
       },
     },
     async (request, reply) => {
-      await worker.restartTask(request.params.name, request.params.id);
+      await herder.restartTask(request.params.name, request.params.id);
       return reply.status(204).send();
     },
   );
@@ -127,7 +127,7 @@ export const connectorStatePlugin: FastifyPluginAsyncTypebox<RouteContext> = asy
     },
     async (request) => {
       const { name } = request.params;
-      return { [name]: { topics: secrets.hideResolved(worker.topics(name), worker.config(name)) } };
+      return { [name]: { topics: secrets.hideResolved(herder.topics(name), herder.config(name)) } };
     },
   );
 };

@@ -35,7 +35,7 @@ export function withName(name: string, config: RawConfig): RawConfig {
 
 /** The connector collection: list (with `expand`), create, read, delete. */
 export const connectorsPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app, ctx) => {
-  const { worker } = ctx;
+  const { herder } = ctx;
 
   app.get(
     '/connectors',
@@ -56,14 +56,14 @@ export const connectorsPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (
     },
     async (request) => {
       const expand = new Set(request.query.expand ?? []);
-      const names = worker.connectorNames();
+      const names = herder.connectorNames();
       if (expand.size === 0) return names;
       return Object.fromEntries(
         names.map((name) => [
           name,
           {
             ...(expand.has('status') ? { status: statusView(ctx, name) } : {}),
-            ...(expand.has('info') ? { info: infoView(ctx, worker.info(name)) } : {}),
+            ...(expand.has('info') ? { info: infoView(ctx, herder.info(name)) } : {}),
           },
         ]),
       );
@@ -87,7 +87,7 @@ export const connectorsPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (
     },
     async (request, reply) => {
       const { name, config, initial_state } = request.body;
-      const info = await worker.createConnector(name, withName(name, toRawConfig(config)), initial_state ?? 'RUNNING');
+      const info = await herder.createConnector(name, withName(name, toRawConfig(config)), initial_state ?? 'RUNNING');
       return reply.status(201).send(infoView(ctx, info));
     },
   );
@@ -103,7 +103,7 @@ export const connectorsPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (
         response: { 200: ConnectorInfoSchema, ...errorResponses(404) },
       },
     },
-    async (request) => infoView(ctx, worker.info(request.params.name)),
+    async (request) => infoView(ctx, herder.info(request.params.name)),
   );
 
   app.delete(
@@ -118,7 +118,7 @@ export const connectorsPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (
       },
     },
     async (request, reply) => {
-      await worker.deleteConnector(request.params.name);
+      await herder.deleteConnector(request.params.name);
       return reply.status(204).send();
     },
   );

@@ -3,13 +3,14 @@ import { REDACTED } from '../config/redact.js';
 import { ConfigError } from '../errors.js';
 import type { LogManager } from '../logging.js';
 import type { ConnectorStatus } from '../status.js';
-import type { ConnectorInfo, RawConfig, Worker } from '../worker.js';
+import type { Herder } from '../herder/herder.js';
+import type { ConnectorInfo, RawConfig } from '../worker.js';
 import type { HealthProbe } from './health-check.js';
 import type { Secrets } from './secrets.js';
 
 /** What every route plugin gets as its options. */
 export interface RouteContext {
-  worker: Worker;
+  herder: Herder;
   logs: LogManager;
   secrets: Secrets;
   version: string;
@@ -40,8 +41,8 @@ const TARGET_KEY = /(^|\.)(uri|url|urls|host|hosts|hostname|server|servers|endpo
  * names, so the caller must send the secret again.
  */
 export function keepHiddenSecrets(ctx: RouteContext, name: string, incoming: RawConfig): RawConfig {
-  if (!ctx.worker.has(name)) return incoming;
-  const stored = ctx.worker.config(name);
+  if (!ctx.herder.has(name)) return incoming;
+  const stored = ctx.herder.config(name);
   const secret = ctx.secrets.secretKeysOf(stored);
   const kept = Object.keys(incoming).filter((key) => incoming[key] === REDACTED && secret.has(key) && stored[key] !== undefined);
   if (kept.length === 0) return incoming;
@@ -60,8 +61,8 @@ export function keepHiddenSecrets(ctx: RouteContext, name: string, incoming: Raw
 
 /** A connector's status as shown over REST: failure traces without secret values. */
 export function statusView(ctx: RouteContext, name: string): ConnectorStatus {
-  const status = ctx.worker.status(name);
-  const values = ctx.secrets.secretValues(ctx.worker.config(name));
+  const status = ctx.herder.status(name);
+  const values = ctx.secrets.secretValues(ctx.herder.config(name));
   const scrub = <T extends { trace?: string }>(s: T): T => (s.trace ? { ...s, trace: ctx.secrets.scrub(s.trace, values) } : { ...s });
   return { ...status, connector: scrub(status.connector), tasks: status.tasks.map(scrub) };
 }

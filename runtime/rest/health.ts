@@ -49,7 +49,7 @@ export const healthPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app,
       const status = healthy ? ('healthy' as const) : ('unhealthy' as const);
       // Like KIP-1017: an anonymous caller learns whether the worker is healthy, not what it runs.
       if (!ctx.authorized(request)) return reply.status(healthy ? 200 : 503).send({ status });
-      const connectors = Object.fromEntries(ctx.worker.connectorNames().map((n) => [n, ctx.worker.status(n).connector.state]));
+      const connectors = Object.fromEntries(ctx.herder.connectorNames().map((n) => [n, ctx.herder.status(n).connector.state]));
       return reply.status(healthy ? 200 : 503).send({ status, ...report, connectors });
     },
   );

@@ -7,7 +7,7 @@ const tags = ['offsets'];
 const Offsets = Type.Object({ offsets: Type.Array(OffsetEntry) });
 
 /** KIP-875 offsets: readable at any time, changeable only while the connector is STOPPED. */
-export const offsetsPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app, { worker }) => {
+export const offsetsPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app, { herder }) => {
   app.get(
     '/connectors/:name/offsets',
     {
@@ -19,7 +19,7 @@ export const offsetsPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app
         response: { 200: Offsets, ...errorResponses(404, 503) },
       },
     },
-    async (request) => ({ offsets: await worker.offsets(request.params.name) }),
+    async (request) => ({ offsets: await herder.offsets(request.params.name) }),
   );
 
   app.patch(
@@ -36,7 +36,7 @@ export const offsetsPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app
       },
     },
     async (request) => {
-      await worker.alterOffsets(request.params.name, request.body.offsets);
+      await herder.alterOffsets(request.params.name, request.body.offsets);
       return { message: 'The offsets for this connector have been altered successfully' };
     },
   );
@@ -53,7 +53,7 @@ export const offsetsPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app
       },
     },
     async (request) => {
-      await worker.resetOffsets(request.params.name);
+      await herder.resetOffsets(request.params.name);
       return { message: 'The offsets for this connector have been reset successfully' };
     },
   );

@@ -2,8 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { RouteContext } from './context.js';
 
-/** `GET /`: the worker's version, as Kafka Connect reports it. */
-export const rootPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app, { worker, version, commit }) => {
+/** `GET /`: the worker's version, as Kafka Connect reports it, and which worker of which cluster answered. */
+export const rootPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app, { herder, version, commit }) => {
   app.get(
     '/',
     {
@@ -15,13 +15,15 @@ export const rootPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app, {
             version: Type.String(),
             commit: Type.String(),
             kafka_cluster_id: Type.Optional(Type.String()),
+            worker_id: Type.String({ description: 'The worker that answered, as status entries name it.' }),
+            group_id: Type.Optional(Type.String({ description: 'Distributed mode: the group (cluster) the worker belongs to.' })),
           }),
         },
       },
     },
     async () => {
-      const clusterId = await worker.kafkaClusterId();
-      return { version, commit, ...(clusterId ? { kafka_cluster_id: clusterId } : {}) };
+      const clusterId = await herder.kafkaClusterId();
+      return { version, commit, ...(clusterId ? { kafka_cluster_id: clusterId } : {}), worker_id: herder.id, ...(herder.groupId ? { group_id: herder.groupId } : {}) };
     },
   );
 };

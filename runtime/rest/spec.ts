@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createWorker } from '../bootstrap.js';
+import { createStandaloneHerder } from '../bootstrap.js';
 import { validateWorkerConfig } from '../config/worker-schema.js';
 import { LogManager } from '../logging.js';
 import type { PluginRegistry } from '../plugins.js';
@@ -25,8 +25,8 @@ export async function renderOpenApiYaml(): Promise<string> {
   );
   if (!validated.ok) throw new Error(`internal worker config is invalid: ${JSON.stringify(validated.errors)}`);
   const logs = new LogManager({ level: 'silent' });
-  const worker = createWorker(validated.config, NO_PLUGINS, { logs, env: {} });
-  const app = buildApp({ worker, logs });
+  const herder = createStandaloneHerder(validated.config, NO_PLUGINS, { logs, env: {} });
+  const app = buildApp({ herder, logs });
   try {
     await app.ready();
     return app.swagger({ yaml: true });

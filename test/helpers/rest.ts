@@ -5,13 +5,14 @@ import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { Kafka, logLevel } from 'kafkajs';
 import { ConfigError, Secret, defineSinkConnector, defineSourceConnector, defineTransform } from '../../runtime/api/index.js';
-import { createWorker, loadWorkerConfig } from '../../runtime/bootstrap.js';
+import { createStandaloneHerder, loadWorkerConfig } from '../../runtime/bootstrap.js';
 import { resolvePlaceholders } from '../../runtime/config/placeholders.js';
 import { LogManager } from '../../runtime/logging.js';
 import { WorkerMetrics } from '../../runtime/metrics.js';
 import { FileOffsetStore } from '../../runtime/offsets/file-store.js';
 import type { PluginRegistry } from '../../runtime/plugins.js';
 import { buildApp, type RestOptions } from '../../runtime/rest/index.js';
+import { StandaloneHerder } from '../../runtime/herder/standalone-herder.js';
 import { Worker } from '../../runtime/worker.js';
 
 /** The literal secret the REST tests put into configs; it must never come back in a response. */
@@ -83,7 +84,7 @@ export const testPlugins: PluginRegistry = {
 
 export interface Harness {
   app: FastifyInstance;
-  worker: Worker;
+  worker: StandaloneHerder;
   logs: LogManager;
 }
 
@@ -99,10 +100,10 @@ const env = { REST_TEST_SECRET: ENV_SECRET };
  * does not retry, so a task that starts (PAUSED connectors start theirs) fails at once instead of
  * holding up the test while the client retries a port nobody listens on.
  */
-export async function restHarness(t: TapLike, options: Partial<Omit<RestOptions, 'worker'>> = {}): Promise<Harness> {
+export async function restHarness(t: TapLike, options: Partial<Omit<RestOptions, 'herder'>> = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'conflux-rest-'));
   const logs = options.logs ?? new LogManager({ level: 'silent' });
-  const worker = new Worker({
+  const core = new Worker({
     workerId: 'test-worker:8083',
     plugins: testPlugins,
     kafka: new Kafka({ brokers: ['127.0.0.1:1'], logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 200 }),
@@ -115,8 +116,9 @@ export async function restHarness(t: TapLike, options: Partial<Omit<RestOptions,
       return { config: resolved.config as Record<string, string>, secrets: [...resolved.secrets] };
     },
   });
+  const worker = new StandaloneHerder(core, undefined, logs.get('herder'));
   await worker.start();
-  const app = buildApp({ ...options, worker, logs });
+  const app = buildApp({ ...options, herder: worker, logs });
   t.teardown(async () => {
     await app.close();
     await worker.stop();
@@ -137,14 +139,14 @@ export interface RealHarness extends Harness {
 
 /**
  * The REST app on a worker built the way `conflux standalone` builds it: `loadWorkerConfig` and
- * `createWorker`, so connector placeholders go through the real file and environment providers
+ * `createStandaloneHerder`, so connector placeholders go through the real file and environment providers
  * (real files, `process.env`). Kafka is a closed port; connectors are created STOPPED in these
  * tests, so nothing connects.
  */
 export async function realWorkerHarness(
   t: TapLike,
   workerConfig: Record<string, unknown> = {},
-  options: Partial<Omit<RestOptions, 'worker' | 'logs'>> & { configDir?: string } = {},
+  options: Partial<Omit<RestOptions, 'herder' | 'logs'>> & { configDir?: string } = {},
 ): Promise<RealHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'conflux-real-'));
   const logs = new LogManager({ level: 'silent' });
@@ -155,9 +157,9 @@ export async function realWorkerHarness(
     ...workerConfig,
   });
   const { configDir, ...rest } = options;
-  const worker = createWorker(config, testPlugins, { logs, ...(configDir ? { configDir } : {}) });
+  const worker = createStandaloneHerder(config, testPlugins, { logs, ...(configDir ? { configDir } : {}) });
   await worker.start();
-  const app = buildApp({ worker, logs, ...rest });
+  const app = buildApp({ herder: worker, logs, ...rest });
   t.teardown(async () => {
     await app.close();
     await worker.stop();

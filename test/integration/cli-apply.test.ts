@@ -15,7 +15,7 @@ async function run(args: string[]) {
 
 t.test('conflux apply: plan, create, no-op on repeat, update only what changed, prune', async (t) => {
   const worker = await startWorker(t, tempDir(t));
-  const app = buildApp({ worker, logs: new LogManager({ level: 'fatal' }), authToken: 'apply-test-token-0123456789' });
+  const app = buildApp({ herder: worker, logs: new LogManager({ level: 'fatal' }), authToken: 'apply-test-token-0123456789' });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => app.close());
   const auth = ['--url', url, '--token', 'apply-test-token-0123456789'];
@@ -65,7 +65,7 @@ t.test('conflux apply: plan, create, no-op on repeat, update only what changed, 
 
 t.test('conflux status prints connectors and tasks as a table', async (t) => {
   const worker = await startWorker(t, tempDir(t));
-  const app = buildApp({ worker, logs: new LogManager({ level: 'fatal' }) });
+  const app = buildApp({ herder: worker, logs: new LogManager({ level: 'fatal' }) });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => app.close());
   await worker.createConnector('ticker', { 'connector.class': 'counting-source', topic: uniqueName('status'), count: '0', 'value.converter': 'json' }, 'PAUSED');

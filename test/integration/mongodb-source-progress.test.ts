@@ -23,7 +23,7 @@ interface Status {
 t.test('the status shows the snapshot progress rising while it copies, and none once streaming', async (t) => {
   const TOTAL = 4000;
   const worker = await startWorker(t, tempDir(t));
-  const app = buildApp({ worker, logs: new LogManager({ level: 'fatal' }) });
+  const app = buildApp({ herder: worker, logs: new LogManager({ level: 'fatal' }) });
   t.teardown(() => app.close());
   const client = await mongo(t);
   const db = freshDb(t, client);

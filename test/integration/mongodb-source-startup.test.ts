@@ -8,7 +8,7 @@ import { ConfigError } from '../../runtime/api/index.js';
 import { startMongoTestServer } from '../helpers/mongo-test-server.js';
 import { services, uniqueName, waitFor } from '../helpers/services.js';
 import { startWorker, tempDir } from '../fixtures/worker.js';
-import type { Worker } from '../../runtime/worker.js';
+import type { Herder } from '../../runtime/herder/herder.js';
 
 const base = (uri: string): Record<string, string> => ({
   'connector.class': 'mongodb-source',
@@ -18,7 +18,7 @@ const base = (uri: string): Record<string, string> => ({
   'topic.map': `orders:${uniqueName('orders')}`,
 });
 
-const failedTask = (worker: Worker, name: string) =>
+const failedTask = (worker: Herder, name: string) =>
   waitFor(`${name} task FAILED`, () => {
     const task = worker.status(name).tasks[0];
     return task?.state === 'FAILED' ? task : undefined;

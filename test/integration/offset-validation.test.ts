@@ -40,7 +40,7 @@ t.test('a BigInt offset fails only its own task; other connectors keep committin
 t.test('PATCH offsets: too deep, too large or not an object is a 400 that changes nothing', async (t) => {
   const dir = tempDir(t);
   const worker = await startWorker(t, dir);
-  const app = buildApp({ worker, logs: new LogManager({ level: 'fatal' }) });
+  const app = buildApp({ herder: worker, logs: new LogManager({ level: 'fatal' }) });
   t.teardown(() => app.close());
   const topic = uniqueName('patch');
   await worker.createConnector('src', { 'connector.class': 'counting-source', topic, count: '5', 'value.converter': 'json', 'offset.flush.interval.ms': '50' });

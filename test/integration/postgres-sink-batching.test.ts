@@ -4,7 +4,7 @@ import { assertLatestOrders, orderSinkConfig, orderStream, storedOffsetSum, type
 import { ordersEnvelopeSchema } from '../fixtures/shop.js';
 import { produceAvro, startWarehouseWorker } from '../fixtures/warehouse.js';
 import { tempDir, waitForState } from '../fixtures/worker.js';
-import type { Worker } from '../../runtime/worker.js';
+import type { Herder } from '../../runtime/herder/herder.js';
 import { services, uniqueName, waitFor } from '../helpers/services.js';
 import { uniqueSchema } from '../helpers/warehouse.js';
 
@@ -26,7 +26,7 @@ async function batchingSink(t: Test, prefix: string, batch: { maxRecords: number
 }
 
 /** Sum of a sink metric's series for this connector (a counter, or a histogram's `_count`). */
-async function metric(worker: Worker, which: 'recordsConsumed' | 'flushLatency', connector: string): Promise<number> {
+async function metric(worker: Herder, which: 'recordsConsumed' | 'flushLatency', connector: string): Promise<number> {
   const { values } = await worker.metrics[which].get();
   return values
     .filter((v) => v.labels.connector === connector && (which === 'recordsConsumed' || (v as { metricName?: string }).metricName?.endsWith('_count')))

@@ -14,7 +14,7 @@ type Offsets = { offsets: Array<{ partition: Record<string, unknown>; offset: Re
  */
 t.test('REST over a running pipeline: states, offsets, health', async (t) => {
   const worker = await startWorker(t, tempDir(t));
-  const app = buildApp({ worker, logs: new LogManager({ level: 'fatal' }), health: probeServices({ brokers: services().kafkaBrokers }) });
+  const app = buildApp({ herder: worker, logs: new LogManager({ level: 'fatal' }), health: probeServices({ brokers: services().kafkaBrokers }) });
   t.teardown(() => app.close());
   const topic = uniqueName('rest');
   const collector = uniqueName('rest-collector');

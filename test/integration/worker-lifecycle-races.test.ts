@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { Test } from 'tap';
-import type { Worker } from '../../runtime/worker.js';
+import type { Herder } from '../../runtime/herder/herder.js';
 import { liveTasks } from '../fixtures/counting-source.js';
 import { kafka, readAllJson, repeated } from '../fixtures/kafka.js';
 import { startWorker, tempDir, waitForState } from '../fixtures/worker.js';
@@ -29,7 +29,7 @@ async function producing(topic: string, atLeast = 100): Promise<void> {
   }
 }
 
-async function allCommitted(worker: Worker, name: string): Promise<void> {
+async function allCommitted(worker: Herder, name: string): Promise<void> {
   await waitFor(`${name} to commit n=${COUNT - 1}`, async () => ((await worker.offsets(name))[0]?.offset?.n === COUNT - 1 ? true : undefined), 120_000);
 }
 
@@ -40,7 +40,7 @@ async function oneTask(t: Test, topic: string): Promise<void> {
 }
 
 /** After the worker stopped: no task of the topic lives on, and every n was written exactly once. */
-async function assertExactlyOnce(t: Test, worker: Worker, topic: string): Promise<void> {
+async function assertExactlyOnce(t: Test, worker: Herder, topic: string): Promise<void> {
   await worker.stop();
   t.equal(liveTasks.get(topic), 0, 'no task outlived worker.stop()');
   const values = await readAllJson<{ n: number }>(t, topic);
@@ -150,8 +150,8 @@ t.test('a sink group reset while the sink stops succeeds and stays reset', async
 t.test('offsets reset or altered while the tasks stop are not undone by their final commit', async (t) => {
   const worker = await startWorker(t, tempDir(t));
   for (const [name, change, expected] of [
-    ['reset', (w: Worker) => w.resetOffsets('reset'), []],
-    ['altered', (w: Worker) => w.alterOffsets('altered', [{ partition: { counter: 0 }, offset: { n: 5 } }]), [{ partition: { counter: 0 }, offset: { n: 5 } }]],
+    ['reset', (w: Herder) => w.resetOffsets('reset'), []],
+    ['altered', (w: Herder) => w.alterOffsets('altered', [{ partition: { counter: 0 }, offset: { n: 5 } }]), [{ partition: { counter: 0 }, offset: { n: 5 } }]],
   ] as const) {
     const topic = uniqueName(`race-offsets-${name}`);
     // Nothing is committed until the stop: the final commit carries all the progress.

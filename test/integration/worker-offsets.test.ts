@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Kafka, logLevel } from 'kafkajs';
 import { BadRequestError } from '../../runtime/errors.js';
-import type { Worker } from '../../runtime/worker.js';
+import type { Herder } from '../../runtime/herder/herder.js';
 import { startWorker, tempDir, waitForState } from '../fixtures/worker.js';
 import { services, uniqueName, waitFor } from '../helpers/services.js';
 
@@ -71,7 +71,7 @@ t.test('automatic restarts count again from zero after a healthy run', async (t)
   t.pass('restarted more often than task.restart.max.attempts');
 });
 
-async function restarts(worker: Worker): Promise<number> {
+async function restarts(worker: Herder): Promise<number> {
   const { values } = await worker.metrics.taskRestarts.get();
   return values.reduce((sum, v) => sum + v.value, 0);
 }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { join } from 'node:path';
-import { createWorker, loadWorkerConfig } from '../../runtime/bootstrap.js';
+import { createStandaloneHerder, loadWorkerConfig } from '../../runtime/bootstrap.js';
 import { FileConnectorConfigStore } from '../../runtime/config-store.js';
 import { LogManager } from '../../runtime/logging.js';
 import { tempDir, testPlugins } from '../fixtures/worker.js';
@@ -14,7 +14,7 @@ t.test('connectors created or changed through the worker come back after a resta
     'offset.storage.file.filename': join(state, 'offsets.json'),
   });
   const boot = async () => {
-    const worker = createWorker(config, testPlugins, {
+    const worker = createStandaloneHerder(config, testPlugins, {
       logs: new LogManager({ level: 'fatal' }),
       configStore: new FileConnectorConfigStore(join(state, 'connectors.json')),
     });
@@ -44,7 +44,7 @@ t.test('concurrent creates of one name: one wins, the other gets a conflict', as
     'bootstrap.servers': services().kafkaBrokers.join(','),
     'offset.storage.file.filename': join(state, 'offsets.json'),
   });
-  const worker = createWorker(config, testPlugins, { logs: new LogManager({ level: 'fatal' }) });
+  const worker = createStandaloneHerder(config, testPlugins, { logs: new LogManager({ level: 'fatal' }) });
   await worker.start();
   t.teardown(() => worker.stop());
   const body = { 'connector.class': 'counting-source', topic: uniqueName('race'), count: '0', 'value.converter': 'json' };

@@ -52,8 +52,8 @@ t.test('the Kafka cluster id: one lookup however many ask, none right after a fa
   t.equal(connects, 1, 'no new attempt right after a failure');
 
   up = true;
-  const w = worker as unknown as { clusterIdRetryAt: number };
-  w.clusterIdRetryAt = 0; // the retry pause is over
+  const w = worker as unknown as { admin: { clusterIdRetryAt: number } };
+  w.admin.clusterIdRetryAt = 0; // the retry pause is over
   t.equal(await worker.kafkaClusterId(1000), 'cluster-1');
   t.equal(await worker.kafkaClusterId(1000), 'cluster-1');
   t.equal(connects, 2, 'the id is asked once, then cached');

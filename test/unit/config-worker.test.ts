@@ -15,6 +15,14 @@ t.test('defaults', async (t) => {
     'offset.storage': 'file',
     'offset.storage.file.filename': 'state/offsets.json',
     'offset.storage.topic': 'conflux-offsets',
+    'offset.storage.replication.factor': -1,
+    'config.storage.topic': 'conflux-configs',
+    'config.storage.replication.factor': -1,
+    'status.storage.topic': 'conflux-status',
+    'status.storage.replication.factor': -1,
+    'session.timeout.ms': 10000,
+    'heartbeat.interval.ms': 3000,
+    'rebalance.timeout.ms': 60000,
     'state.dir': 'state',
     'config.providers.env.allowlist': 'CONFLUX_*',
     'task.restart.auto': false,
@@ -56,4 +64,26 @@ t.test('the shipped config/worker.json loads and states the placeholder defaults
   const { config } = await loadWorkerConfig(raw, { KAFKA_BROKERS: '127.0.0.1:9092', SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081' });
   t.equal(config['config.providers.file.allowed.paths'], 'config');
   t.equal(config['config.providers.env.allowlist'], 'CONFLUX_*,MONGODB_URI,DATABASE_URL', 'the prefix plus exactly what the shipped connectors read');
+});
+
+t.test('a replication factor is -1 (the broker default) or at least 1', async (t) => {
+  const r = validateWorkerConfig({ 'config.storage.replication.factor': 0, 'status.storage.replication.factor': -2, 'offset.storage.replication.factor': '3' });
+  t.notOk(r.ok);
+  if (r.ok) return;
+  t.same(r.errors, [
+    { key: 'status.storage.replication.factor', message: 'must be >= -1' },
+    { key: 'config.storage.replication.factor', message: "must be -1 (the broker's default) or at least 1" },
+  ]);
+});
+
+t.test('the shipped config/worker-distributed.json loads with a group and its own storage topics', async (t) => {
+  const { readFile } = await import('node:fs/promises');
+  const { loadWorkerConfig } = await import('../../runtime/bootstrap.js');
+  const raw = JSON.parse(await readFile(new URL('../../config/worker-distributed.json', import.meta.url), 'utf8')) as unknown;
+  const { config } = await loadWorkerConfig(raw, { KAFKA_BROKERS: '127.0.0.1:9092', SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081' });
+  t.equal(config['group.id'], 'conflux-cluster');
+  t.same(
+    [config['config.storage.topic'], config['offset.storage.topic'], config['status.storage.topic']],
+    ['conflux-cluster-configs', 'conflux-cluster-offsets', 'conflux-cluster-status'],
+  );
 });

@@ -7,10 +7,10 @@ import { ENV_SECRET, SECRET, restHarness, sourceConfig } from '../helpers/rest.j
 const json = (body: string) => JSON.parse(body) as Record<string, unknown>;
 const TOKEN = 'a-long-enough-test-token-0123456789';
 
-t.test('GET / reports version and commit', async (t) => {
+t.test('GET / reports version, commit and worker id', async (t) => {
   const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   const { app } = await restHarness(t, { commit: 'abc123' });
-  t.same(json((await app.inject('/')).body), { version: pkg.version, commit: 'abc123' });
+  t.same(json((await app.inject('/')).body), { version: pkg.version, commit: 'abc123', worker_id: 'test-worker:8083' }, 'the worker that answered; no group standalone');
 });
 
 t.test('admin/loggers: list, get, set with log4j level names', async (t) => {

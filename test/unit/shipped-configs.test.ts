@@ -23,7 +23,7 @@ t.test('the versioned connector configs pass conflux validate', async (t) => {
 
 t.test('every variable the shipped configs read is allowed by the worker config and listed in .env.example', async (t) => {
   const example = new Set([...readFileSync(root('.env.example'), 'utf8').matchAll(/^([A-Z_][A-Z0-9_]*)=/gm)].map((m) => m[1]!));
-  for (const workerFile of ['config/worker.json', 'config/worker-docker.json']) {
+  for (const workerFile of ['config/worker.json', 'config/worker-docker.json', 'config/worker-distributed.json']) {
     const worker = JSON.parse(readFileSync(root(workerFile), 'utf8')) as Record<string, string>;
     const allow = worker['config.providers.env.allowlist']!.split(',').map((s) => s.trim());
     const allowed = (name: string) => allow.some((entry) => (entry.endsWith('*') ? name.startsWith(entry.slice(0, -1)) : name === entry));

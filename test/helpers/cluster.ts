@@ -1,0 +1,136 @@
+/**
+ * Workers of a conflux cluster as users run them: `conflux distributed --worker <file>` child
+ * processes. Each cluster has its own group id and storage topics, so tests can run beside each
+ * other on the shared services.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { freePort } from './mongo-test-server.js';
+import type { ConnectorStatus } from './pipeline.js';
+import { repoRoot } from './pipeline.js';
+import { uniqueName, waitFor } from './services.js';
+
+const cli = join(repoRoot, 'bin/conflux.js');
+
+function setting(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: export the settings of the services ('npm run services -- env')`);
+  return value;
+}
+
+export interface ClusterSettings {
+  group: string;
+  dir: string;
+  /** Worker keys every worker of the cluster gets. */
+  worker: Record<string, unknown>;
+}
+
+export function clusterSettings(dir: string, worker: Record<string, unknown> = {}): ClusterSettings {
+  const group = uniqueName('conflux-cluster');
+  return {
+    group,
+    dir,
+    worker: {
+      'group.id': group,
+      'config.storage.topic': `${group}-configs`,
+      'offset.storage.topic': `${group}-offsets`,
+      'status.storage.topic': `${group}-status`,
+      ...worker,
+    },
+  };
+}
+
+export class ClusterWorker {
+  private child: ChildProcess | undefined;
+  private exited: Promise<number | null> = Promise.resolve(null);
+  readonly logFile: string;
+
+  private constructor(
+    readonly id: string,
+    readonly url: string,
+    private readonly configFile: string,
+  ) {
+    this.logFile = `${configFile}.log`;
+  }
+
+  /** Starts a worker of the cluster and waits until its API answers. */
+  static async start(cluster: ClusterSettings, id: string): Promise<ClusterWorker> {
+    const port = await freePort();
+    const configFile = join(cluster.dir, `${id}.json`);
+    await writeFile(
+      configFile,
+      JSON.stringify({
+        'worker.id': id,
+        'bootstrap.servers': setting('KAFKA_BROKERS'),
+        'schema.registry.url': setting('SCHEMA_REGISTRY_URL'),
+        'rest.port': port,
+        'state.dir': join(cluster.dir, `${id}-state`),
+        'config.providers.env.allowlist': 'CONFLUX_*,MONGODB_URI',
+        ...cluster.worker,
+      }),
+    );
+    const worker = new ClusterWorker(id, `http://127.0.0.1:${port}`, configFile);
+    worker.spawn();
+    await waitFor(`worker ${id} to answer`, async () => {
+      if (!worker.running) throw new Error(`worker ${id} exited (code ${await worker.exited}); log: ${worker.logFile}`);
+      return (await worker.rest('GET', '/')).status === 200 ? true : undefined;
+    }, 90_000);
+    return worker;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  private spawn(): void {
+    const log = createWriteStream(this.logFile, { flags: 'a' });
+    const child = spawn(process.execPath, [cli, 'distributed', '--worker', this.configFile], {
+      cwd: repoRoot,
+      env: { ...process.env, CONFLUX_LOG_LEVEL: process.env.CONFLUX_LOG_LEVEL ?? 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.pipe(log, { end: false });
+    child.stderr!.pipe(log, { end: false });
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  /** Sends `signal` and waits until the process is gone. */
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (!this.running) return;
+    this.child!.kill(signal);
+    await this.exited;
+  }
+
+  async rest<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      signal: AbortSignal.timeout(15_000),
+      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  /** A write, retried while the worker answers 409 because the cluster rebalances; fails on any other error. */
+  async write<T = unknown>(method: string, path: string, body?: unknown): Promise<T | undefined> {
+    const done = await waitFor(
+      `${method} ${path} on ${this.id} to be accepted`,
+      async () => {
+        const res = await this.rest<T & { message?: string }>(method, path, body);
+        if (res.status === 409 && /rebalancing/.test(res.body?.message ?? '')) return undefined;
+        if (res.status >= 300) throw new Error(`${method} ${path} on ${this.id} answered ${res.status}: ${JSON.stringify(res.body)}`);
+        return { body: res.body as T | undefined };
+      },
+      60_000,
+    );
+    return done.body;
+  }
+
+  async status(connector: string): Promise<ConnectorStatus | undefined> {
+    const res = await this.rest<ConnectorStatus>('GET', `/connectors/${encodeURIComponent(connector)}/status`);
+    return res.status === 200 ? res.body : undefined;
+  }
+}
