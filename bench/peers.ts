@@ -1,6 +1,6 @@
 /**
  * npm run bench:peers [-- --changes 200000 --customers 1000 --rate 200 --seconds 30 --writers 4 --profile]
- *                      [--runs source,e2e] [--source-set poll.max.batch.size=10000]
+ *                      [--runs source,e2e] [--source-set poll.max.batch.size=10000] [--format json|avro]
  *
  * conflux side by side with Kafka Connect 4.3.1 + the MongoDB Kafka connector 2.0.1 + the Debezium
  * JDBC sink 3.6.0 (bench/peers/: installed from Maven Central on first use), on the same services,
@@ -21,6 +21,12 @@
  * Prints a table with the ratios conflux/peer and writes JSON to bench/results/.
  * --runs picks the parts to run; --source-set key=value (repeatable) changes one key of conflux's
  * source config in every run (an experiment: the table then no longer shows the shipped config).
+ * --format avro (default json): the Avro run. Values cross Kafka as Avro through the Apicurio registry
+ * on both sides: conflux's source with its `avro` converter (the versioned config's own), and the
+ * peers with Apicurio's AvroConverter 2.6.13.Final on the registry's v2 API (bench/peers/config/
+ * *-avro.json; the MongoDB source infers an Avro schema from each change, the JDBC sink reads it
+ * back). The e2e conflux side is the versioned pipeline in both formats (it is Avro already). The
+ * peer's registry artifacts must exist and be Avro, or the run fails.
  * --profile writes CPU profiles of conflux's workers to bench/results/ (summarise one with
  * `tsx bench/lib/profile-summary.ts FILE`).
  */
@@ -52,8 +58,13 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     runs: { type: 'string', default: 'source,e2e' },
     'source-set': { type: 'string', multiple: true, default: [] },
+    format: { type: 'string', default: 'json' },
   },
 });
+if (args.format !== 'json' && args.format !== 'avro') throw new Error(`--format ${args.format}: json or avro`);
+const AVRO = args.format === 'avro';
+/** The peers' connector files: the JSON run's, or their Avro twins (`-avro.json`). */
+const peerFile = (base: string) => `${base}${AVRO ? '-avro' : ''}.json`;
 const N = Number(args.changes);
 const ORDERS = Math.floor(N / 2);
 const UPDATES = N - ORDERS;
@@ -79,6 +90,8 @@ const services = {
   mongoUri: setting('MONGODB_URI'),
   databaseUrl: setting('DATABASE_URL'),
 };
+/** Apicurio's own v2 REST API of the registry conflux reaches through its Confluent-compatible path (what the peers' 2.x converter speaks). */
+const registryV2 = `${new URL(services.schemaRegistryUrl).origin}/apis/registry/v2`;
 const run = `peers_${process.pid}_${Date.now().toString(36)}`;
 const kafka = new Kafka({ clientId: 'bench-peers', brokers: services.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
 const admin = kafka.admin();
@@ -211,7 +224,7 @@ async function measureSource(
   }
 }
 
-/** conflux's versioned source config (config/connectors/orders-source.json) for the source runs: orders only, JSON, from `startSeconds`. */
+/** conflux's versioned source config (config/connectors/orders-source.json) for the source runs: orders only, JSON (Avro with --format avro, as shipped), from `startSeconds`. */
 function confluxSourceConfig(m: { uri: string; db: Db; data: Preload }, topic: string, tasks: number): Record<string, string> {
   const shipped = renamedConnectors(pipelineNames('x')).find((c) => c.config['connector.class'] === 'mongodb-source')!.config;
   const { ['value.schema.customers']: _customers, ['topic.compacted']: _compacted, ...config } = shipped;
@@ -222,7 +235,7 @@ function confluxSourceConfig(m: { uri: string; db: Db; data: Preload }, topic: s
     collections: 'orders',
     'topic.map': `orders:${topic}`,
     'topic.partitions': '1',
-    'value.converter': 'json',
+    ...(AVRO ? {} : { 'value.converter': 'json' }),
     'startup.mode': 'timestamp',
     'startup.timestamp.ms': String(m.data.startSeconds * 1000),
     'tasks.max': String(tasks),
@@ -251,17 +264,27 @@ async function sourceRuns(m: { uri: string; pid?: number; db: Db; data: Preload 
   }
   const topic = await newTopic('source-peer');
   const id = `${run}_source`;
-  const peer = await PeerWorker.start(id, services.kafkaBrokers);
+  const peer = await PeerWorker.start(id, services.kafkaBrokers, undefined, AVRO);
   const name = `${run}-peer-source`;
   figures.push(
     await measureSource('source, MongoDB connector', 'peer', topic, expected, {
       pid: peer.pid,
       check: () => peer.healthyStatus(name),
       create: async () =>
-        peer.createConnector(await peerConnectorConfig('mongo-source-events.json', { name, 'mongodb.uri': m.uri, database: m.db.databaseName, topic, 'start.seconds': String(m.data.startSeconds) })),
+        peer.createConnector(
+          await peerConnectorConfig(peerFile('mongo-source-events'), {
+            name,
+            'mongodb.uri': m.uri,
+            database: m.db.databaseName,
+            topic,
+            'start.seconds': String(m.data.startSeconds),
+            'registry.url': registryV2,
+          }),
+        ),
       stop: (keep) => peer.stop(keep),
     }, m.pid),
   );
+  if (AVRO) await peerWroteAvro(topic);
   console.log(JSON.stringify(figures.at(-1)));
   return figures;
 }
@@ -422,10 +445,13 @@ const peerE2e = (topic: string): E2eSide => ({
   // The sink stores _id as MongoDB's JSON ({"$oid": ...}) and times as UTC without a zone.
   stateSql: `SELECT substring(_id FROM '[0-9a-f]{24}') AS id, status || ' ' || round(extract(epoch FROM updated_at AT TIME ZONE 'UTC') * 1000)::bigint AS state FROM ${PEER_TABLE}`,
   latencySql: `SELECT updated_at AT TIME ZONE 'UTC' AS written, extract(epoch FROM ingest_time - (updated_at AT TIME ZONE 'UTC')) * 1000 AS ms FROM ${PEER_TABLE}`,
-  ordersInKafka: () => highWatermark(topic),
+  ordersInKafka: async () => {
+    if (AVRO) await peerWroteAvro(topic);
+    return highWatermark(topic);
+  },
   start: async (m, warehouseUrl) => {
     const id = `${run}_e2e`;
-    const peer = await PeerWorker.start(id, services.kafkaBrokers);
+    const peer = await PeerWorker.start(id, services.kafkaBrokers, undefined, AVRO);
     const u = new URL(warehouseUrl);
     const values = {
       'mongodb.uri': m.uri,
@@ -436,11 +462,12 @@ const peerE2e = (topic: string): E2eSide => ({
       'jdbc.user': decodeURIComponent(u.username),
       'jdbc.password': decodeURIComponent(u.password),
       table: PEER_TABLE,
+      'registry.url': registryV2,
     };
     const [source, sink] = [`${run}-peer-e2e-source`, `${run}-peer-e2e-sink`];
     topics.push(topic);
-    await peer.createConnector(await peerConnectorConfig('mongo-source-rows.json', { ...values, name: source }));
-    await peer.createConnector(await peerConnectorConfig('jdbc-sink.json', { ...values, name: sink }));
+    await peer.createConnector(await peerConnectorConfig(peerFile('mongo-source-rows'), { ...values, name: source }));
+    await peer.createConnector(await peerConnectorConfig(peerFile('jdbc-sink'), { ...values, name: sink }));
     return {
       pid: peer.pid,
       check: async () => {
@@ -461,6 +488,17 @@ const peerE2e = (topic: string): E2eSide => ({
     await warehouse.query(`CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON ${PEER_TABLE} FOR EACH ROW EXECUTE FUNCTION stamp_ingest_time()`);
   },
 });
+
+/**
+ * With --format avro: the peer's converter registered the topic's value schema as Avro (TopicIdStrategy:
+ * artifact `<topic>-value` in the default group), so the records it wrote were Avro, not JSON.
+ */
+async function peerWroteAvro(topic: string): Promise<void> {
+  const url = `${registryV2}/groups/default/artifacts/${encodeURIComponent(`${topic}-value`)}/meta`;
+  const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+  const body = await res.text();
+  if (res.status !== 200 || (JSON.parse(body) as { type?: string }).type !== 'AVRO') throw new Error(`the peer registered no Avro schema for ${topic}: GET ${url} answered ${res.status} ${body}`);
+}
 
 function ratio(a: number | undefined, b: number | undefined): string {
   if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return '';
@@ -500,6 +538,7 @@ async function main(): Promise<void> {
     'conflux/peer': ratio(c, p),
     better,
   });
+  console.log(`format: ${args.format}, ${N} changes`);
   printTable([
     row('source changes/s, 1 task', c1?.changesPerSec, ps?.changesPerSec, 'higher'),
     row('source changes/s, conflux 2 tasks', c2?.changesPerSec, ps?.changesPerSec, 'higher'),
@@ -532,8 +571,9 @@ async function main(): Promise<void> {
     writers: WRITERS,
     seed: SEED,
     sourceSet,
+    format: args.format,
     node: process.version,
-    peers: { kafkaConnect: '4.3.1', mongoKafkaConnect: '2.0.1', debeziumJdbc: '3.6.0.Final', jvmHeap: '-Xms256M -Xmx2G' },
+    peers: { kafkaConnect: '4.3.1', mongoKafkaConnect: '2.0.1', debeziumJdbc: '3.6.0.Final', jvmHeap: '-Xms256M -Xmx2G', ...(AVRO ? { apicurioConverter: '2.6.13.Final' } : {}) },
     goals,
     figures,
   });

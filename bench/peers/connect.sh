@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A Kafka Connect 4.3.1 distributed worker against the local services, driven over its REST API.
 #
-#   bench/peers/connect.sh up [ID]   install the peers if missing, start a worker, wait until its REST API answers
+#   bench/peers/connect.sh up [ID] [--avro]   install the peers if missing (with --avro also Apicurio's Avro
+#                                            converter, see install.sh), start a worker, wait until its REST API answers
 #   bench/peers/connect.sh down      stop the worker this script started (and nothing else)
 #
 # ID (default "bench") names the worker's group and its internal topics, so each run starts from
@@ -49,9 +50,11 @@ cmd="${1:-}"
 case "$cmd" in
   up)
     id="${2:-bench}"
+    avro=()
+    [ "${3:-}" = --avro ] && avro=(--avro)
     if ! is_running "$NAME"; then
       port_open "$PORT" && die "port $PORT is taken by a process that is not ours; set CONFLUX_PEERS_CONNECT_PORT"
-      installed="$(bash "$here/install.sh")"
+      installed="$(bash "$here/install.sh" "${avro[@]}")"
       eval "$(grep '^PEERS_' <<<"$installed")"
       dir="$(worker_config "$id" "$PEERS_PLUGIN_PATH")"
       say "starting Kafka Connect 4.3.1 (distributed, group conflux-peers-$id) on $HOST:$PORT"
@@ -65,5 +68,5 @@ case "$cmd" in
     echo "PEERS_CONNECT_LOG=$LOG_DIR/$NAME.log"
     ;;
   down) stop_service "$NAME" ;;
-  *) die "usage: connect.sh up [ID] | down" ;;
+  *) die "usage: connect.sh up [ID] [--avro] | down" ;;
 esac

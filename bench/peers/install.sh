@@ -4,8 +4,10 @@
 #   plugin.path with one folder per plugin                    $CACHE_DIR/peers/plugins
 #     mongo-kafka-connect    MongoDB Kafka connector 2.0.1 (classifier all: one self-contained jar)
 #     debezium-connector-jdbc  Debezium JDBC sink 3.6.0.Final (the plugin archive, with its JDBC drivers)
-#     apicurio-converter     with --avro only: Apicurio's Kafka Connect converter (Avro through the Schema
-#                            Registry), the version of the registry we run; the JSON run needs only Kafka's JsonConverter
+#     apicurio-converter     with --avro only: Apicurio's Kafka Connect converter 2.6.13.Final (Avro through the
+#                            registry's v2 API) with its dependencies; the JSON run needs only Kafka's JsonConverter.
+#                            Not the registry's own 3.3.3 (REGISTRY_VERSION): that converter has no jar on Maven
+#                            Central; 2.6.13.Final is the newest that does, and the 3.3.3 registry still serves v2.
 # Prints PEERS_JAVA, PEERS_CONNECT_HOME and PEERS_PLUGIN_PATH as KEY=value.
 #   bench/peers/install.sh [--avro]
 set -euo pipefail
@@ -30,17 +32,7 @@ ensure_java
 maven_fetch "$here/maven/connect.pom.xml" "$CONNECT_HOME"
 maven_fetch "$here/maven/mongo-connector.pom.xml" "$PLUGIN_PATH/mongo-kafka-connect"
 if [ "${1:-}" = --avro ]; then
-  # Like maven_fetch, plus the version as a property, as kafka.sh does for the broker.
-  dest="$PLUGIN_PATH/apicurio-converter"
-  if [ ! -f "$dest/.complete" ]; then
-    ensure_maven
-    say "downloading Apicurio's converter $REGISTRY_VERSION into $dest"
-    rm -rf "$dest"; mkdir -p "$dest"
-    mvn -q -B -f "$here/maven/avro-converter.pom.xml" -Dapicurio.version="$REGISTRY_VERSION" \
-      dependency:copy-dependencies -DoutputDirectory="$dest" >"$LOG_DIR/maven-peers-avro-converter.log" 2>&1 \
-      || die "download of Apicurio's converter $REGISTRY_VERSION failed; see $LOG_DIR/maven-peers-avro-converter.log"
-    touch "$dest/.complete"
-  fi
+  maven_fetch "$here/maven/avro-converter.pom.xml" "$PLUGIN_PATH/apicurio-converter"
 fi
 maven_fetch "$here/maven/jdbc-sink.pom.xml" "$PEERS_DIR/downloads/debezium-connector-jdbc"
 unpack_plugin "$PEERS_DIR/downloads/debezium-connector-jdbc" "$PLUGIN_PATH/debezium-connector-jdbc"
