@@ -1,9 +1,9 @@
 import type { Kafka } from 'kafkajs';
-import type { Logger } from '../api/index.js';
 import { stableKey } from '../offsets/stable-key.js';
 import type { TargetState } from '../status.js';
 import type { RawConfig } from '../worker/connector-instance.js';
-import { KafkaLog, type LogRecord } from './kafka-log.js';
+import type { LogRecord } from './kafka-log.js';
+import { TopicViewStore, type TopicStoreOptions } from './topic-view-store.js';
 
 /** What the cluster knows of one connector: its config, desired state and the task configs its connector generated. */
 export interface ConnectorEntry {
@@ -30,39 +30,15 @@ const TARGETS: readonly TargetState[] = ['RUNNING', 'PAUSED', 'STOPPED'];
  * connector key deletes it; `["restart", name]` records carry restart requests to the workers. Every worker follows the topic, so a write on any worker is seen by all;
  * the topic has one partition, so every worker applies the changes in the same order.
  */
-export class ConfigTopicStore {
+export class ConfigTopicStore extends TopicViewStore {
   private readonly configs = new Map<string, RawConfig>();
   private readonly targets = new Map<string, TargetState>();
   private readonly tasks = new Map<string, readonly unknown[]>();
   private readonly listeners = new Set<(name: string) => void>();
   private readonly restartListeners = new Set<(name: string, request: RestartRequest) => void>();
   private lastOffset = -1n;
-  private readonly log: KafkaLog;
-
-  constructor(kafka: Kafka, opts: { topic: string; replicationFactor?: number; logger: Logger }) {
-    this.log = new KafkaLog(kafka, {
-      topic: opts.topic,
-      holds: 'connector configs',
-      key: 'config.storage.topic',
-      partitions: 1,
-      ...(opts.replicationFactor !== undefined ? { replicationFactor: opts.replicationFactor } : {}),
-      logger: opts.logger,
-      apply: (record) => this.apply(record),
-    });
-  }
-
-  /** Reads the topic to its end; from then on follows it. */
-  start(): Promise<void> {
-    return this.log.start();
-  }
-
-  stop(): Promise<void> {
-    return this.log.stop();
-  }
-
-  /** Waits until every change written so far, by any worker, is applied here. */
-  readToEnd(): Promise<void> {
-    return this.log.readToEnd();
+  constructor(kafka: Kafka, opts: TopicStoreOptions) {
+    super(kafka, opts, { holds: 'connector configs', key: 'config.storage.topic' });
   }
 
   /** Offset of the last change applied here: how current this worker's view is (-1: none). */
@@ -117,7 +93,7 @@ export class ConfigTopicStore {
     await this.log.send(stableKey(['connector', name]), null);
   }
 
-  private apply(record: LogRecord): void {
+  protected apply(record: LogRecord): void {
     this.lastOffset = BigInt(record.offset);
     const key = JSON.parse(record.key) as unknown;
     if (!Array.isArray(key) || key.length !== 2 || typeof key[0] !== 'string' || typeof key[1] !== 'string') throw new Error(`unknown key ${record.key}`);

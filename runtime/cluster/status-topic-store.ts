@@ -1,8 +1,8 @@
 import type { Kafka } from 'kafkajs';
-import type { Logger } from '../api/index.js';
 import { stableKey } from '../offsets/stable-key.js';
 import type { ObservedState } from '../status.js';
-import { KafkaLog, type LogRecord } from './kafka-log.js';
+import type { LogRecord } from './kafka-log.js';
+import { TopicViewStore, type TopicStoreOptions } from './topic-view-store.js';
 
 /** One connector's or task's observed state as the worker running it last reported it. */
 export interface StatusEntry {
@@ -21,33 +21,11 @@ const STATES: readonly ObservedState[] = ['UNASSIGNED', 'RUNNING', 'PAUSED', 'ST
  * the state of what it runs, keyed `["connector", name]` or `["task", name, id]`; every worker
  * follows the topic, so `GET /connectors/:name/status` on any of them shows who runs what.
  */
-export class StatusTopicStore {
+export class StatusTopicStore extends TopicViewStore {
   private readonly connectors = new Map<string, StatusEntry>();
   private readonly tasks = new Map<string, Map<number, StatusEntry>>();
-  private readonly log: KafkaLog;
-
-  constructor(kafka: Kafka, opts: { topic: string; replicationFactor?: number; logger: Logger }) {
-    this.log = new KafkaLog(kafka, {
-      topic: opts.topic,
-      holds: 'status',
-      key: 'status.storage.topic',
-      partitions: 1,
-      ...(opts.replicationFactor !== undefined ? { replicationFactor: opts.replicationFactor } : {}),
-      logger: opts.logger,
-      apply: (record) => this.apply(record),
-    });
-  }
-
-  start(): Promise<void> {
-    return this.log.start();
-  }
-
-  stop(): Promise<void> {
-    return this.log.stop();
-  }
-
-  readToEnd(): Promise<void> {
-    return this.log.readToEnd();
+  constructor(kafka: Kafka, opts: TopicStoreOptions) {
+    super(kafka, opts, { holds: 'status', key: 'status.storage.topic' });
   }
 
   connector(name: string): StatusEntry | undefined {
@@ -81,7 +59,7 @@ export class StatusTopicStore {
     await this.log.send(stableKey(['connector', name]), null);
   }
 
-  private apply(record: LogRecord): void {
+  protected apply(record: LogRecord): void {
     const key = JSON.parse(record.key) as unknown;
     if (!Array.isArray(key)) throw new Error(`unknown key ${record.key}`);
     const entry = record.value ? parseEntry(record.value) : null;
