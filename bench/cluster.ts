@@ -14,10 +14,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Faker, base, en } from '@faker-js/faker';
 import { Kafka, logLevel } from 'kafkajs';
-import { MongoClient, Timestamp, type Db } from 'mongodb';
-import { customer, order } from '../generator/shop-documents.js';
+import { MongoClient, type Db, type Timestamp } from 'mongodb';
+import { preloadOrders } from './lib/order-preload.js';
 import { ClusterWorker, clusterSettings } from '../test/helpers/cluster.js';
 import { printTable, until, writeResults } from './lib/report.js';
 import { startPrivateMongo } from './lib/private-mongo.js';
@@ -48,21 +47,6 @@ interface Figure {
 }
 
 const produced = async (topic: string) => (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
-
-/** N order inserts after a few customers; returns a cluster time before the first (see bench:source). */
-async function preload(db: Db): Promise<Timestamp> {
-  const f = new Faker({ locale: [en, base] });
-  f.seed(42);
-  const now = new Date();
-  const customers = Array.from({ length: 100 }, () => customer(f, now));
-  await db.collection('customers').insertMany(customers);
-  await new Promise((resolve) => setTimeout(resolve, 1100));
-  const start = new Timestamp({ t: Math.floor(Date.now() / 1000), i: 0 });
-  for (let done = 0; done < N; done += 1000) {
-    await db.collection('orders').insertMany(Array.from({ length: Math.min(1000, N - done) }, () => order(f, f.helpers.arrayElement(customers)._id, now)));
-  }
-  return start;
-}
 
 async function measure(workerCount: number, db: Db, start: Timestamp): Promise<Figure> {
   const dir = mkdtempSync(join(tmpdir(), 'conflux-bench-cluster-'));
@@ -118,7 +102,7 @@ async function main(): Promise<void> {
   const figures: Figure[] = [];
   try {
     console.error(`bench:cluster: preloading ${N} order inserts into ${db.databaseName}`);
-    const start = await preload(db);
+    const start = await preloadOrders(db, N);
     for (const workerCount of [1, 2]) {
       console.error(`bench:cluster: ${N} changes, ${TASKS} source tasks, ${workerCount} worker(s)`);
       figures.push(await measure(workerCount, db, start));

@@ -17,11 +17,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Faker, base, en } from '@faker-js/faker';
 import { Kafka, logLevel, type Message } from 'kafkajs';
-import { MongoClient, Timestamp, type Db } from 'mongodb';
+import { MongoClient, type Db, type Timestamp } from 'mongodb';
+import { preloadOrders } from './lib/order-preload.js';
 import { mongodbSource } from '../connectors/mongodb-source/index.js';
-import { customer, order } from '../generator/shop-documents.js';
 import { createStandaloneHerder, loadWorkerConfig } from '../runtime/bootstrap.js';
 import { LogManager } from '../runtime/logging.js';
 import { predicates } from '../transforms/index.js';
@@ -73,21 +72,6 @@ async function newTopic(name: string): Promise<string> {
  * The time is a whole second (what startup.timestamp.ms can say) after an earlier write, so that
  * it lies inside the server's history even on a server started just now.
  */
-async function preload(db: Db): Promise<Timestamp> {
-  const f = new Faker({ locale: [en, base] });
-  f.seed(42);
-  const now = new Date();
-  const customers = Array.from({ length: 100 }, () => customer(f, now));
-  await db.collection('customers').insertMany(customers);
-  await new Promise((resolve) => setTimeout(resolve, 1100));
-  const start = new Timestamp({ t: Math.floor(Date.now() / 1000), i: 0 });
-  for (let done = 0; done < N; done += 1000) {
-    const batch = Array.from({ length: Math.min(1000, N - done) }, () => order(f, f.helpers.arrayElement(customers)._id, now));
-    await db.collection('orders').insertMany(batch);
-  }
-  return start;
-}
-
 /** Times `work` from the first change seen in Kafka to the N-th, as bench:runtime does. */
 async function measure(side: string, work: () => Promise<void>, progress: () => Promise<number>): Promise<Figure> {
   const memory = new MemorySampler();
@@ -148,7 +132,7 @@ async function main(): Promise<void> {
   const figures: Figure[] = [];
   try {
     console.error(`bench:source: preloading ${N} order inserts into ${db.databaseName}`);
-    const start = await preload(db);
+    const start = await preloadOrders(db, N);
     console.error(`bench:source: ${N} changes per run, best of ${REPEAT}`);
     for (let rep = 0; rep < REPEAT; rep++) {
       const bareTopic = await newTopic('bare');
