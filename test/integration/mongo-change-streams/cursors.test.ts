@@ -37,8 +37,11 @@ t.test('postBatchResumeToken: on the aggregate reply and every getMore, advancin
   const withEvent = (await db.command({ getMore: opened.cursor.id, collection: orders.collectionName, maxTimeMS: 5000 })) as CursorReply;
   t.equal(withEvent.cursor.nextBatch?.length, 1);
   const event = withEvent.cursor.nextBatch![0]!;
-  t.same(withEvent.cursor.postBatchResumeToken, event._id, "a batch ending with an event ends on that event's token");
-  t.ok((event._id as { _data: string })._data > token);
+  // MongoDB may report a high-water mark past the last event when it scanned later oplog entries
+  // of other namespaces (other tests write to the same server): never one before the event.
+  const eventToken = (event._id as { _data: string })._data;
+  t.ok(withEvent.cursor.postBatchResumeToken._data >= eventToken, "a batch ending with an event resumes at or after that event's token");
+  t.ok(eventToken > token);
 });
 
 /** getMore until the postBatchResumeToken moves past `token` (the server's high-water mark may lag a little). */
