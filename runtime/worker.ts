@@ -1,14 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import type { Kafka } from 'kafkajs';
 import type { Logger } from './api/index.js';
 import { parseList } from './config/connector-schema.js';
 import { BadRequestError, ConflictError, NotFoundError } from './errors.js';
-import type { LogManager } from './logging.js';
 import type { WorkerMetrics } from './metrics.js';
 import { validateOffsetWrites } from './offsets/offset-value.js';
 import { alterSinkOffsets, fetchSinkOffsets, resetSinkOffsets, type ConnectorOffset } from './offsets/sink-group-offsets.js';
-import type { OffsetStore } from './offsets/store.js';
 import type { PluginRegistry } from './plugins.js';
 import { LookupTableRegistry } from './tables/registry.js';
 import type { ConnectorStatus, TargetState, TaskStatus } from './status.js';
@@ -17,7 +13,7 @@ import { SerialQueue } from './serial-queue.js';
 import { validateRawConfig, type ConfigResolver } from './worker/config-validator.js';
 import { connectorTopics, traceOf, type ConnectorInfo, type ConnectorInstance, type RawConfig, type TaskSlot, type Validated } from './worker/connector-instance.js';
 import { SharedAdmin } from './worker/kafka-admin.js';
-import { TaskFactory } from './worker/task-factory.js';
+import { TaskFactory, type TaskFactoryOptions } from './worker/task-factory.js';
 
 export type { RestartPolicy } from './restart-policy.js';
 
@@ -34,14 +30,9 @@ export interface ConnectorConfigStore {
   remove(name: string): Promise<void>;
 }
 
-export interface WorkerOptions {
+/** What the task factory needs, except the lookup tables, which the worker creates itself. */
+export interface WorkerOptions extends Omit<TaskFactoryOptions, 'tables'> {
   workerId: string;
-  plugins: PluginRegistry;
-  kafka: Kafka;
-  schemaRegistry?: SchemaRegistry;
-  offsetStore: OffsetStore;
-  logs: LogManager;
-  metrics: WorkerMetrics;
   /** Resolves `${env:..}` / `${file:..}` placeholders; returns the values that are secrets. */
   resolveConfig: ConfigResolver;
   restartPolicy?: RestartPolicy;
