@@ -42,6 +42,13 @@ export function clusterSettings(dir: string, worker: Record<string, unknown> = {
   };
 }
 
+export interface ClusterWorkerOptions {
+  /** Environment on top of this process's, e.g. the services the connectors' ${env:..} name. */
+  env?: Record<string, string>;
+  /** Extra node options for the worker (e.g. --cpu-prof). */
+  nodeArgs?: string[];
+}
+
 export class ClusterWorker {
   private child: ChildProcess | undefined;
   private exited: Promise<number | null> = Promise.resolve(null);
@@ -51,12 +58,13 @@ export class ClusterWorker {
     readonly id: string,
     readonly url: string,
     private readonly configFile: string,
+    private readonly options: ClusterWorkerOptions,
   ) {
     this.logFile = `${configFile}.log`;
   }
 
   /** Starts a worker of the cluster and waits until its API answers. */
-  static async start(cluster: ClusterSettings, id: string): Promise<ClusterWorker> {
+  static async start(cluster: ClusterSettings, id: string, options: ClusterWorkerOptions = {}): Promise<ClusterWorker> {
     const port = await freePort();
     const configFile = join(cluster.dir, `${id}.json`);
     await writeFile(
@@ -71,13 +79,23 @@ export class ClusterWorker {
         ...cluster.worker,
       }),
     );
-    const worker = new ClusterWorker(id, `http://127.0.0.1:${port}`, configFile);
-    worker.spawn();
-    await waitFor(`worker ${id} to answer`, async () => {
-      if (!worker.running) throw new Error(`worker ${id} exited (code ${await worker.exited}); log: ${worker.logFile}`);
-      return (await worker.rest('GET', '/')).status === 200 ? true : undefined;
-    }, 90_000);
+    const worker = new ClusterWorker(id, `http://127.0.0.1:${port}`, configFile, options);
+    await worker.start();
     return worker;
+  }
+
+  /** Starts the process (again, after a kill) and waits until its API answers. */
+  async start(): Promise<void> {
+    if (this.running) throw new Error(`worker ${this.id} is already running`);
+    this.spawn();
+    await waitFor(`worker ${this.id} to answer`, async () => {
+      if (!this.running) throw new Error(`worker ${this.id} exited (code ${await this.exited}); log: ${this.logFile}`);
+      return (await this.rest('GET', '/').catch(() => ({ status: 0 }))).status === 200 ? true : undefined;
+    }, 90_000);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   get running(): boolean {
@@ -86,9 +104,10 @@ export class ClusterWorker {
 
   private spawn(): void {
     const log = createWriteStream(this.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [cli, 'distributed', '--worker', this.configFile], {
+    log.write(`--- start at ${new Date().toISOString()}\n`);
+    const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), cli, 'distributed', '--worker', this.configFile], {
       cwd: repoRoot,
-      env: { ...process.env, CONFLUX_LOG_LEVEL: process.env.CONFLUX_LOG_LEVEL ?? 'info' },
+      env: { ...process.env, ...this.options.env, CONFLUX_LOG_LEVEL: process.env.CONFLUX_LOG_LEVEL ?? 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.pipe(log, { end: false });
