@@ -72,6 +72,7 @@ export function createWorker(config: WorkerConfig, plugins: PluginRegistry, opts
     offsetStore,
     logs,
     metrics: new WorkerMetrics(),
+    sinkConsumer: { sessionTimeoutMs: config['consumer.session.timeout.ms'], heartbeatIntervalMs: config['consumer.heartbeat.interval.ms'] },
     resolveConfig: async (raw: RawConfig) => {
       if (Object.keys(raw).length > MAX_CONFIG_KEYS) throw new ConfigError([{ key: '', message: `a connector config may have at most ${MAX_CONFIG_KEYS} keys` }]);
       const resolved = await resolvePlaceholders({ ...raw }, sources, { literal: isLiteralConnectorKey });

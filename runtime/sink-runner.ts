@@ -9,6 +9,7 @@ import type {
 } from './api/index.js';
 import { abortable, connectUnlessStopped, delay, untilAborted, withTimeout } from './abortable.js';
 import { withHeartbeats } from './heartbeat.js';
+import { leaveGroup } from './leave-group.js';
 import { DEFAULT_BATCH, SinkAccumulator, type BatchSettings, type StagedBatch, type StagedGroup } from './sink-batch.js';
 import { assignedOnly, commitToGroup, isGroupChurn } from './sink-commit.js';
 import { SinkPositions, parseTpKey, tpKey } from './sink-positions.js';
@@ -39,6 +40,8 @@ export interface SinkRunnerOptions {
   maxBytesPerPartition?: number;
   /** When staged records are put and flushed (see SinkAccumulator); DEFAULT_BATCH when absent. */
   batch?: BatchSettings;
+  /** Session timeout and heartbeat interval of the task's consumer; kafkajs's defaults when absent. */
+  group?: { sessionTimeoutMs: number; heartbeatIntervalMs: number };
 }
 
 /** Records of one flush whose end-to-end latency is observed (see observeLatency). */
@@ -69,6 +72,8 @@ interface Staged extends StagedBatch {
  */
 export class SinkTaskRunner extends BaseTaskRunner {
   private consumer: Consumer | undefined;
+  /** The consumer's run(): settles once it has joined the group (see leaveGroup). */
+  private joining: Promise<void> | undefined;
   /** consumer.run() was called: from then on kafkajs accepts pause() and resume(). */
   private consuming = false;
   private chain: TransformChain | undefined;
@@ -181,6 +186,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
         groupId: `connect-${o.connector}`,
         allowAutoTopicCreation: false,
         maxBytesPerPartition: o.maxBytesPerPartition ?? 1024 * 1024,
+        ...(o.group ? { sessionTimeout: o.group.sessionTimeoutMs, heartbeatInterval: o.group.heartbeatIntervalMs } : {}),
         // kafkajs retries transient broker errors (coordinator loading, leader moves) itself; when
         // it gives up, the task fails visibly instead of the consumer restarting silently.
         retry: { restartOnFailure: async () => false },
@@ -206,6 +212,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
       await o.errors.retry('connect', () => connectUnlessStopped(consumer, signal));
       if (!(await this.waitForTopics(signal))) return;
       await consumer.subscribe({ topics: o.topics, fromBeginning: true });
+      if (signal.aborted) return;
       // run() resolves only once the group is joined, which a rebalance can hold up for the
       // rebalance timeout; a stop must not wait for that.
       const running = consumer.run({
@@ -226,6 +233,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
           }
         },
       });
+      this.joining = running;
       // kafkajs created its consumer group synchronously inside run(): pause() is valid now.
       this.consuming = true;
       this.applyPause();
@@ -253,8 +261,13 @@ export class SinkTaskRunner extends BaseTaskRunner {
         o.logger.warn('closing partitions on stop failed', { error: (err as Error).message }),
       );
       this.consuming = false;
-      // kafkajs's disconnect waits for a rebalance in progress; a stop must not hang on it.
-      if (this.consumer) await withTimeout(this.consumer.disconnect(), DISCONNECT_TIMEOUT_MS, () => this.o.logger.warn('consumer did not leave the group in time'));
+      // kafkajs's disconnect waits for a rebalance in progress; a stop must not hang on it. Past
+      // the bound the consumer still leaves, in the background, once its join completes.
+      if (this.consumer) {
+        await withTimeout(leaveGroup(this.consumer, this.joining), DISCONNECT_TIMEOUT_MS, () =>
+          this.o.logger.warn('consumer did not leave the group in time; it leaves once its join completes'),
+        );
+      }
       await this.serial;
       await Promise.allSettled([o.task.stop()]);
       await this.chain?.close();

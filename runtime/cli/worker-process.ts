@@ -65,6 +65,9 @@ export async function serveRest(herder: Herder, config: WorkerConfig, logs: LogM
   return { app, address };
 }
 
+/** How long a stopped worker process may take to exit on its own. */
+const EXIT_GRACE_MS = 2000;
+
 /** Runs until SIGINT/SIGTERM, then stops the worker (API first, then the tasks drain). */
 export async function runUntilSignal(running: RunningWorker): Promise<void> {
   const { log } = running;
@@ -76,7 +79,15 @@ export async function runUntilSignal(running: RunningWorker): Promise<void> {
       running
         .stop()
         .catch((err: unknown) => log.error('error during shutdown', { error: (err as Error).message }))
-        .finally(done);
+        .finally(() => {
+          // The work is handed over and committed; a Kafka client call still in flight past the
+          // stop's own bounds (a group join kafkajs cannot cancel) must not keep the process alive.
+          setTimeout(() => {
+            log.warn('exiting with Kafka client calls still in flight');
+            process.exit();
+          }, EXIT_GRACE_MS).unref();
+          done();
+        });
     };
     process.on('SIGINT', shutdown);
     process.on('SIGTERM', shutdown);

@@ -1,5 +1,6 @@
 import { AssignerProtocol, type Assigner, type Consumer, type GroupMember as KafkaGroupMember, type Kafka } from 'kafkajs';
 import type { Logger } from '../api/index.js';
+import { leaveGroup } from '../leave-group.js';
 import type { MemberWork } from './assignment.js';
 
 /** What a worker tells the group when it joins (the member metadata's user data). */
@@ -55,6 +56,8 @@ export class GroupMember {
   private leader = false;
   /** Counts joins, so that a slow read of an older assignment is dropped. */
   private joins = 0;
+  /** The consumer's run(): settles once it has joined the group (see leaveGroup). */
+  private joining: Promise<void> | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -88,20 +91,25 @@ export class GroupMember {
 
   /** Leaves and joins again, so the leader computes a new assignment (after a change of the work). */
   async rejoin(): Promise<void> {
-    if (!this.consumer) return;
+    const consumer = this.consumer;
+    if (!consumer) return;
     this.o.onRebalance();
-    await this.consumer.stop();
-    await this.run();
+    // A stop during a join is ignored by kafkajs (see leaveGroup): the join in progress ends first.
+    await this.joining?.catch(() => undefined);
+    await consumer.stop();
+    if (this.consumer === consumer) await this.run();
   }
 
   /** Leaves the group: its work goes to the others at once, not after the session timeout. */
   async stop(): Promise<void> {
-    await this.consumer?.disconnect();
+    const consumer = this.consumer;
     this.consumer = undefined;
+    if (consumer) await leaveGroup(consumer, this.joining);
   }
 
   private run(): Promise<void> {
-    return this.consumer!.run({ autoCommit: false, eachBatch: async () => undefined });
+    this.joining = this.consumer!.run({ autoCommit: false, eachBatch: async () => undefined });
+    return this.joining;
   }
 
   /**

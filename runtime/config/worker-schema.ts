@@ -127,6 +127,17 @@ export const workerConfigSchema = Type.Object(
       minimum: 1000,
       default: 60000,
     }),
+    'consumer.session.timeout.ms': Type.Integer({
+      description:
+        'Session timeout of every sink task\'s consumer (Kafka Connect\'s consumer.* worker prefix). When a worker dies without leaving, its sink consumers stay in their groups this long, and the sink tasks that moved elsewhere read nothing until then: it bounds how long a sink stands still after a crash.',
+      minimum: 6000,
+      default: 30000,
+    }),
+    'consumer.heartbeat.interval.ms': Type.Integer({
+      description: 'How often a sink task\'s consumer tells its group coordinator it is alive; well below consumer.session.timeout.ms.',
+      minimum: 100,
+      default: 3000,
+    }),
     'state.dir': Type.String({ description: 'Directory for local worker state.', minLength: 1, default: 'state' }),
     'config.providers.file.allowed.paths': Type.Optional(
       Type.String({

@@ -8,6 +8,7 @@ import type { WorkerMetrics } from '../metrics.js';
 import type { KafkaOffsetStore } from '../offsets/kafka-store.js';
 import { validateOffsetWrites } from '../offsets/offset-value.js';
 import { alterSinkOffsets, fetchSinkOffsets, resetSinkOffsets, type ConnectorOffset } from '../offsets/sink-group-offsets.js';
+import { withTimeout } from '../abortable.js';
 import { connectorPlugin, type PluginRegistry } from '../plugins.js';
 import { SerialQueue } from '../serial-queue.js';
 import type { ConnectorStatus, TargetState, TaskStatus } from '../status.js';
@@ -33,6 +34,8 @@ export interface DistributedHerderOptions {
   logs: LogManager;
 }
 
+/** How long a stopping worker waits to leave the group before it exits regardless. */
+const LEAVE_TIMEOUT_MS = 10_000;
 const REBALANCING = 'Cannot complete the request: the cluster is rebalancing (workers joined or left, or connectors changed); try again in a moment';
 
 /**
@@ -75,7 +78,10 @@ export class DistributedHerder implements Herder {
       rebalanceTimeoutMs: config['rebalance.timeout.ms'],
       metadata: () => this.joinMetadata(),
       assign: (members) => this.assign(members),
-      onAssignment: (assignment) => this.inOrder('applying an assignment', () => this.apply(assignment)),
+      onAssignment: (assignment) => {
+        // A worker shutting down starts nothing: the others take its work once it has left.
+        if (!this.stopping) this.inOrder('applying an assignment', () => this.apply(assignment));
+      },
       onRebalance: () => {
         this.rebalancing = true;
       },
@@ -127,16 +133,28 @@ export class DistributedHerder implements Herder {
   }
 
   private firstAssignment: (() => void) | undefined;
+  private stopping = false;
 
   /** Stops the tasks here (each commits its offsets), then leaves the group, so the others take over at once. */
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const unsubscribe of this.unsubscribe) unsubscribe();
+    const began = Date.now();
     await this.reporter.stop();
     await this.o.worker.stop();
-    await this.member.stop().catch((err: unknown) => this.logger.warn('leaving the group failed', { error: (err as Error).message }));
+    const tasksStopped = Date.now();
+    // kafkajs's disconnect waits for a rebalance in progress; past the bound the process exits
+    // anyway and the group drops this worker after session.timeout.ms.
+    await withTimeout(
+      this.member.stop().catch((err: unknown) => this.logger.warn('leaving the group failed', { error: (err as Error).message })),
+      LEAVE_TIMEOUT_MS,
+      () => this.logger.warn('did not leave the group in time: the others take over after session.timeout.ms'),
+    );
+    const left = Date.now();
     await this.admin.close();
     await this.statuses.stop();
     await this.configs.stop();
+    this.logger.info('left the cluster', { tasksStopMs: tasksStopped - began, leaveMs: left - tasksStopped, totalMs: Date.now() - began });
   }
 
   // ---- reads: from this worker's copy of the config and status topics ----

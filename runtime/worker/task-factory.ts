@@ -25,6 +25,8 @@ export interface TaskFactoryOptions {
   logs: LogManager;
   metrics: WorkerMetrics;
   tables: LookupTableRegistry;
+  /** Group settings of the sink tasks' consumers (worker keys consumer.*); kafkajs's defaults when absent. */
+  sinkConsumer?: { sessionTimeoutMs: number; heartbeatIntervalMs: number };
 }
 
 /**
@@ -111,6 +113,7 @@ export class TaskFactory {
       logger,
       context,
       batch: batchSettings(cfg as Record<string, unknown>),
+      ...(this.o.sinkConsumer ? { group: this.o.sinkConsumer } : {}),
     });
   }
 

@@ -1,6 +1,5 @@
 import t from 'tap';
-import { ClusterWorker, clusterSettings } from '../helpers/cluster.js';
-import type { ConnectorStatus } from '../helpers/pipeline.js';
+import { ClusterWorker, clusterSettings, taskStarts, tasksPer, waitAgreed } from '../helpers/cluster.js';
 import { services, uniqueName, waitFor } from '../helpers/services.js';
 import { freshDb, mongo } from '../fixtures/mongodb-source.js';
 import { tempDir } from '../fixtures/worker.js';
@@ -21,38 +20,7 @@ const source = (db: string, collection: string) => ({
   'tasks.max': '3',
 });
 
-/** Waits until every worker answers the same status for each connector, every task in `state`; returns the statuses. */
-async function agreed(
-  workers: ClusterWorker[],
-  names: string[],
-  state: string,
-  timeoutMs = 120_000,
-  also: (status: ConnectorStatus) => boolean = () => true,
-): Promise<ConnectorStatus[]> {
-  let last: unknown;
-  try {
-    return await waitFor(
-      `every worker to show ${names.join(', ')} ${state}`,
-      async () => {
-        const out: ConnectorStatus[] = [];
-        for (const name of names) {
-          const seen = await Promise.all(workers.map((w) => w.status(name)));
-          last = seen;
-          const texts = new Set(seen.map((s) => JSON.stringify(s)));
-          const status = seen[0];
-          if (texts.size !== 1 || !status || status.connector.state !== state || status.tasks.length !== 3 || !status.tasks.every((task) => task.state === state) || !also(status)) return undefined;
-          out.push(status);
-        }
-        return out;
-      },
-      timeoutMs,
-    );
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; last ${JSON.stringify(last)}`, { cause: err });
-  }
-}
-
-t.test('three worker processes: connectors created through different workers spread over all three; every worker shows the same status; pause on one is seen on all; SIGKILL moves the tasks', async (t) => {
+t.test('three worker processes: connectors created through different workers spread over all three; every worker shows the same status; pause on one is seen on all; SIGKILL moves the tasks; a fourth worker process takes a share without restarting the tasks that stay', async (t) => {
   const dir = tempDir(t, 'conflux-cluster-');
   const cluster = clusterSettings(dir, { 'session.timeout.ms': SESSION_MS, 'heartbeat.interval.ms': 1000 });
   const workers: ClusterWorker[] = [];
@@ -69,28 +37,52 @@ t.test('three worker processes: connectors created through different workers spr
   await w1.write('POST', '/connectors', { name: 'orders-src', config: source(db.databaseName, 'orders') });
   await w2.write('POST', '/connectors', { name: 'customers-src', config: source(db.databaseName, 'customers') });
 
-  const [orders, customers] = await agreed(workers, ['orders-src', 'customers-src'], 'RUNNING');
-  const owners = [...orders!.tasks, ...customers!.tasks].map((task) => task.worker_id);
-  t.same(['w1', 'w2', 'w3'].map((id) => owners.filter((o) => o === id).length), [2, 2, 2], 'six tasks, two on each worker');
+  const both = ['orders-src', 'customers-src'];
+  t.same(tasksPer(await waitAgreed(workers, both, 'RUNNING', { tasks: 3 }), ['w1', 'w2', 'w3']), [2, 2, 2], 'six tasks, two on each worker');
 
   await w3.write('PUT', '/connectors/orders-src/pause');
-  await agreed(workers, ['orders-src'], 'PAUSED');
+  await waitAgreed(workers, ['orders-src'], 'PAUSED', { tasks: 3 });
   t.pass('a pause sent to one worker is applied and shown by all three');
   await w1.write('PUT', '/connectors/orders-src/resume');
-  await agreed(workers, ['orders-src'], 'RUNNING');
+  await waitAgreed(workers, ['orders-src'], 'RUNNING', { tasks: 3 });
 
   const config = (await w1.rest<Record<string, string>>('GET', '/connectors/customers-src/config')).body;
   await w3.write('PUT', '/connectors/customers-src/config', { ...config, 'poll.await.time.ms': '300' });
   await waitFor('the change made on w3 to be seen on w1', async () => ((await w1.rest<Record<string, string>>('GET', '/connectors/customers-src/config')).body['poll.await.time.ms'] === '300' ? true : undefined));
-  await agreed(workers, ['orders-src', 'customers-src'], 'RUNNING');
+  await waitAgreed(workers, both, 'RUNNING', { tasks: 3 });
 
   const killedAt = Date.now();
   await w2.kill('SIGKILL');
   const survivors = [w1, w3];
-  const after = await agreed(survivors, ['orders-src', 'customers-src'], 'RUNNING', SESSION_MS + FAILOVER_MARGIN_MS, (status) => status.tasks.every((task) => task.worker_id !== 'w2'));
+  const after = await waitAgreed(survivors, both, 'RUNNING', { tasks: 3, timeoutMs: SESSION_MS + FAILOVER_MARGIN_MS, also: (status) => status.tasks.every((task) => task.worker_id !== 'w2') });
   const failoverMs = Date.now() - killedAt;
   t.comment(`failover after SIGKILL: ${failoverMs} ms (session timeout ${SESSION_MS} ms)`);
-  const moved = after.flatMap((s) => s.tasks.map((task) => task.worker_id));
-  t.same(['w1', 'w3'].map((id) => moved.filter((o) => o === id).length), [3, 3], 'the six tasks now run three on each survivor');
+  t.same(tasksPer(after, ['w1', 'w3']), [3, 3], 'the six tasks now run three on each survivor');
   t.ok(failoverMs < SESSION_MS + FAILOVER_MARGIN_MS, `moved within the session timeout plus ${FAILOVER_MARGIN_MS} ms`);
+
+  // A fourth worker process joins: it takes a share, and the tasks that stay where they are keep running untouched.
+  const startsBefore = new Map([[w1.id, await taskStarts(w1)], [w3.id, await taskStarts(w3)]]);
+  const w4 = await ClusterWorker.start(cluster, 'w4');
+  workers.push(w4);
+  const members = [w1, w3, w4];
+  const spread = await waitFor(
+    'the fourth worker to take its share',
+    async () => {
+      const statuses = await waitAgreed(members, both, 'RUNNING', { tasks: 3 });
+      return tasksPer(statuses, ['w1', 'w3', 'w4']).every((n) => n === 2) ? statuses : undefined;
+    },
+    120_000,
+  );
+  t.same(tasksPer(spread, ['w1', 'w3', 'w4']), [2, 2, 2], 'with a fourth worker process the six tasks run two on each of the three live workers');
+  const owner = (statuses: typeof after, key: string) => statuses.flatMap((s) => s.tasks.map((task) => [`${s.name}-${task.id}`, task.worker_id] as const)).find(([k]) => k === key)?.[1];
+  let stayed = 0;
+  for (const w of [w1, w3]) {
+    const now = await taskStarts(w);
+    for (const [key, before] of startsBefore.get(w.id)!) {
+      if (owner(after, key) !== w.id || owner(spread, key) !== w.id) continue;
+      stayed += 1;
+      t.equal(now.get(key), before, `${key} stayed on ${w.id} and was not restarted`);
+    }
+  }
+  t.equal(stayed, 4, 'four of the six tasks stayed where they ran');
 });

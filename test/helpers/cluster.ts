@@ -75,7 +75,7 @@ export class ClusterWorker {
         'schema.registry.url': setting('SCHEMA_REGISTRY_URL'),
         'rest.port': port,
         'state.dir': join(cluster.dir, `${id}-state`),
-        'config.providers.env.allowlist': 'CONFLUX_*,MONGODB_URI',
+        'config.providers.env.allowlist': 'CONFLUX_*,MONGODB_URI,DATABASE_URL',
         ...cluster.worker,
       }),
     );
@@ -116,11 +116,19 @@ export class ClusterWorker {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  /** Sends `signal` and waits until the process is gone. */
-  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  /** Sends `signal` and waits until the process is gone; fails if it is not gone within `timeoutMs`. */
+  async kill(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 60_000): Promise<void> {
     if (!this.running) return;
     this.child!.kill(signal);
-    await this.exited;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`worker ${this.id} did not exit within ${timeoutMs} ms of ${signal}; log: ${this.logFile}`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async rest<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
@@ -153,3 +161,55 @@ export class ClusterWorker {
     return res.status === 200 ? res.body : undefined;
   }
 }
+
+/** Task starts per `<connector>-<task>` on one worker, from its /metrics. */
+export async function taskStarts(worker: ClusterWorker): Promise<Map<string, number>> {
+  const res = await fetch(`${worker.url}/metrics`, { signal: AbortSignal.timeout(15_000) });
+  const text = await res.text();
+  return new Map([...text.matchAll(/^conflux_task_starts_total\{connector="([^"]+)",task="(\d+)"\} (\d+)$/gm)].map((m) => [`${m[1]}-${m[2]}`, Number(m[3])]));
+}
+
+export interface AgreementOptions {
+  /** Tasks each connector must show (by connector name, or one count for all). */
+  tasks: number | Record<string, number>;
+  timeoutMs?: number;
+  /** A further condition on each connector's status, e.g. that no task runs on a killed worker. */
+  also?: (status: ConnectorStatus) => boolean;
+}
+
+/**
+ * Waits until every worker answers the same status for each connector, the connector and every
+ * task in `state`; returns the statuses in the order of `names`. On timeout the error shows what
+ * each worker answered last.
+ */
+export async function waitAgreed(workers: ClusterWorker[], names: string[], state: string, o: AgreementOptions): Promise<ConnectorStatus[]> {
+  let last: unknown;
+  const expected = (name: string) => (typeof o.tasks === 'number' ? o.tasks : o.tasks[name]);
+  try {
+    return await waitFor(
+      `every worker to show ${names.join(', ')} ${state}`,
+      async () => {
+        const out: ConnectorStatus[] = [];
+        for (const name of names) {
+          const seen = await Promise.all(workers.map((w) => w.status(name)));
+          last = seen;
+          const status = seen[0];
+          if (new Set(seen.map((s) => JSON.stringify(s))).size !== 1 || !status) return undefined;
+          const settled = status.connector.state === state && status.tasks.length === expected(name) && status.tasks.every((task) => task.state === state);
+          if (!settled || (o.also && !o.also(status))) return undefined;
+          out.push(status);
+        }
+        return out;
+      },
+      o.timeoutMs ?? 120_000,
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last ${JSON.stringify(last)}`, { cause: err });
+  }
+}
+
+/** How many tasks of `statuses` each of `ids` runs. */
+export const tasksPer = (statuses: ConnectorStatus[], ids: string[]): number[] => {
+  const owners = statuses.flatMap((s) => s.tasks.map((task) => task.worker_id));
+  return ids.map((id) => owners.filter((o) => o === id).length);
+};
