@@ -14,6 +14,7 @@ import { validateRawConfig, type ConfigResolver } from './worker/config-validato
 import { connectorTopics, traceOf, type ConnectorInfo, type ConnectorInstance, type RawConfig, type TaskSlot, type Validated } from './worker/connector-instance.js';
 import { SharedAdmin } from './worker/kafka-admin.js';
 import { TaskFactory, type TaskFactoryOptions } from './worker/task-factory.js';
+import { TaskSupervisor } from './worker/task-supervisor.js';
 
 export type { RestartPolicy } from './restart-policy.js';
 
@@ -55,6 +56,7 @@ export class Worker {
   private readonly tables: LookupTableRegistry;
   private readonly admin: SharedAdmin;
   private readonly tasks: TaskFactory;
+  private readonly supervisor: TaskSupervisor;
 
   constructor(private readonly o: WorkerOptions) {
     this.id = o.workerId;
@@ -62,6 +64,14 @@ export class Worker {
     this.tables = new LookupTableRegistry({ kafka: o.kafka, logger: o.logs.get('tables'), workerId: o.workerId });
     this.admin = new SharedAdmin(o.kafka);
     this.tasks = new TaskFactory({ ...o, tables: this.tables });
+    this.supervisor = new TaskSupervisor({
+      tasks: this.tasks,
+      metrics: o.metrics,
+      logs: o.logs,
+      lifecycle: this.lifecycle,
+      stopping: () => this.stopping,
+      isCurrent: (c) => this.connectors.get(c.name) === c,
+    });
   }
 
   get plugins(): PluginRegistry {
@@ -93,7 +103,7 @@ export class Worker {
       [...names].map((name) =>
         this.lifecycle.run(name, async () => {
           const c = this.connectors.get(name);
-          if (c) await this.stopTasks(c);
+          if (c) await this.supervisor.stopTasks(c);
         }),
       ),
     );
@@ -148,7 +158,7 @@ export class Worker {
     const { secrets, ...validated } = await this.validate(raw);
     // The old tasks log with the old values until they are stopped.
     this.o.logs.setSecrets(existing.name, secrets, { keepPrevious: true });
-    await this.stopTasks(existing);
+    await this.supervisor.stopTasks(existing);
     this.o.logs.setSecrets(existing.name, secrets);
     Object.assign(existing, validated, { raw: { ...raw } });
     await this.o.configStore?.save(existing.name, existing.raw, existing.target);
@@ -174,10 +184,10 @@ export class Worker {
       if (!isDeepStrictEqual(c.raw, raw)) await this.reconfigure(c, raw);
       if (c.target !== target) await this.setTarget(c, target);
       const lost = c.tasks.filter((slot) => before?.has(slot.id) && !owned.has(slot.id));
-      await Promise.all(lost.map((slot) => this.stopSlot(slot)));
+      await Promise.all(lost.map((slot) => this.supervisor.stopSlot(slot)));
       for (const slot of lost) slot.state = 'UNASSIGNED';
       if (c.target === 'STOPPED' || c.state === 'FAILED') return;
-      for (const slot of c.tasks) if (owned.has(slot.id) && !before?.has(slot.id) && !slot.runner) this.startTask(c, slot);
+      for (const slot of c.tasks) if (owned.has(slot.id) && !before?.has(slot.id) && !slot.runner) this.supervisor.startTask(c, slot);
     });
   }
 
@@ -187,7 +197,7 @@ export class Worker {
       const c = this.connectors.get(name);
       if (!c) return;
       this.connectors.delete(name);
-      await this.stopTasks(c);
+      await this.supervisor.stopTasks(c);
       this.o.logs.setSecrets(name, []);
     });
   }
@@ -196,7 +206,7 @@ export class Worker {
     return this.lifecycle.run(name, async () => {
       const instance = this.get(name);
       this.connectors.delete(name);
-      await this.stopTasks(instance);
+      await this.supervisor.stopTasks(instance);
       this.o.logs.setSecrets(name, []);
       await this.o.configStore?.remove(name);
     });
@@ -271,19 +281,19 @@ export class Worker {
     if (restartConnector && (!opts.includeTasks || c.state === 'FAILED')) {
       // The connector itself is the task-config generator: regenerate and restart on change.
       c.trace = undefined;
-      await this.stopTasks(c);
+      await this.supervisor.stopTasks(c);
       await this.startConnector(c);
       return this.status(name);
     }
     if (opts.includeTasks) {
       const slots = c.tasks.filter((t) => !opts.onlyFailed || t.state === 'FAILED');
-      await Promise.all(slots.map((slot) => this.restartSlot(c, slot)));
+      await Promise.all(slots.map((slot) => this.supervisor.restartSlot(c, slot)));
     }
     return this.status(name);
   }
 
   restartTask(name: string, id: number): Promise<void> {
-    return this.lifecycle.run(name, () => this.restartSlot(this.get(name), this.slot(name, id)));
+    return this.lifecycle.run(name, () => this.supervisor.restartSlot(this.get(name), this.slot(name, id)));
   }
 
   // ---- offsets (KIP-875): readable any time, changeable only while STOPPED ----
@@ -371,7 +381,7 @@ export class Worker {
     c.target = target;
     await this.o.configStore?.save(c.name, c.raw, target);
     if (target === 'STOPPED') {
-      await this.stopTasks(c);
+      await this.supervisor.stopTasks(c);
       c.tasks = [];
       c.state = 'STOPPED';
       return;
@@ -404,88 +414,6 @@ export class Worker {
       c.tasks = [];
       return;
     }
-    for (const slot of c.tasks) if (!c.owned || c.owned.has(slot.id)) this.startTask(c, slot);
+    for (const slot of c.tasks) if (!c.owned || c.owned.has(slot.id)) this.supervisor.startTask(c, slot);
   }
-
-  private startTask(c: ConnectorInstance, slot: TaskSlot): void {
-    // A stopping worker starts nothing, whatever was queued: no task outlives stop().
-    if (this.stopping) return;
-    const runner = this.tasks.createRunner(c, slot);
-    slot.runner = runner;
-    slot.state = 'RUNNING';
-    slot.trace = undefined;
-    slot.backoff.started();
-    if (c.target === 'PAUSED') runner.pause();
-    this.o.metrics.taskState.set({ connector: c.name, task: String(slot.id) }, 1);
-    this.o.metrics.taskStarts.inc({ connector: c.name, task: String(slot.id) });
-    runner.run().then(
-      () => {
-        if (slot.runner === runner && slot.stopping !== runner) {
-          slot.state = 'UNASSIGNED';
-          slot.runner = undefined;
-        }
-      },
-      (err: unknown) => {
-        if (slot.runner !== runner || slot.stopping === runner) return;
-        slot.runner = undefined;
-        slot.state = 'FAILED';
-        slot.trace = this.o.logs.scrub(traceOf(err));
-        this.o.metrics.taskState.set({ connector: c.name, task: String(slot.id) }, 0);
-        this.o.logs.get(`task.${c.name}-${slot.id}`).error('task failed', { error: this.o.logs.scrub((err as Error)?.message ?? String(err)) });
-        this.scheduleAutoRestart(c, slot);
-      },
-    );
-  }
-
-  private scheduleAutoRestart(c: ConnectorInstance, slot: TaskSlot): void {
-    const delay = this.stopping ? undefined : slot.backoff.failed();
-    if (delay === undefined) return;
-    this.o.metrics.taskRestarts.inc({ connector: c.name, task: String(slot.id) });
-    slot.restartTimer = setTimeout(() => {
-      slot.restartTimer = undefined;
-      this.lifecycle
-        .run(c.name, async () => {
-          // The connector may have been deleted, stopped, reconfigured or restarted meanwhile.
-          if (this.connectors.get(c.name) !== c || !c.tasks.includes(slot) || c.target === 'STOPPED' || slot.state !== 'FAILED') return;
-          this.logger.info('restarting failed task', { connector: c.name, task: slot.id, attempt: slot.backoff.attempt });
-          slot.state = 'RESTARTING';
-          this.startTask(c, slot);
-        })
-        .catch((err: unknown) => this.logger.error('automatic task restart failed', { connector: c.name, task: slot.id, error: (err as Error).message }));
-    }, delay);
-    slot.restartTimer.unref();
-  }
-
-  private async restartSlot(c: ConnectorInstance, slot: TaskSlot): Promise<void> {
-    if (c.target === 'STOPPED' || (c.owned && !c.owned.has(slot.id))) return;
-    slot.state = 'RESTARTING';
-    await this.stopSlot(slot);
-    slot.backoff.reset();
-    this.startTask(c, slot);
-  }
-
-  /** Stops the slot's runner; the slot keeps it until it has stopped, so status and offsets see it. */
-  private async stopSlot(slot: TaskSlot): Promise<void> {
-    if (slot.restartTimer) clearTimeout(slot.restartTimer);
-    slot.restartTimer = undefined;
-    const runner = slot.runner;
-    if (!runner) return;
-    slot.stopping = runner;
-    try {
-      await runner.stop();
-    } finally {
-      slot.stopping = undefined;
-      if (slot.runner === runner) slot.runner = undefined;
-    }
-  }
-
-  private async stopTasks(c: ConnectorInstance): Promise<void> {
-    await Promise.all(c.tasks.map((slot) => this.stopSlot(slot)));
-    for (const slot of c.tasks) {
-      if (slot.state !== 'FAILED') slot.state = 'UNASSIGNED';
-      this.o.metrics.taskState.set({ connector: c.name, task: String(slot.id) }, 0);
-    }
-  }
-
-
 }

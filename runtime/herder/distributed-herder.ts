@@ -1,13 +1,11 @@
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '../api/index.js';
-import { parseList } from '../config/connector-schema.js';
 import type { WorkerConfig } from '../config/index.js';
-import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import type { LogManager } from '../logging.js';
 import type { WorkerMetrics } from '../metrics.js';
 import type { KafkaOffsetStore } from '../offsets/kafka-store.js';
-import { validateOffsetWrites } from '../offsets/offset-value.js';
-import { alterSinkOffsets, fetchSinkOffsets, resetSinkOffsets, type ConnectorOffset } from '../offsets/sink-group-offsets.js';
+import type { ConnectorOffset } from '../offsets/sink-group-offsets.js';
 import { withTimeout } from '../abortable.js';
 import { connectorPlugin, type PluginRegistry } from '../plugins.js';
 import { SerialQueue } from '../serial-queue.js';
@@ -21,6 +19,7 @@ import { GroupMember, type GroupAssignment, type JoinMetadata } from '../cluster
 import { StatusReporter } from '../cluster/status-reporter.js';
 import { StatusTopicStore } from '../cluster/status-topic-store.js';
 import { WorkCatalog } from '../cluster/work-catalog.js';
+import { ClusterOffsets } from './cluster-offsets.js';
 import type { Herder } from './herder.js';
 
 export interface DistributedHerderOptions {
@@ -51,6 +50,7 @@ export class DistributedHerder implements Herder {
   private readonly member: GroupMember;
   private readonly reporter: StatusReporter;
   private readonly admin: SharedAdmin;
+  private readonly offsetOps: ClusterOffsets;
   private readonly logger: Logger;
   /** Assignment work and config changes applied one at a time, in order. */
   private readonly applying = new SerialQueue();
@@ -69,6 +69,7 @@ export class DistributedHerder implements Herder {
     this.statuses = new StatusTopicStore(kafka, { topic: config['status.storage.topic'], replicationFactor: config['status.storage.replication.factor'], logger: logs.get('cluster.status') });
     this.catalog = new WorkCatalog(this.configs, (raw) => o.worker.validate(raw));
     this.admin = new SharedAdmin(kafka);
+    this.offsetOps = new ClusterOffsets({ configs: this.configs, statuses: this.statuses, catalog: this.catalog, offsetStore: o.offsetStore, admin: this.admin });
     this.reporter = new StatusReporter({ workerId: this.id, worker: o.worker, configs: this.configs, statuses: this.statuses, assignment: () => this.assignment, logger: logs.get('cluster.status') });
     this.member = new GroupMember(kafka, {
       groupId: config['group.id']!,
@@ -289,27 +290,16 @@ export class DistributedHerder implements Herder {
     await this.configs.putRestart(name, { includeTasks: true, onlyFailed: false, task: id });
   }
 
-  async offsets(name: string): Promise<ConnectorOffset[]> {
-    const { type, config } = await this.validated(name);
-    if (type === 'sink') return fetchSinkOffsets(await this.admin.client(), name, parseList(config.topics as string | undefined));
-    await this.o.offsetStore.refresh();
-    return (await this.o.offsetStore.getAll(name)).map((e) => ({ partition: { ...e.partition }, offset: e.offset ? { ...e.offset } : null }));
+  offsets(name: string): Promise<ConnectorOffset[]> {
+    return this.offsetOps.get(name);
   }
 
-  async alterOffsets(name: string, entries: ConnectorOffset[]): Promise<void> {
-    validateOffsetWrites(name, entries);
-    const { type } = await this.requireStopped(name);
-    if (type === 'sink') return alterSinkOffsets(await this.admin.client(), name, entries);
-    await this.o.offsetStore.set(name, entries);
-    await this.o.offsetStore.flush();
+  alterOffsets(name: string, entries: ConnectorOffset[]): Promise<void> {
+    return this.offsetOps.alter(name, entries);
   }
 
-  async resetOffsets(name: string): Promise<void> {
-    const { type } = await this.requireStopped(name);
-    if (type === 'sink') return resetSinkOffsets(await this.admin.client(), name);
-    await this.o.offsetStore.refresh();
-    await this.o.offsetStore.deleteAll(name);
-    await this.o.offsetStore.flush();
+  resetOffsets(name: string): Promise<void> {
+    return this.offsetOps.reset(name);
   }
 
   // ---- internals ----
@@ -337,23 +327,6 @@ export class DistributedHerder implements Herder {
     await this.configs.readToEnd();
     this.entry(name);
     await this.configs.putTarget(name, target);
-  }
-
-  private async validated(name: string): Promise<{ type: 'source' | 'sink'; config: Record<string, unknown> }> {
-    this.entry(name);
-    const entry = await this.catalog.entry(name);
-    if (!entry?.ok) throw new BadRequestError(`Connector ${name} has a config this worker cannot use: ${entry?.ok === false ? entry.error.message : 'unknown'}`);
-    return { type: entry.validated.definition.type, config: entry.validated.config };
-  }
-
-  private async requireStopped(name: string): Promise<{ type: 'source' | 'sink' }> {
-    await this.configs.readToEnd();
-    const target = this.target(name);
-    const running = this.statuses.tasksOf(name).some((t) => t.state === 'RUNNING' || t.state === 'PAUSED' || t.state === 'RESTARTING');
-    if (target !== 'STOPPED' || running) {
-      throw new BadRequestError(`Connectors must be in the STOPPED state before their offsets can be modified; ${name} is ${target}${target === 'STOPPED' ? ' but its tasks are still stopping' : ''}`);
-    }
-    return this.validated(name);
   }
 
   private joinMetadata(): JoinMetadata {

@@ -23,6 +23,8 @@ t.test('defaults', async (t) => {
     'session.timeout.ms': 10000,
     'heartbeat.interval.ms': 3000,
     'rebalance.timeout.ms': 60000,
+    'consumer.session.timeout.ms': 30000,
+    'consumer.heartbeat.interval.ms': 3000,
     'state.dir': 'state',
     'config.providers.env.allowlist': 'CONFLUX_*',
     'task.restart.auto': false,
