@@ -10,7 +10,7 @@ export type ProcessGroups = Record<string, readonly number[]>;
 export interface CpuSample {
   at: number;
   /** Ticks of all cores together: busy (not idle, not waiting for I/O) and in total. */
-  machine: { busy: number; total: number };
+  machine: { busy: number; total: number; interrupts: number };
   /** CPU seconds (user + system) so far, by group. */
   groups: Record<string, number>;
 }
@@ -22,15 +22,17 @@ export interface CpuWindow {
   /** Share of the machine's cores that were busy (0..1), and that share in cores. */
   machineShare: number;
   machineCores: number;
+  /** Cores' worth of interrupt handling (irq + softirq: much of it loopback network traffic), which no process is charged for. */
+  interruptCores: number;
   cores: number;
 }
 
-function machineTicks(): { busy: number; total: number } {
+function machineTicks(): CpuSample['machine'] {
   const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
   // cpu  user nice system idle iowait irq softirq steal (guest time is inside user)
   const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1, 9).map(Number) as [number, number, number, number, number, number, number, number];
   const busy = user + nice + system + irq + softirq + steal;
-  return { busy, total: busy + idle + iowait };
+  return { busy, total: busy + idle + iowait, interrupts: irq + softirq };
 }
 
 interface Stat {
@@ -97,6 +99,7 @@ export function cpuWindow(from: CpuSample, to: CpuSample): CpuWindow {
     groups,
     machineShare: round(share, 2),
     machineCores: round(share * cores, 2),
+    interruptCores: round(((to.machine.interrupts - from.machine.interrupts) / Math.max(1, to.machine.total - from.machine.total)) * cores, 2),
     cores,
   };
 }
@@ -107,6 +110,6 @@ export const round = (n: number, digits: number): number => Math.round(n * 10 **
 export function describeCpu(w: CpuWindow): string {
   const own = Object.values(w.groups).reduce((a, b) => a + b, 0);
   const parts = Object.entries(w.groups).map(([name, s]) => `${name} ${s} s (${round(s / w.seconds, 2)} cores)`);
-  const rest = round(w.machineCores - own / w.seconds, 2);
-  return `${w.seconds} s: ${parts.join(', ')}; machine ${w.machineCores} of ${w.cores} cores busy (${Math.round(w.machineShare * 100)}%), ${rest} cores of it elsewhere (this script, kernel, other processes)`;
+  const rest = round(w.machineCores - w.interruptCores - own / w.seconds, 2);
+  return `${w.seconds} s: ${parts.join(', ')}; machine ${w.machineCores} of ${w.cores} cores busy (${Math.round(w.machineShare * 100)}%), of which ${w.interruptCores} cores interrupts and ${rest} cores other processes`;
 }

@@ -26,14 +26,12 @@ const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
  * task had started to the poll that saw all n, so start-up (group join, task start, lookup table
  * restore) is not in the rate. When that first poll already saw all n, the window starts at the
  * first poll. The CPU of `groups`, of the services (every `postgres` process: PostgreSQL and its
- * backends; every `java` process: Kafka, the registry and the MongoDB test servers) and of the
- * machine is sampled at both ends.
+ * backends; every `java` process: Kafka, the registry and the MongoDB test servers), of this
+ * script and of the machine is sampled at both ends.
  */
 export async function measureWindow(what: string, n: number, progress: () => Promise<Progress>, groups: ProcessGroups, timeoutMs = 900_000): Promise<Window> {
-  const sample = () => ({
-    cpu: sampleCpu(groups, SERVICES),
-    us: monotonicUs(),
-  });
+  const all = { ...groups, 'this script': [process.pid] };
+  const sample = () => ({ cpu: sampleCpu(all, SERVICES), us: monotonicUs() });
   const initial = { ...sample(), count: 0 };
   let from: typeof initial | undefined;
   let to = initial;
