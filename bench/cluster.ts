@@ -1,124 +1,100 @@
 /**
- * npm run bench:cluster [-- --changes N] [--tasks T]
+ * npm run bench:cluster [-- --runs source,sink --changes N --tasks T --profile]
  *
  * The same workload on a cluster of 1 and of 2 workers (`conflux distributed` child processes, a
- * private group and storage topics each): N order inserts are written to MongoDB first, then a
- * mongodb-source connector with T tasks (shares of the collection by a hash of _id, default 2)
- * captures them into Kafka as Avro envelopes, offsets committed to the offsets topic. The time
- * from the first change in Kafka to the N-th gives changes/s; the ratio 2 workers / 1 worker is
- * the scaling. With one worker both tasks share its one thread; with two, the leader puts one task
- * on each. With the MongoDB test server (MONGODB_TEST_SERVER set) the benchmark starts a test
- * server of its own, as bench:source does.
+ * private group and storage topics per cluster), for each side of the pipeline:
+ * - source (bench/lib/cluster-source-run.ts): N order inserts preloaded into MongoDB, captured by
+ *   a mongodb-source with T tasks; changes/s from the first change in Kafka to the N-th. With the
+ *   MongoDB test server (MONGODB_TEST_SERVER set) the benchmark starts a test server of its own,
+ *   sized for N, so the shared one keeps its history. N defaults to 100,000.
+ * - sink (bench/lib/cluster-sink-run.ts): N Avro order envelopes prefilled into a topic of T
+ *   partitions (and their customers), written by config/connectors/warehouse-orders.json with
+ *   `tasks.max` = T into a private PostgreSQL database; rows/s counted by the sink's committed
+ *   offsets (stored in the warehouse in the transaction of the rows), from the first poll where
+ *   every partition had a commit to the commit that covers all N. N defaults to 200,000, as in
+ *   bench:sink.
+ * Both create their connector PAUSED and resume it once every task runs (and, for the sink, is in
+ * the consumer group), so the tasks of both workers begin together.
+ * `--changes N` sets N for both; T defaults to 2. Each run prints a table, the measured ratio
+ * 2 workers / 1 worker, and the ratio the assignment rule predicts with a core per worker (an
+ * expectation, not a measurement). For every measured window it prints each worker's CPU seconds
+ * (/proc/<pid>/stat), the services' (postgres and java processes) and the machine's busy share
+ * of its cores (/proc/stat): when the machine is saturated, the ratio measures the machine, not
+ * conflux. --profile starts the workers with --cpu-prof (profiles in bench/results/cluster-
+ * profile-<time>/<run>-<workers>w/) and prints each worker's top functions by self time.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
-import { MongoClient, type Db, type Timestamp } from 'mongodb';
-import { preloadOrders } from './lib/order-preload.js';
-import { ClusterWorker, clusterSettings } from '../test/helpers/cluster.js';
-import { printTable, until, writeResults } from './lib/report.js';
-import { startPrivateMongo } from './lib/private-mongo.js';
+import { describeCpu, round } from './lib/cluster-cpu.js';
+import { expectedRatio, type ClusterRun, type Figure, type RunOptions } from './lib/cluster-run.js';
+import { sinkRun } from './lib/cluster-sink-run.js';
+import { sourceRun } from './lib/cluster-source-run.js';
+import { printTable, writeResults } from './lib/report.js';
 import { ensureServices } from './lib/services.js';
 
-ensureServices(['kafka', 'registry', 'mongo']);
 const { values: args } = parseArgs({
   options: {
-    changes: { type: 'string', default: process.env.BENCH_CHANGES ?? (process.env.MONGODB_TEST_SERVER ? '20000' : '100000') },
+    runs: { type: 'string', default: 'source,sink' },
+    changes: { type: 'string', default: process.env.BENCH_CHANGES },
     tasks: { type: 'string', default: '2' },
+    profile: { type: 'boolean', default: false },
   },
 });
-const N = Number(args.changes);
+const runs = args.runs!.split(',').map((r) => r.trim());
+for (const r of runs) if (r !== 'source' && r !== 'sink') throw new Error(`--runs takes source and/or sink, not ${r}`);
+ensureServices(['kafka', 'registry', ...(runs.includes('source') ? ['mongo'] : []), ...(runs.includes('sink') ? ['postgres'] : [])]);
 const TASKS = Number(args.tasks);
-const brokers = process.env.KAFKA_BROKERS!.split(',');
-const privateMongo = process.env.MONGODB_TEST_SERVER ? await startPrivateMongo(N + 10_000) : undefined;
-const mongoUri = privateMongo?.uri ?? process.env.MONGODB_URI!;
-const kafka = new Kafka({ clientId: 'bench-cluster', brokers, logLevel: logLevel.NOTHING });
-const admin = kafka.admin();
-const run = `${process.pid}_${Date.now().toString(36)}`;
-const topics: string[] = [];
+const defaults = { source: 100_000, sink: 200_000 };
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const profileRoot = args.profile ? fileURLToPath(new URL(`./results/cluster-profile-${stamp}/`, import.meta.url)) : undefined;
+const options = (run: 'source' | 'sink'): RunOptions => ({ n: Number(args.changes ?? defaults[run]), tasks: TASKS, profileRoot });
 
-interface Figure {
-  workers: number;
-  seconds: number;
-  changesPerSec: number;
-  tasksPerWorker: string;
+interface RunResult {
+  run: string;
+  unit: string;
+  n: number;
+  tasks: number;
+  ratio: number;
+  expectedRatio: number;
+  figures: Figure[];
 }
 
-const produced = async (topic: string) => (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
-
-async function measure(workerCount: number, db: Db, start: Timestamp): Promise<Figure> {
-  const dir = mkdtempSync(join(tmpdir(), 'conflux-bench-cluster-'));
-  const cluster = clusterSettings(dir, { 'session.timeout.ms': 10_000, 'task.restart.auto': true });
-  const workers: ClusterWorker[] = [];
-  const topic = `bench-cluster-${workerCount}-${run}`;
-  topics.push(topic, cluster.worker['config.storage.topic'] as string, cluster.worker['offset.storage.topic'] as string, cluster.worker['status.storage.topic'] as string);
-  try {
-    for (let i = 1; i <= workerCount; i++) workers.push(await ClusterWorker.start(cluster, `bench-w${i}`));
-    await admin.createTopics({ topics: [{ topic, numPartitions: TASKS }], waitForLeaders: true });
-    await workers[0]!.write('POST', '/connectors', {
-      name: 'bench-source',
-      config: {
-        'connector.class': 'mongodb-source',
-        'connection.uri': mongoUri,
-        database: db.databaseName,
-        collections: 'orders',
-        'topic.map': `orders:${topic}`,
-        'value.schema.orders': 'config/schemas/orders.avsc',
-        'startup.mode': 'timestamp',
-        'startup.timestamp.ms': String(start.high * 1000),
-        'poll.max.batch.size': '1000',
-        'tasks.max': String(TASKS),
-      },
-    });
-    const startedAt = performance.now();
-    let first: { at: number; count: number } | undefined;
-    let done = 0;
-    await until(`${N} changes with ${workerCount} worker(s)`, async () => {
-      const count = await produced(topic);
-      const now = performance.now();
-      if (!first && count > 0) first = { at: now, count };
-      done = now;
-      return count >= N;
-    }, 900_000, 50);
-    const status = await workers[0]!.status('bench-source');
-    if (!status || status.tasks.some((t) => t.state !== 'RUNNING')) throw new Error(`the source did not run cleanly: ${JSON.stringify(status)}`);
-    const perWorker = workers.map((w) => status.tasks.filter((t) => t.worker_id === w.id).length).join('/');
-    const from = first && first.count < N ? first : { at: startedAt, count: 0 };
-    const seconds = (done - from.at) / 1000;
-    return { workers: workerCount, seconds, changesPerSec: Math.round((N - from.count) / seconds), tasksPerWorker: perWorker };
-  } finally {
-    for (const w of workers) await w.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function main(): Promise<void> {
-  await admin.connect();
-  const client = new MongoClient(mongoUri);
-  await client.connect();
-  const db = client.db(`bench_cluster_${run}`);
+async function measureRun(run: ClusterRun): Promise<RunResult> {
   const figures: Figure[] = [];
   try {
-    console.error(`bench:cluster: preloading ${N} order inserts into ${db.databaseName}`);
-    const start = await preloadOrders(db, N);
-    for (const workerCount of [1, 2]) {
-      console.error(`bench:cluster: ${N} changes, ${TASKS} source tasks, ${workerCount} worker(s)`);
-      figures.push(await measure(workerCount, db, start));
+    for (const workers of [1, 2]) {
+      console.error(`bench:cluster ${run.name}: ${run.n} ${run.unit}, ${run.tasks} tasks, ${workers} worker(s)`);
+      figures.push(await run.measure(workers));
     }
   } finally {
-    await admin.deleteTopics({ topics }).catch(() => undefined);
-    await admin.disconnect();
-    await db.dropDatabase().catch(() => undefined);
-    await client.close();
-    privateMongo?.stop();
+    await run.close();
   }
-  printTable(figures.map((f) => ({ workers: f.workers, 'tasks per worker': f.tasksPerWorker, 'changes/s': f.changesPerSec, seconds: Math.round(f.seconds * 10) / 10 })));
-  const ratio = Math.round((figures[1]!.changesPerSec / figures[0]!.changesPerSec) * 100) / 100;
-  console.log(`scaling 1 -> 2 workers: ${ratio}x on ${cpus().length} cores (MongoDB, Kafka and the registry share them)`);
-  const file = writeResults('cluster', { changes: N, tasks: TASKS, cores: cpus().length, node: process.version, ratio, figures });
-  console.log(`results: ${file}`);
+  const ratio = round(figures[1]!.perSecond / figures[0]!.perSecond, 2);
+  return { run: run.name, unit: run.unit, n: run.n, tasks: run.tasks, ratio, expectedRatio: round(expectedRatio(run.tasks), 2), figures };
 }
 
-await main();
+function print(r: RunResult): void {
+  console.log(`\n${r.run}: ${r.n.toLocaleString('en-US')} ${r.unit}, ${r.tasks} tasks`);
+  printTable(r.figures.map((f) => ({ workers: f.workers, 'tasks per worker': f.tasksPerWorker, [`${r.unit}/s`]: f.perSecond, seconds: f.seconds })));
+  console.log(`scaling 1 -> 2 workers: ${r.ratio}x measured on ${cpus().length} cores shared with Kafka, the registry and the databases`);
+  console.log(`expected with a core per worker (assignment rule, not measured): ${r.tasks} / ceil(${r.tasks}/2) = ${r.expectedRatio}x`);
+  console.log('CPU in the measured window:');
+  for (const f of r.figures) console.log(`  ${f.workers} worker(s), ${describeCpu(f.cpu)}`);
+  for (const f of r.figures) {
+    // The window starts after the first commit of every partition; a sink's first flush can hold most of a small N.
+    if (f.records < r.n / 2) console.log(`warning: the ${f.workers}-worker window covered only ${f.records} of ${r.n} ${r.unit}: too few to measure, raise --changes`);
+  }
+  for (const f of r.figures) {
+    if (f.profiles.length > 0) console.log(`profiles, ${f.workers} worker(s), self time in the measured window:\n${f.profiles.join('\n')}`);
+  }
+}
+
+const results: RunResult[] = [];
+for (const name of runs) {
+  const run = name === 'source' ? await sourceRun(options('source')) : await sinkRun(options('sink'));
+  results.push(await measureRun(run));
+}
+for (const r of results) print(r);
+const file = writeResults('cluster', { cores: cpus().length, node: process.version, profiles: profileRoot, runs: results });
+console.log(`\nresults: ${file}`);

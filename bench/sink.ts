@@ -4,7 +4,7 @@
 // (b) one INSERT per record, (c) multi-row INSERT .. ON CONFLICT in batches of 3000 (the JDBC
 // sinks' method), (d) COPY of the final rows into empty tables (the bound). Each method runs in a
 // child process of its own, so its peak RSS is its own.
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +22,7 @@ import type { SinkRecord } from '../runtime/api/index.js';
 import { parseCustomer } from '../transforms/parse-customer.js';
 import { parseOrder } from '../transforms/parse-order.js';
 import { predicates, transforms } from '../transforms/index.js';
-import { customersEnvelopeSchema, envelope, ordersEnvelopeSchema, order, customer } from '../test/fixtures/shop.js';
+import { prefillOrderTopics } from './lib/order-topics.js';
 import { sinkTaskWithTables } from './sink-runner-harness.js';
 
 const { values: args } = parseArgs({
@@ -62,17 +62,6 @@ interface PhaseResult {
 // ---------------------------------------------------------------------------------------------
 // Orchestrator
 
-async function produce(topic: string, schema: object, records: Array<{ key: string; value: unknown }>) {
-  const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: `${topic}-value` });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  for (let i = 0; i < records.length; i += 5000) {
-    const slice = records.slice(i, i + 5000);
-    await producer.send({ topic, acks: -1, messages: await Promise.all(slice.map(async (r) => ({ key: r.key, value: await registry.encode(id, r.value) }))) });
-  }
-  await producer.disconnect();
-}
-
 function runPhase(phase: string, ordersTopic: string, customersTopic: string): Promise<PhaseResult> {
   const nodeArgs = ['--import', 'tsx'];
   if (args.profile && phase === 'a') nodeArgs.push('--cpu-prof', '--cpu-prof-dir', fileURLToPath(new URL('./results/', import.meta.url)));
@@ -97,24 +86,9 @@ async function orchestrate() {
   const ordersTopic = `bench-orders-${stamp}`;
   const customersTopic = `bench-customers-${stamp}`;
   const C = Number(args.customers);
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    topics: [
-      { topic: ordersTopic, numPartitions: 4 },
-      { topic: customersTopic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-    ],
-    waitForLeaders: true,
-  });
   console.error(`pre-filling ${ordersTopic} with ${N} order envelopes and ${customersTopic} with ${C} customers`);
-  await produce(customersTopic, customersEnvelopeSchema(), Array.from({ length: C }, (_, i) => ({ key: `c-${i}`, value: envelope('r', 'customers', customer(`c-${i}`), 1000) })));
-  const t0 = Date.now();
-  await produce(
-    ordersTopic,
-    ordersEnvelopeSchema(),
-    Array.from({ length: N }, (_, i) => ({ key: `o-${i}`, value: envelope('c', 'orders', order(`o-${i}`, { customer_id: `c-${i % C}` }, 1 + (i % 3)), 10_000 + i) })),
-  );
-  console.error(`pre-filled in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const filled = await prefillOrderTopics(kafka, registry, { ordersTopic, customersTopic, partitions: 4, orders: N, customers: C });
+  console.error(`pre-filled in ${filled.toFixed(1)} s`);
 
   const results: Record<string, PhaseResult> = {};
   for (const phase of args.phases!.split('')) {
@@ -122,6 +96,8 @@ async function orchestrate() {
     results[phase] = await runPhase(phase, ordersTopic, customersTopic);
     console.error(`  ${results[phase]!.method}: ${results[phase]!.rowsPerSecond.toFixed(0)} rows/s`);
   }
+  const admin = kafka.admin();
+  await admin.connect();
   await admin.deleteTopics({ topics: [ordersTopic, customersTopic] }).catch(() => undefined);
   await admin.disconnect();
 
