@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { MongoClient, type Db, type Timestamp } from 'mongodb';
-import { preloadOrders } from './lib/order-preload.js';
+import { preloadOrders, preloadedOrdersSource } from './lib/order-preload.js';
 import { mongodbSource } from '../connectors/mongodb-source/index.js';
 import { createStandaloneHerder, loadWorkerConfig } from '../runtime/bootstrap.js';
 import { LogManager } from '../runtime/logging.js';
@@ -144,17 +144,7 @@ async function main(): Promise<void> {
         await measure(
           'conflux mongodb-source (1 task, Avro)',
           async () => {
-            await worker.createConnector(name, {
-              'connector.class': mongodbSource.name,
-              'connection.uri': mongoUri,
-              database: db.databaseName,
-              collections: 'orders',
-              'topic.map': `orders:${topic}`,
-              'value.schema.orders': 'config/schemas/orders.avsc',
-              'startup.mode': 'timestamp',
-              'startup.timestamp.ms': String(start.high * 1000),
-              'poll.max.batch.size': String(BATCH),
-            });
+            await worker.createConnector(name, preloadedOrdersSource({ mongoUri, db, topic, start, batch: BATCH }));
             await until('the source to produce everything', async () => (await highWatermark(topic)) >= N, 600_000);
           },
           () => highWatermark(topic),

@@ -3,7 +3,7 @@ import { MongoClient, type Db, type Timestamp } from 'mongodb';
 import { BenchCluster } from './cluster-workers.js';
 import { measureWindow } from './cluster-window.js';
 import { profileDir, type ClusterRun, type Figure, type RunOptions } from './cluster-run.js';
-import { preloadOrders } from './order-preload.js';
+import { preloadOrders, preloadedOrdersSource } from './order-preload.js';
 import { startPrivateMongo } from './private-mongo.js';
 
 /**
@@ -56,18 +56,7 @@ export async function sourceRun(o: RunOptions): Promise<ClusterRun> {
       });
       await cluster.startTogether(
         'bench-source',
-        {
-          'connector.class': 'mongodb-source',
-          'connection.uri': mongoUri,
-          database: db.databaseName,
-          collections: 'orders',
-          'topic.map': `orders:${topic}`,
-          'value.schema.orders': 'config/schemas/orders.avsc',
-          'startup.mode': 'timestamp',
-          'startup.timestamp.ms': String(start.high * 1000),
-          'poll.max.batch.size': '1000',
-          'tasks.max': String(tasks),
-        },
+        { ...preloadedOrdersSource({ mongoUri, db, topic, start, batch: 1000 }), 'tasks.max': String(tasks) },
         tasks,
       );
       const groups = {

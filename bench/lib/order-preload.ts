@@ -20,3 +20,18 @@ export async function preloadOrders(db: Db, n: number): Promise<Timestamp> {
   }
   return start;
 }
+
+/** A mongodb-source config that captures exactly the inserts of {@link preloadOrders} into `topic`, as Avro. */
+export function preloadedOrdersSource(o: { mongoUri: string; db: Db; topic: string; start: Timestamp; batch: number }): Record<string, string> {
+  return {
+    'connector.class': 'mongodb-source',
+    'connection.uri': o.mongoUri,
+    database: o.db.databaseName,
+    collections: 'orders',
+    'topic.map': `orders:${o.topic}`,
+    'value.schema.orders': 'config/schemas/orders.avsc',
+    'startup.mode': 'timestamp',
+    'startup.timestamp.ms': String(o.start.high * 1000),
+    'poll.max.batch.size': String(o.batch),
+  };
+}
