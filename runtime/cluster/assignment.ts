@@ -2,8 +2,12 @@
  * How the group leader hands out connectors and tasks (Kafka Connect's incremental cooperative
  * assignor in spirit): what a live member already runs stays with it, so a rebalance restarts
  * only what moves; what is new or lost goes to the least loaded members; then single units move
- * from the most to the least loaded member until no two members differ by more than one. A pure
- * function of its inputs, so every leader computes the same assignment from the same state.
+ * from the most to the least loaded member until no two members differ by more than one. Pure
+ * functions of their inputs, so every leader computes the same assignment from the same state.
+ *
+ * A unit that moves from one live member to another moves in two rebalances, as in Kafka
+ * Connect's cooperative protocol ({@link revokeFirst}): the first takes it from its owner only,
+ * the owner stops it and rejoins, the second hands it out. So a task never runs on two workers.
  */
 
 /** A task of a connector: `[connector, task id]`. */
@@ -35,6 +39,50 @@ export function computeAssignment(members: readonly MemberState[], work: Work): 
   const connectors = balance(ids, connectorUnits, ownedConnectors);
   const tasks = balance(ids, taskUnits, ownedTasks);
   return new Map(ids.map((id) => [id, { connectors: connectors.get(id)!, tasks: tasks.get(id)!.map(parseTaskKey) }]));
+}
+
+/** A member's work for one rebalance: `rejoin` asks it to rejoin once it has stopped what it gave up. */
+export interface RoundWork extends MemberWork {
+  rejoin: boolean;
+}
+
+/**
+ * The first of two rebalances for the units `target` moves between live members: such a unit
+ * goes to nobody yet, its owner loses it and is asked to rejoin once it has stopped it; the next
+ * rebalance finds it unowned and hands it out. Units that are new, or whose owner left the group,
+ * are handed out at once.
+ */
+export function revokeFirst(members: readonly MemberState[], target: ReadonlyMap<string, MemberWork>): Map<string, RoundWork> {
+  const owners = (units: (w: MemberWork) => string[]) => {
+    const byUnit = new Map<string, Set<string>>();
+    for (const m of members) for (const unit of units(m.owned)) byUnit.set(unit, (byUnit.get(unit) ?? new Set()).add(m.workerId));
+    return byUnit;
+  };
+  const connectorUnits = (w: MemberWork) => w.connectors;
+  const taskUnits = (w: MemberWork) => w.tasks.map(taskKey);
+  const connectorOwners = owners(connectorUnits);
+  const taskOwners = owners(taskUnits);
+  const withheld = new Set<string>();
+  // A unit someone else owns now waits for the next round.
+  const hold = (id: string, units: string[], byUnit: Map<string, Set<string>>, kind: string) =>
+    units.filter((unit) => {
+      const owned = byUnit.get(unit);
+      if (!owned || owned.has(id)) return true;
+      withheld.add(`${kind}:${unit}`);
+      return false;
+    });
+  const out = new Map<string, RoundWork>();
+  for (const [id, work] of target) {
+    const connectors = hold(id, work.connectors, connectorOwners, 'c');
+    const tasks = hold(id, work.tasks.map(taskKey), taskOwners, 't').map(parseTaskKey);
+    out.set(id, { connectors, tasks, rejoin: false });
+  }
+  for (const m of members) {
+    const gave = connectorUnits(m.owned).some((u) => withheld.has(`c:${u}`)) || taskUnits(m.owned).some((u) => withheld.has(`t:${u}`));
+    const round = out.get(m.workerId);
+    if (round && gave) round.rejoin = true;
+  }
+  return out;
 }
 
 export function taskKey([name, id]: TaskId): string {

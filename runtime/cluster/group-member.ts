@@ -21,6 +21,8 @@ export interface GroupAssignment extends MemberWork {
   leader: { workerId: string; url: string };
   /** The config offset the assignment was computed at: a member reads that far before applying it. */
   configOffset: string;
+  /** This member gave up work for another: once it has stopped it, it rejoins so the next rebalance hands it out. */
+  rejoin?: boolean;
   members: Array<{ workerId: string; url: string }>;
 }
 
@@ -159,6 +161,7 @@ export class GroupMember {
             connectors: work.connectors,
             tasks: work.tasks,
             configOffset: work.configOffset,
+            ...(work.rejoin ? { rejoin: true } : {}),
             generation,
             leader: { workerId: me.workerId, url: me.url },
             members: roster,

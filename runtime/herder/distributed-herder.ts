@@ -13,7 +13,7 @@ import type { ConnectorStatus, TargetState, TaskStatus } from '../status.js';
 import type { Worker } from '../worker.js';
 import { connectorTopics, traceOf, type ConnectorInfo, type RawConfig, type ValidatedConfig } from '../worker/connector-instance.js';
 import { SharedAdmin } from '../worker/kafka-admin.js';
-import { computeAssignment, taskKey, type MemberWork, type Work } from '../cluster/assignment.js';
+import { computeAssignment, revokeFirst, taskKey, type MemberWork, type RoundWork, type Work } from '../cluster/assignment.js';
 import { ConfigTopicStore, type RestartRequest } from '../cluster/config-topic-store.js';
 import { GroupMember, type GroupAssignment, type JoinMetadata } from '../cluster/group-member.js';
 import { StatusReporter } from '../cluster/status-reporter.js';
@@ -335,12 +335,18 @@ export class DistributedHerder implements Herder {
   }
 
   /** Leader: every member's connectors and tasks, from the config topic read to its end. */
-  private async assign(members: JoinMetadata[]): Promise<Map<string, MemberWork & { configOffset: string }>> {
+  private async assign(members: JoinMetadata[]): Promise<Map<string, RoundWork & { configOffset: string }>> {
     await this.configs.readToEnd();
     const work = await this.catalog.work();
     this.assignedWork = workKey(work);
-    const plan = computeAssignment(members, work);
-    this.logger.info('assigned connectors and tasks', { members: members.map((m) => m.workerId), connectors: work.length, tasks: work.reduce((n, w) => n + w.tasks, 0) });
+    const plan = revokeFirst(members, computeAssignment(members, work));
+    const revoking = [...plan].filter(([, w]) => w.rejoin).map(([id]) => id);
+    this.logger.info('assigned connectors and tasks', {
+      members: members.map((m) => m.workerId),
+      connectors: work.length,
+      tasks: work.reduce((n, w) => n + w.tasks, 0),
+      ...(revoking.length > 0 ? { revokingFrom: revoking } : {}),
+    });
     const configOffset = String(this.configs.offset);
     return new Map([...plan].map(([id, w]) => [id, { ...w, configOffset }]));
   }
@@ -358,10 +364,16 @@ export class DistributedHerder implements Herder {
     if (gained.length > 0) await this.o.offsetStore.refresh();
     for (const name of [...names].sort()) await this.applyConnector(name);
     this.logger.info('applied the assignment', { generation: assignment.generation, connectors: assignment.connectors, tasks: assignment.tasks.map(([n, i]) => `${n}-${i}`) });
+    await this.reporter.report();
+    // What this worker gave up is stopped: the next rebalance hands it to its new worker.
+    if (assignment.rejoin) {
+      this.logger.info('stopped what the assignment revoked: rejoining');
+      await this.member.rejoin();
+      return;
+    }
     this.rebalancing = false;
     this.firstAssignment?.();
     this.firstAssignment = undefined;
-    await this.reporter.report();
     await this.leaderCheck();
   }
 

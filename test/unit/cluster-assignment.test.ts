@@ -1,5 +1,5 @@
 import t from 'tap';
-import { computeAssignment, type MemberState, type TaskId } from '../../runtime/cluster/assignment.js';
+import { computeAssignment, revokeFirst, type MemberState, type MemberWork, type TaskId } from '../../runtime/cluster/assignment.js';
 
 const idle = (workerId: string): MemberState => ({ workerId, owned: { connectors: [], tasks: [] } });
 const counts = (a: Map<string, { connectors: string[]; tasks: TaskId[] }>) => [...a.values()].map((w) => w.connectors.length + w.tasks.length);
@@ -55,4 +55,36 @@ t.test('deleted connectors and tasks beyond a smaller count are dropped; a task 
 t.test('no members, no work', async (t) => {
   t.same(computeAssignment([], [{ name: 's', tasks: 2 }]).size, 0);
   t.same(computeAssignment([idle('w1')], []).get('w1'), { connectors: [], tasks: [] });
+});
+
+/** One rebalance as the leader runs it: the balanced target, moves between live members deferred. */
+const round = (members: MemberState[], work: Array<{ name: string; tasks: number }>) => revokeFirst(members, computeAssignment(members, work));
+const ownedAfter = (plan: Map<string, MemberWork>): MemberState[] => [...plan].map(([workerId, w]) => ({ workerId, owned: { connectors: w.connectors, tasks: w.tasks } }));
+const keys = (w: MemberWork) => w.tasks.map(([n, i]) => `${n}-${i}`);
+
+t.test('a task moving between live workers moves in two rebalances: first taken from its owner, who rejoins; then handed to the new worker', async (t) => {
+  const work = [{ name: 's', tasks: 6 }];
+  const first = round([idle('w1'), idle('w2')], work);
+  t.same([...first.values()].map((w) => w.rejoin), [false, false], 'a fresh group hands everything out at once');
+  const revoking = round([...ownedAfter(first), idle('w3')], work);
+  t.same(revoking.get('w3'), { connectors: [], tasks: [], rejoin: false }, 'the new worker gets nothing in the first round');
+  for (const id of ['w1', 'w2']) {
+    t.equal(revoking.get(id)!.tasks.length, 2, `${id} keeps two of its three tasks`);
+    t.ok(revoking.get(id)!.rejoin, `${id} gave one up and is asked to rejoin`);
+    t.ok(keys(revoking.get(id)!).every((k) => keys(first.get(id)!).includes(k)), `${id} got nothing new`);
+  }
+  const second = round(ownedAfter(revoking), work);
+  t.same([...second.values()].map((w) => w.tasks.length), [2, 2, 2], 'the second round hands the two free tasks to the new worker');
+  t.same([...second.values()].map((w) => w.rejoin), [false, false, false], 'and needs no third');
+  for (const id of ['w1', 'w2']) t.same(keys(second.get(id)!), keys(revoking.get(id)!), `${id} keeps what it kept`);
+  const all = [...second.values()].flatMap(keys);
+  t.equal(new Set(all).size, 6, 'every task runs once');
+});
+
+t.test('the tasks of a worker that left are handed out in one rebalance: nobody else gives anything up', async (t) => {
+  const work = [{ name: 's', tasks: 6 }, { name: 'k', tasks: 3 }];
+  const before = round([idle('w1'), idle('w2'), idle('w3')], work);
+  const after = round(ownedAfter(before).filter((m) => m.workerId !== 'w2'), work);
+  t.same([...after.values()].map((w) => w.rejoin), [false, false]);
+  t.equal(new Set([...after.values()].flatMap(keys)).size, 9, 'all nine tasks assigned at once');
 });
