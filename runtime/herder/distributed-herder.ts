@@ -111,6 +111,10 @@ export class DistributedHerder implements Herder {
     return this.o.config['group.id']!;
   }
 
+  get leaderId(): string | undefined {
+    return this.assignment?.leader.workerId;
+  }
+
   /** The group's leader and members as of the last assignment (for forwarding and `GET /`). */
   get cluster(): Pick<GroupAssignment, 'leader' | 'members' | 'generation'> | undefined {
     return this.assignment && { leader: this.assignment.leader, members: this.assignment.members, generation: this.assignment.generation };

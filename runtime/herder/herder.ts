@@ -16,6 +16,8 @@ export interface Herder {
   readonly plugins: PluginRegistry;
   /** The group this worker belongs to in distributed mode; undefined standalone. */
   readonly groupId: string | undefined;
+  /** Distributed mode: the worker that leads the group, as of the last assignment; undefined standalone or before one. */
+  readonly leaderId: string | undefined;
   readonly metrics: WorkerMetrics;
 
   start(): Promise<void>;

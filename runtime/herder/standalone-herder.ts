@@ -27,6 +27,10 @@ export class StandaloneHerder implements Herder {
     return undefined;
   }
 
+  get leaderId(): undefined {
+    return undefined;
+  }
+
   get plugins(): PluginRegistry {
     return this.worker.plugins;
   }

@@ -46,9 +46,18 @@ t.test('three worker processes: connectors created through different workers spr
   await w1.write('PUT', '/connectors/orders-src/resume');
   await waitAgreed(workers, ['orders-src'], 'RUNNING', { tasks: 3 });
 
-  const config = (await w1.rest<Record<string, string>>('GET', '/connectors/customers-src/config')).body;
-  await w3.write('PUT', '/connectors/customers-src/config', { ...config, 'poll.await.time.ms': '300' });
-  await waitFor('the change made on w3 to be seen on w1', async () => ((await w1.rest<Record<string, string>>('GET', '/connectors/customers-src/config')).body['poll.await.time.ms'] === '300' ? true : undefined));
+  // Every worker names the same leader; a config change made on a follower reaches it.
+  const roots = await Promise.all(workers.map(async (w) => (await w.rest<{ leader_id?: string }>('GET', '/')).body.leader_id));
+  t.equal(new Set(roots).size, 1, `every worker names the same leader (${roots.join(', ')})`);
+  const leader = workers.find((w) => w.id === roots[0]);
+  const follower = workers.find((w) => w !== leader)!;
+  t.ok(leader, 'the leader is one of the workers');
+  const config = (await leader!.rest<Record<string, string>>('GET', '/connectors/customers-src/config')).body;
+  await follower.write('PUT', '/connectors/customers-src/config', { ...config, 'poll.await.time.ms': '300' });
+  await waitFor(`the change made on ${follower.id} to reach the leader ${leader!.id}`, async () =>
+    (await leader!.rest<Record<string, string>>('GET', '/connectors/customers-src/config')).body['poll.await.time.ms'] === '300' ? true : undefined,
+  );
+  t.pass(`a config change made on the follower ${follower.id} reached the leader ${leader!.id}`);
   await waitAgreed(workers, both, 'RUNNING', { tasks: 3 });
 
   const killedAt = Date.now();
