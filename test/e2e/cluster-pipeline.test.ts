@@ -6,8 +6,9 @@
  *   warehouse reconciles exactly with MongoDB;
  * - then a rolling restart of all three workers, one at a time (SIGTERM, start again), while the
  *   generator keeps writing: nothing lost, nothing doubled.
+ * CONFLUX_CLUSTER_LOGS=<dir> copies the workers' logs there at the end, also of a passing run.
  */
-import { readFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import t, { type Test } from 'tap';
 import { ClusterWorker, clusterSettings, tasksPer, waitAgreed, type ClusterSettings } from '../helpers/cluster.js';
 import { SHORT_CUSTOMER_WAIT, pipelineEnv, sinksOf, type PipelineEnv } from '../helpers/pipeline-env.js';
@@ -67,7 +68,8 @@ t.test('the pipeline on three workers under live load: SIGKILL of one worker, th
   const workers: ClusterWorker[] = [];
   t.teardown(async () => {
     for (const w of workers) await w.kill('SIGKILL');
-    if (process.env.CONFLUX_CLUSTER_LOGS) for (const w of workers) await import('node:fs/promises').then((fs) => fs.copyFile(w.logFile, `${process.env.CONFLUX_CLUSTER_LOGS}/${w.id}.log`));
+    const keepLogs = process.env.CONFLUX_CLUSTER_LOGS;
+    if (keepLogs) for (const w of workers) await copyFile(w.logFile, `${keepLogs}/${w.id}.log`);
     if (t.passing()) return;
     for (const w of workers) {
       const log = await readFile(w.logFile, 'utf8').catch(() => '');
