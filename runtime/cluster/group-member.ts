@@ -36,7 +36,8 @@ export interface GroupMemberOptions {
   metadata(): JoinMetadata;
   /** Leader only: the assignment of every member, by worker id. */
   assign(members: JoinMetadata[]): Promise<Map<string, Omit<GroupAssignment, 'leader' | 'members' | 'generation'> & { generation?: number }>>;
-  onAssignment(assignment: GroupAssignment): void;
+  /** `current()` turns false once a later join supersedes this assignment. */
+  onAssignment(assignment: GroupAssignment, current: () => boolean): void;
   onRebalance(): void;
   logger: Logger;
 }
@@ -78,6 +79,9 @@ export class GroupMember {
       rebalanceTimeout: this.o.rebalanceTimeoutMs,
       maxWaitTimeInMs: Math.min(1000, this.o.heartbeatIntervalMs),
       partitionAssigners: [() => this.assigner()],
+      // kafkajs would restart a crashed consumer on its own, with a join that nothing here
+      // tracks (see leaveGroup); the crash handler below restarts it instead.
+      retry: { restartOnFailure: async () => false },
     });
     this.consumer = consumer;
     consumer.on(consumer.events.REBALANCING, () => this.o.onRebalance());
@@ -85,9 +89,17 @@ export class GroupMember {
       this.leader = payload.isLeader;
       void this.readAssignment(payload.memberId);
     });
-    consumer.on(consumer.events.CRASH, ({ payload }) => this.o.logger.error('group membership failed', { group: this.o.groupId, error: payload.error.message, restart: payload.restart }));
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.o.logger.error('group membership failed: joining again', { group: this.o.groupId, error: payload.error.message });
+      if (this.consumer === consumer) void this.restart(consumer);
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: this.o.topic, fromBeginning: false });
+    // Stopped meanwhile: a run() now would join as a member nothing stops.
+    if (this.consumer !== consumer) {
+      await consumer.disconnect().catch(() => undefined);
+      return;
+    }
     await this.run();
   }
 
@@ -107,6 +119,28 @@ export class GroupMember {
     const consumer = this.consumer;
     this.consumer = undefined;
     if (consumer) await leaveGroup(consumer, this.joining);
+  }
+
+  /** After a crash: a new consumer joins again, with backoff, until it has or the member stops. */
+  private async restart(crashed: Consumer): Promise<void> {
+    this.o.onRebalance();
+    for (let attempt = 0; this.consumer === crashed; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** attempt, 30_000)));
+      if (this.consumer !== crashed) return;
+      try {
+        await crashed.disconnect().catch(() => undefined);
+        await this.start();
+        return;
+      } catch (err) {
+        this.o.logger.warn('joining the group again failed', { group: this.o.groupId, error: (err as Error).message });
+        const failed = this.consumer;
+        // start() replaced the consumer: the next attempt replaces the one that failed.
+        if (failed && failed !== crashed && this.consumer === failed) {
+          await failed.disconnect().catch(() => undefined);
+          crashed = failed;
+        }
+      }
+    }
   }
 
   private run(): Promise<void> {
@@ -130,7 +164,7 @@ export class GroupMember {
           if (!decoded?.userData.length) return;
           const assignment = JSON.parse(decoded.userData.toString('utf8')) as GroupAssignment;
           this.generation = Math.max(this.generation, assignment.generation);
-          if (join === this.joins) this.o.onAssignment(assignment);
+          if (join === this.joins) this.o.onAssignment(assignment, () => join === this.joins);
           return;
         }
         if (!me && group.state === 'Stable') return; // this member was dropped: its next join brings the assignment

@@ -193,6 +193,11 @@ export type WorkerValidationResult =
  * Validates config/worker.json (placeholders already resolved): defaults applied, strings coerced,
  * every error reported with its key. `host` only exists for tests of the `worker.id` default.
  */
+const HEARTBEAT_KEYS = [
+  ['heartbeat.interval.ms', 'session.timeout.ms'],
+  ['consumer.heartbeat.interval.ms', 'consumer.session.timeout.ms'],
+] as const;
+
 export function validateWorkerConfig(rawConfig: unknown, host: string = hostname()): WorkerValidationResult {
   if (typeof rawConfig !== 'object' || rawConfig === null || Array.isArray(rawConfig)) {
     return { ok: false, errors: [{ key: '', message: 'the worker config must be a JSON object of key/value pairs' }] };
@@ -205,6 +210,11 @@ export function validateWorkerConfig(rawConfig: unknown, host: string = hostname
   if (typeof token === 'string' && /\s/.test(token)) errors.push({ key: 'rest.auth.token', message: 'must not contain whitespace' });
   for (const key of REPLICATION_FACTOR_KEYS) {
     if (config[key] === 0) errors.push({ key, message: 'must be -1 (the broker\'s default) or at least 1' });
+  }
+  // kafkajs refuses a consumer whose heartbeat is not below its session timeout.
+  for (const [heartbeat, session] of HEARTBEAT_KEYS) {
+    const [h, st] = [config[heartbeat], config[session]]; // defaults filled in by the schema
+    if (typeof h === 'number' && typeof st === 'number' && h >= st) errors.push({ key: heartbeat, message: `must be below ${session} (${st})` });
   }
   if (errors.length > 0) return { ok: false, errors };
   config['worker.id'] ??= `${host}:${String(config['rest.port'])}`;

@@ -55,6 +55,8 @@ export class DistributedHerder implements Herder {
   /** Assignment work and config changes applied one at a time, in order. */
   private readonly applying = new SerialQueue();
   private assignment: GroupAssignment | undefined;
+  /** What this worker runs or still stops, as it tells the group when it joins. */
+  private owned: MemberWork = { connectors: [], tasks: [] };
   private rebalancing = true;
   /** The work the leader last assigned: a change of it calls for a new assignment. */
   private assignedWork = '';
@@ -79,9 +81,10 @@ export class DistributedHerder implements Herder {
       rebalanceTimeoutMs: config['rebalance.timeout.ms'],
       metadata: () => this.joinMetadata(),
       assign: (members) => this.assign(members),
-      onAssignment: (assignment) => {
-        // A worker shutting down starts nothing: the others take its work once it has left.
-        if (!this.stopping) this.inOrder('applying an assignment', () => this.apply(assignment));
+      onAssignment: (assignment, current) => {
+        // A worker shutting down starts nothing: the others take its work once it has left. An
+        // assignment superseded by a later join while it waited in the queue is not applied.
+        if (!this.stopping) this.inOrder('applying an assignment', async () => (current() ? this.apply(assignment) : undefined));
       },
       onRebalance: () => {
         this.rebalancing = true;
@@ -334,8 +337,7 @@ export class DistributedHerder implements Herder {
   }
 
   private joinMetadata(): JoinMetadata {
-    const owned: MemberWork = this.assignment ? { connectors: this.assignment.connectors, tasks: this.assignment.tasks } : { connectors: [], tasks: [] };
-    return { workerId: this.id, url: this.url, configOffset: String(this.configs.offset), owned };
+    return { workerId: this.id, url: this.url, configOffset: String(this.configs.offset), owned: this.owned };
   }
 
   /** Leader: every member's connectors and tasks, from the config topic read to its end. */
@@ -357,24 +359,35 @@ export class DistributedHerder implements Herder {
 
   /** Runs what the assignment hands this worker; what stays assigned keeps running untouched. */
   private async apply(assignment: GroupAssignment): Promise<void> {
-    await this.configs.readToEnd();
+    if (this.stopping) return;
     const previous = this.assignment;
-    this.assignment = assignment;
-    this.reporter.reassigned();
-    const before = new Set(previous?.tasks.map(taskKey) ?? []);
-    const names = new Set([...this.o.worker.connectorNames(), ...assignment.connectors, ...assignment.tasks.map(([name]) => name)]);
-    const gained = assignment.tasks.filter((t) => !before.has(taskKey(t)));
-    // Tasks moving here start from the offsets their previous worker committed.
-    if (gained.length > 0) await this.o.offsetStore.refresh();
-    for (const name of [...names].sort()) await this.applyConnector(name);
-    this.logger.info('applied the assignment', { generation: assignment.generation, connectors: assignment.connectors, tasks: assignment.tasks.map(([n, i]) => `${n}-${i}`) });
-    await this.reporter.report();
-    // What this worker gave up is stopped: the next rebalance hands it to its new worker.
-    if (assignment.rejoin) {
-      this.logger.info('stopped what the assignment revoked: rejoining');
-      await this.member.rejoin();
-      return;
+    // Until what the assignment takes away has stopped, this worker still claims it: a join
+    // meanwhile (kafkajs rejoins on its own) must not let the leader hand it to another worker.
+    this.owned = unionWork(this.owned, assignment);
+    let applied = false;
+    try {
+      await this.configs.readToEnd();
+      this.assignment = assignment;
+      this.reporter.reassigned();
+      const before = new Set(previous?.tasks.map(taskKey) ?? []);
+      const names = new Set([...this.o.worker.connectorNames(), ...assignment.connectors, ...assignment.tasks.map(([name]) => name)]);
+      const gained = assignment.tasks.filter((t) => !before.has(taskKey(t)));
+      // Tasks moving here start from the offsets their previous worker committed.
+      if (gained.length > 0) await this.o.offsetStore.refresh();
+      for (const name of [...names].sort()) await this.applyConnector(name);
+      this.owned = { connectors: assignment.connectors, tasks: assignment.tasks };
+      applied = true;
+      this.logger.info('applied the assignment', { generation: assignment.generation, connectors: assignment.connectors, tasks: assignment.tasks.map(([n, i]) => `${n}-${i}`) });
+      await this.reporter.report();
+    } finally {
+      // What this worker gave up is stopped (or, after a failure, still claimed): the next
+      // rebalance hands it out. Without this rejoin nothing would start that rebalance.
+      if (assignment.rejoin && !this.stopping) {
+        this.logger.info(applied ? 'stopped what the assignment revoked: rejoining' : 'applying an assignment failed: rejoining');
+        await this.member.rejoin();
+      }
     }
+    if (assignment.rejoin || this.stopping) return;
     this.rebalancing = false;
     this.firstAssignment?.();
     this.firstAssignment = undefined;
@@ -437,6 +450,11 @@ export class DistributedHerder implements Herder {
 function taskView(id: number, reported: { state: TaskStatus['state']; worker_id: string; trace?: string } | undefined): TaskStatus {
   if (!reported) return { id, state: 'UNASSIGNED', worker_id: '' };
   return { id, state: reported.state, worker_id: reported.worker_id, ...(reported.trace ? { trace: reported.trace } : {}) };
+}
+
+function unionWork(a: MemberWork, b: MemberWork): MemberWork {
+  const tasks = new Map([...a.tasks, ...b.tasks].map((t) => [taskKey(t), t]));
+  return { connectors: [...new Set([...a.connectors, ...b.connectors])], tasks: [...tasks.values()] };
 }
 
 function workKey(work: Work): string {

@@ -89,3 +89,12 @@ t.test('the shipped config/worker-distributed.json loads with a group and its ow
     ['conflux-cluster-configs', 'conflux-cluster-offsets', 'conflux-cluster-status'],
   );
 });
+
+t.test('a heartbeat interval must be below its session timeout', async (t) => {
+  const r = validateWorkerConfig({ 'consumer.heartbeat.interval.ms': 30000, 'heartbeat.interval.ms': 2000, 'session.timeout.ms': 6000 });
+  t.notOk(r.ok);
+  if (r.ok) return;
+  t.same(r.errors, [{ key: 'consumer.heartbeat.interval.ms', message: 'must be below consumer.session.timeout.ms (30000)' }]);
+  const group = validateWorkerConfig({ 'heartbeat.interval.ms': 10000 });
+  t.match(group, { ok: false, errors: [{ key: 'heartbeat.interval.ms', message: 'must be below session.timeout.ms (10000)' }] });
+});
