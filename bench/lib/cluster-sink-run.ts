@@ -89,16 +89,9 @@ export async function sinkRun(o: RunOptions): Promise<ClusterRun> {
         return group?.state === 'Stable' && group.members.length === tasks;
       });
       const window = await measureWindow(`${n} rows with ${workers} worker(s)`, n, committed, cluster.processes());
-      const tasksPerWorker = await cluster.tasksPerWorker(connector);
       const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM fact_orders');
       if (rows[0]!.n !== n) throw new Error(`fact_orders has ${rows[0]!.n} rows, expected ${n}`);
-      await cluster.stop();
-      return {
-        workers,
-        tasksPerWorker,
-        ...window,
-        profiles: cluster.profileSummaries(window.monotonicUs),
-      };
+      return await cluster.figure(connector, window);
     } finally {
       await cluster.stop();
       await client.end();

@@ -72,14 +72,7 @@ export async function sourceRun(o: RunOptions): Promise<ClusterRun> {
         },
         groups,
       );
-      const tasksPerWorker = await cluster.tasksPerWorker('bench-source');
-      await cluster.stop();
-      return {
-        workers,
-        tasksPerWorker,
-        ...window,
-        profiles: cluster.profileSummaries(window.monotonicUs),
-      };
+      return await cluster.figure('bench-source', window);
     } finally {
       await cluster.stop();
     }

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClusterWorker, clusterSettings } from '../../test/helpers/cluster.js';
+import type { Figure } from './cluster-run.js';
+import type { Window } from './cluster-window.js';
 import { until } from './report.js';
 
 const profileSummary = fileURLToPath(new URL('./profile-summary.ts', import.meta.url));
@@ -94,6 +96,13 @@ export class BenchCluster {
       throw new Error(`${connector} did not run cleanly: ${JSON.stringify(status)}`);
     }
     return this.workers.map((w) => status.tasks.filter((t) => t.worker_id === w.id).length).join('/');
+  }
+
+  /** The figure of a measured window: checks the connector ran cleanly, stops the cluster, summarises the profiles. */
+  async figure(connector: string, window: Window): Promise<Figure> {
+    const tasksPerWorker = await this.tasksPerWorker(connector);
+    await this.stop();
+    return { workers: this.workers.length, tasksPerWorker, ...window, profiles: this.profileSummaries(window.monotonicUs) };
   }
 
   /** Stops every worker gracefully (so --cpu-prof writes its profile) and removes the cluster's files. */
