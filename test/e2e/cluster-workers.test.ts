@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ClusterWorker, clusterSettings, taskStarts, tasksPer, waitAgreed } from '../helpers/cluster.js';
+import { ClusterWorker, clusterSettings, taskStarts, tasksPer, waitAgreed, waitSpread } from '../helpers/cluster.js';
 import { services, uniqueName, waitFor } from '../helpers/services.js';
 import { freshDb, mongo } from '../fixtures/mongodb-source.js';
 import { tempDir } from '../fixtures/worker.js';
@@ -38,7 +38,8 @@ t.test('three worker processes: connectors created through different workers spr
   await w2.write('POST', '/connectors', { name: 'customers-src', config: source(db.databaseName, 'customers') });
 
   const both = ['orders-src', 'customers-src'];
-  t.same(tasksPer(await waitAgreed(workers, both, 'RUNNING', { tasks: 3 }), ['w1', 'w2', 'w3']), [2, 2, 2], 'six tasks, two on each worker');
+  await waitSpread(workers, both, [2, 2, 2], { tasks: 3 });
+  t.pass('six tasks, two on each worker');
 
   await w3.write('PUT', '/connectors/orders-src/pause');
   await waitAgreed(workers, ['orders-src'], 'PAUSED', { tasks: 3 });
@@ -74,14 +75,7 @@ t.test('three worker processes: connectors created through different workers spr
   const w4 = await ClusterWorker.start(cluster, 'w4');
   workers.push(w4);
   const members = [w1, w3, w4];
-  const spread = await waitFor(
-    'the fourth worker to take its share',
-    async () => {
-      const statuses = await waitAgreed(members, both, 'RUNNING', { tasks: 3 });
-      return tasksPer(statuses, ['w1', 'w3', 'w4']).every((n) => n === 2) ? statuses : undefined;
-    },
-    120_000,
-  );
+  const spread = await waitSpread(members, both, [2, 2, 2], { tasks: 3 });
   t.same(tasksPer(spread, ['w1', 'w3', 'w4']), [2, 2, 2], 'with a fourth worker process the six tasks run two on each of the three live workers');
   const owner = (statuses: typeof after, key: string) => statuses.flatMap((s) => s.tasks.map((task) => [`${s.name}-${task.id}`, task.worker_id] as const)).find(([k]) => k === key)?.[1];
   let stayed = 0;

@@ -213,3 +213,26 @@ export const tasksPer = (statuses: ConnectorStatus[], ids: string[]): number[] =
   const owners = statuses.flatMap((s) => s.tasks.map((task) => task.worker_id));
   return ids.map((id) => owners.filter((o) => o === id).length);
 };
+
+/**
+ * Waits until every worker shows the connectors RUNNING with their tasks spread `per` worker (in
+ * the order of `workers`): a worker that joins later is handed its share in a second rebalance,
+ * so an agreement on RUNNING alone may still see the tasks on the workers that joined first.
+ */
+export async function waitSpread(workers: ClusterWorker[], names: string[], per: number[], o: AgreementOptions): Promise<ConnectorStatus[]> {
+  const ids = workers.map((w) => w.id);
+  let seen: number[] = [];
+  try {
+    return await waitFor(
+      `the tasks to run ${per.join('/')} on ${ids.join('/')}`,
+      async () => {
+        const statuses = await waitAgreed(workers, names, 'RUNNING', o);
+        seen = tasksPer(statuses, ids);
+        return seen.every((n, i) => n === per[i]) ? statuses : undefined;
+      },
+      o.timeoutMs ?? 120_000,
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last spread ${seen.join('/')}`, { cause: err });
+  }
+}
