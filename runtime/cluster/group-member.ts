@@ -124,21 +124,18 @@ export class GroupMember {
   /** After a crash: a new consumer joins again, with backoff, until it has or the member stops. */
   private async restart(crashed: Consumer): Promise<void> {
     this.o.onRebalance();
-    for (let attempt = 0; this.consumer === crashed; attempt++) {
+    // The consumer to replace: the crashed one, then each one whose start failed.
+    let current = crashed;
+    for (let attempt = 0; this.consumer === current; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** attempt, 30_000)));
-      if (this.consumer !== crashed) return;
+      if (this.consumer !== current) return;
+      await current.disconnect().catch(() => undefined);
       try {
-        await crashed.disconnect().catch(() => undefined);
         await this.start();
         return;
       } catch (err) {
         this.o.logger.warn('joining the group again failed', { group: this.o.groupId, error: (err as Error).message });
-        const failed = this.consumer;
-        // start() replaced the consumer: the next attempt replaces the one that failed.
-        if (failed && failed !== crashed && this.consumer === failed) {
-          await failed.disconnect().catch(() => undefined);
-          crashed = failed;
-        }
+        current = this.consumer ?? current;
       }
     }
   }
