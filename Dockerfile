@@ -15,7 +15,7 @@ COPY runtime/ runtime/
 COPY connectors/ connectors/
 COPY transforms/ transforms/
 COPY generator/ generator/
-COPY demo/ demo/
+COPY cli/ cli/
 COPY config/ config/
 COPY sql/ sql/
 COPY tsconfig.json ./

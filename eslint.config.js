@@ -33,6 +33,25 @@ export default tseslint.config(
     },
   },
   {
+    // The engine knows nothing of the application: the commands, the demo, the generator and the
+    // built-in plugins sit above it and are wired together in cli/.
+    files: ['runtime/**'],
+    ignores: ['runtime/api/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)(cli|demo|connectors|transforms|generator)(/|$)',
+              message: 'runtime/ imports nothing from cli/, connectors/, transforms/ or generator/: wire plugins in cli/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The contract depends on nothing in the engine, so plugins cannot reach it transitively.
     files: ['runtime/api/**'],
     rules: {

@@ -1,5 +1,5 @@
 // npm run bench:tables [-- --keys 100000]
-// Memory and restore time of a lookup table (runtime/tables) holding customer change envelopes:
+// Memory and restore time of a lookup table (runtime/lookup-tables) holding customer change envelopes:
 // fills a compacted topic with `keys` Avro customer envelopes, opens the view the way
 // EnrichCustomer does, and prints the heap it holds per 100k keys (after a forced GC).
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { silentLogger } from '../runtime/api/index.js';
 import { createConverter } from '../runtime/converters/index.js';
-import { LookupTableRegistry } from '../runtime/tables/registry.js';
+import { LookupTableRegistry } from '../runtime/lookup-tables/registry.js';
 import { customer, customersEnvelopeSchema, envelope } from '../test/fixtures/shop.js';
 
 const { values } = parseArgs({ options: { keys: { type: 'string', default: '100000' } } });

@@ -3,14 +3,14 @@ import type { Kafka } from 'kafkajs';
 import { postgresSink } from '../connectors/postgres-sink/index.js';
 import { validateConnectorConfig } from '../runtime/config/index.js';
 import { createConverter } from '../runtime/converters/index.js';
-import { RecordErrorHandler } from '../runtime/error-handler.js';
-import { LogManager } from '../runtime/logging.js';
-import { WorkerMetrics } from '../runtime/metrics.js';
-import { transformLookup, type PluginRegistry } from '../runtime/plugins.js';
-import { batchSettings } from '../runtime/sink-batch.js';
-import { SinkTaskRunner } from '../runtime/sink-runner.js';
-import { LookupTableRegistry } from '../runtime/tables/registry.js';
-import { buildTransformChain } from '../runtime/transform-chain.js';
+import { RecordErrorHandler } from '../runtime/tasks/record-errors.js';
+import { LogManager } from '../runtime/observability/logging.js';
+import { WorkerMetrics } from '../runtime/observability/metrics.js';
+import { transformLookup, type PluginRegistry } from '../runtime/worker/plugin-registry.js';
+import { batchSettings } from '../runtime/sink/batch.js';
+import { SinkTaskRunner } from '../runtime/sink/runner.js';
+import { LookupTableRegistry } from '../runtime/lookup-tables/registry.js';
+import { buildTransformChain } from '../runtime/tasks/transform-chain.js';
 
 /**
  * One postgres-sink task wired the way the worker wires a sink task, plus the worker's lookup

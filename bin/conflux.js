@@ -2,11 +2,11 @@
 // Runs the compiled CLI when `npm run build` has produced it, else the TypeScript sources via tsx.
 import { existsSync } from 'node:fs';
 
-const compiled = new URL('../dist/runtime/main.js', import.meta.url);
+const compiled = new URL('../dist/cli/entry.js', import.meta.url);
 if (existsSync(compiled)) {
   await import(compiled.href);
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(new URL('../runtime/main.ts', import.meta.url).href);
+  await import(new URL('../cli/entry.ts', import.meta.url).href);
 }

@@ -1,8 +1,8 @@
 import type { Kafka } from 'kafkajs';
 import { stableKey } from '../offsets/stable-key.js';
-import type { TargetState } from '../status.js';
+import type { TargetState } from '../tasks/status.js';
 import type { RawConfig } from '../worker/connector-instance.js';
-import type { LogRecord } from './kafka-log.js';
+import type { LogRecord } from '../kafka/kafka-log.js';
 import { TopicViewStore, type TopicStoreOptions } from './topic-view-store.js';
 
 /** What the cluster knows of one connector: its config, desired state and the task configs its connector generated. */

@@ -1,6 +1,6 @@
 import { AssignerProtocol, type Assigner, type Consumer, type GroupMember as KafkaGroupMember, type Kafka } from 'kafkajs';
 import type { Logger } from '../api/index.js';
-import { leaveGroup } from '../leave-group.js';
+import { leaveGroup } from '../kafka/leave-group.js';
 import type { MemberWork } from './assignment.js';
 
 /** What a worker tells the group when it joins (the member metadata's user data). */

@@ -1,5 +1,5 @@
 import type { Logger } from '../api/index.js';
-import type { Worker } from '../worker.js';
+import type { Worker } from '../worker/worker.js';
 import type { ConfigTopicStore } from './config-topic-store.js';
 import type { GroupAssignment } from './group-member.js';
 import type { StatusEntry, StatusTopicStore } from './status-topic-store.js';

@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { stableKey } from '../offsets/stable-key.js';
-import type { ObservedState } from '../status.js';
-import type { LogRecord } from './kafka-log.js';
+import type { ObservedState } from '../tasks/status.js';
+import type { LogRecord } from '../kafka/kafka-log.js';
 import { TopicViewStore, type TopicStoreOptions } from './topic-view-store.js';
 
 /** One connector's or task's observed state as the worker running it last reported it. */

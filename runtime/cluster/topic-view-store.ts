@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '../api/index.js';
-import { KafkaLog, type LogRecord } from './kafka-log.js';
+import { KafkaLog, type LogRecord } from '../kafka/kafka-log.js';
 
 export interface TopicStoreOptions {
   topic: string;

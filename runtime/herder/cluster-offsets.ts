@@ -3,7 +3,7 @@ import { BadRequestError, NotFoundError } from '../errors.js';
 import type { KafkaOffsetStore } from '../offsets/kafka-store.js';
 import { validateOffsetWrites } from '../offsets/offset-value.js';
 import { alterSinkOffsets, fetchSinkOffsets, resetSinkOffsets, type ConnectorOffset } from '../offsets/sink-group-offsets.js';
-import type { SharedAdmin } from '../worker/kafka-admin.js';
+import type { SharedAdmin } from '../kafka/shared-admin.js';
 import type { ConfigTopicStore } from '../cluster/config-topic-store.js';
 import type { StatusTopicStore } from '../cluster/status-topic-store.js';
 import type { WorkCatalog } from '../cluster/work-catalog.js';

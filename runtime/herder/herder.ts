@@ -1,7 +1,7 @@
-import type { WorkerMetrics } from '../metrics.js';
+import type { WorkerMetrics } from '../observability/metrics.js';
 import type { ConnectorOffset } from '../offsets/sink-group-offsets.js';
-import type { PluginRegistry } from '../plugins.js';
-import type { ConnectorStatus, TargetState, TaskStatus } from '../status.js';
+import type { PluginRegistry } from '../worker/plugin-registry.js';
+import type { ConnectorStatus, TargetState, TaskStatus } from '../tasks/status.js';
 import type { ConnectorInfo, RawConfig, ValidatedConfig } from '../worker/connector-instance.js';
 
 /**

@@ -1,9 +1,9 @@
 import type { Logger } from '../api/index.js';
-import type { WorkerMetrics } from '../metrics.js';
+import type { WorkerMetrics } from '../observability/metrics.js';
 import type { ConnectorOffset } from '../offsets/sink-group-offsets.js';
-import type { PluginRegistry } from '../plugins.js';
-import type { ConnectorStatus, TargetState, TaskStatus } from '../status.js';
-import type { ConnectorConfigStore, Worker } from '../worker.js';
+import type { PluginRegistry } from '../worker/plugin-registry.js';
+import type { ConnectorStatus, TargetState, TaskStatus } from '../tasks/status.js';
+import type { ConnectorConfigStore, Worker } from '../worker/worker.js';
 import type { ConnectorInfo, RawConfig, ValidatedConfig } from '../worker/connector-instance.js';
 import type { Herder } from './herder.js';
 

@@ -1,14 +1,14 @@
 import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FatalError } from '../api/errors.js';
-import { ensurePrivateDir, privateFileOps, replaceFileAtomically, tempPrefix, type FileOps } from '../private-files.js';
+import { ensurePrivateDir, privateFileOps, replaceFileAtomically, tempPrefix, type FileOps } from '../support/private-files.js';
 import { OffsetTable } from './offset-table.js';
 import { validateOffsetWrites } from './offset-value.js';
 import type { OffsetEntry, OffsetStore, OffsetWrite, SourceOffset, SourcePartition } from './store.js';
 
 const FORMAT_VERSION = 1;
 
-export type { FileOps } from '../private-files.js';
+export type { FileOps } from '../support/private-files.js';
 
 export interface FileOffsetStoreOptions {
   readonly fileOps?: Partial<FileOps>;

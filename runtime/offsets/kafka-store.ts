@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Producer } from 'kafkajs';
 import { FatalError } from '../api/errors.js';
-import { ensureCompactedTopic } from '../cluster/compacted-topic.js';
+import { ensureCompactedTopic } from '../kafka/compacted-topic.js';
 import { OffsetTable } from './offset-table.js';
 import { stableKey } from './stable-key.js';
 import type { OffsetEntry, OffsetStore, OffsetWrite, SourceOffset, SourcePartition } from './store.js';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { BadRequestError, NotFoundError } from '../errors.js';
-import type { LogLevel } from '../logging.js';
+import type { LogLevel } from '../observability/logging.js';
 import type { RouteContext } from './context.js';
 import { errorResponses } from './schemas.js';
 

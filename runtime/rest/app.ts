@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifySchema } from 'fastify';
-import type { LogManager } from '../logging.js';
+import type { LogManager } from '../observability/logging.js';
 import type { Herder } from '../herder/herder.js';
 import { adminLoggersPlugin } from './admin-loggers.js';
 import { installBearerAuth, tokenCheck } from './auth.js';
@@ -11,17 +11,17 @@ import { connectorStatePlugin } from './connector-state.js';
 import { connectorsPlugin } from './connectors.js';
 import type { RouteContext } from './context.js';
 import { docsPlugin } from './docs.js';
-import { installErrorHandler, requestSecrets } from './errors.js';
+import { installErrorHandler, requestSecrets } from './error-handler.js';
 import { cachedProbe, type HealthProbe } from './health-check.js';
 import { healthPlugin } from './health.js';
-import { metricsPlugin } from './metrics.js';
+import { metricsPlugin } from './metrics-route.js';
 import { offsetsPlugin } from './offsets.js';
 import { installOriginCheck } from './origin-check.js';
 import { swaggerOptions } from './openapi.js';
 import { rootPlugin } from './root.js';
 import { ErrorBodySchema, ErrorCodeSchema, commonErrorResponse, errorDescription } from './schemas.js';
 import { Secrets } from './secrets.js';
-import { packageVersion } from '../project-root.js';
+import { packageVersion } from '../support/project-root.js';
 
 /** Kafka Connect's default REST port. */
 export const DEFAULT_REST_PORT = 8083;

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { BadRequestError, ConfigError, NotFoundError } from '../errors.js';
-import { connectorPlugin } from '../plugins.js';
+import { connectorPlugin } from '../worker/plugin-registry.js';
 import { toRawConfig, type RouteContext } from './context.js';
 import { configInfos, describePlugin } from './plugin-config.js';
 import { ConfigInput, errorResponses } from './schemas.js';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { ConfigError } from '../errors.js';
-import type { RawConfig } from '../worker.js';
+import type { RawConfig } from '../worker/worker.js';
 import { infoView, statusView, toRawConfig, type RouteContext } from './context.js';
 import {
   CONNECTOR_NAME_PATTERN,

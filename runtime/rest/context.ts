@@ -1,10 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import { REDACTED } from '../config/redact.js';
 import { ConfigError } from '../errors.js';
-import type { LogManager } from '../logging.js';
-import type { ConnectorStatus } from '../status.js';
+import type { LogManager } from '../observability/logging.js';
+import type { ConnectorStatus } from '../tasks/status.js';
 import type { Herder } from '../herder/herder.js';
-import type { ConnectorInfo, RawConfig } from '../worker.js';
+import type { ConnectorInfo, RawConfig } from '../worker/worker.js';
 import type { HealthProbe } from './health-check.js';
 import type { Secrets } from './secrets.js';
 

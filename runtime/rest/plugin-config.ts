@@ -4,7 +4,7 @@ import { isSecretSchema } from '../api/schema.js';
 import { PREDICATE_KEY, TRANSFORM_KEY, connectorProperties } from '../config/connector-schema.js';
 import { REDACTED } from '../config/redact.js';
 import type { ConfigErrorEntry } from '../errors.js';
-import { transformLookup, type PluginRegistry } from '../plugins.js';
+import { transformLookup, type PluginRegistry } from '../worker/plugin-registry.js';
 
 /** Kafka Connect's ConfigKeyInfo, plus `secret`; derived from a plugin's TypeBox schema. */
 export interface ConfigKeyInfo {

@@ -1,9 +1,9 @@
 import { PREDICATE_KEY, TRANSFORM_KEY } from '../config/connector-schema.js';
 import { REDACTED, looksSecret, redactString, secretKeys } from '../config/redact.js';
 import { hasPlaceholder } from '../config/placeholders.js';
-import type { LogManager } from '../logging.js';
-import { connectorPlugin, transformLookup, type PluginRegistry } from '../plugins.js';
-import { SecretScrubber } from '../secret-scrubber.js';
+import type { LogManager } from '../observability/logging.js';
+import { connectorPlugin, transformLookup, type PluginRegistry } from '../worker/plugin-registry.js';
+import { SecretScrubber } from '../observability/secret-scrubber.js';
 
 const PLACEHOLDER_TEXT = /\$\{(?:env|file):[^}]*\}/;
 

@@ -1,9 +1,9 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createStandaloneHerder } from '../bootstrap.js';
+import { createStandaloneHerder } from '../herder/create-herder.js';
 import { validateWorkerConfig } from '../config/worker-schema.js';
-import { LogManager } from '../logging.js';
-import type { PluginRegistry } from '../plugins.js';
+import { LogManager } from '../observability/logging.js';
+import type { PluginRegistry } from '../worker/plugin-registry.js';
 import { buildApp } from './app.js';
 
 const NO_PLUGINS: PluginRegistry = { connectors: {}, transforms: {}, predicates: {} };

@@ -2,8 +2,8 @@ import type { ConfigErrorEntry } from '../api/index.js';
 import { connectorSecretKeys, looksSecret, redactString } from '../config/redact.js';
 import { validateConnectorConfig } from '../config/validate.js';
 import { ConfigError } from '../errors.js';
-import { connectorPlugin, transformLookup, type PluginRegistry } from '../plugins.js';
-import { MIN_SCRUBBED_LENGTH } from '../secret-scrubber.js';
+import { connectorPlugin, transformLookup, type PluginRegistry } from './plugin-registry.js';
+import { MIN_SCRUBBED_LENGTH } from '../observability/secret-scrubber.js';
 import type { RawConfig, Validated, ValidatedConfig } from './connector-instance.js';
 
 /** Resolves `${env:..}` / `${file:..}` placeholders; returns the values that are secrets. */

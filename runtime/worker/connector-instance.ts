@@ -1,9 +1,9 @@
 import type { ConnectorDefinition, TaskProgress } from '../api/index.js';
 import { parseList, type CommonConnectorConfig } from '../config/connector-schema.js';
 import type { TransformSpec } from '../config/validate.js';
-import type { RestartBackoff } from '../restart-policy.js';
-import type { ObservedState, TargetState } from '../status.js';
-import type { TaskRunner } from '../task-runner.js';
+import type { RestartBackoff } from './restart-policy.js';
+import type { ObservedState, TargetState } from '../tasks/status.js';
+import type { TaskRunner } from '../tasks/task-runner.js';
 
 /** Raw connector config as given by the user: string values, placeholders unresolved. */
 export type RawConfig = Readonly<Record<string, string>>;

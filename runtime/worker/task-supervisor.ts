@@ -1,7 +1,7 @@
 import type { Logger } from '../api/index.js';
-import type { LogManager } from '../logging.js';
-import type { WorkerMetrics } from '../metrics.js';
-import type { SerialQueue } from '../serial-queue.js';
+import type { LogManager } from '../observability/logging.js';
+import type { WorkerMetrics } from '../observability/metrics.js';
+import type { SerialQueue } from '../support/serial-queue.js';
 import { traceOf, type ConnectorInstance, type TaskSlot } from './connector-instance.js';
 import type { TaskFactory } from './task-factory.js';
 

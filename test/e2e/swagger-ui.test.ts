@@ -1,6 +1,6 @@
 import t from 'tap';
 import { chromium } from 'playwright-core';
-import { LogManager } from '../../runtime/logging.js';
+import { LogManager } from '../../runtime/observability/logging.js';
 import { buildApp } from '../../runtime/rest/app.js';
 import { startWorker, tempDir } from '../fixtures/worker.js';
 import { uniqueName } from '../helpers/services.js';

@@ -5,15 +5,16 @@ import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { Kafka, logLevel } from 'kafkajs';
 import { ConfigError, Secret, defineSinkConnector, defineSourceConnector, defineTransform } from '../../runtime/api/index.js';
-import { createStandaloneHerder, loadWorkerConfig } from '../../runtime/bootstrap.js';
+import { createStandaloneHerder } from '../../runtime/herder/create-herder.js';
+import { loadWorkerConfig } from '../../runtime/config/load-worker-config.js';
 import { resolvePlaceholders } from '../../runtime/config/placeholders.js';
-import { LogManager } from '../../runtime/logging.js';
-import { WorkerMetrics } from '../../runtime/metrics.js';
+import { LogManager } from '../../runtime/observability/logging.js';
+import { WorkerMetrics } from '../../runtime/observability/metrics.js';
 import { FileOffsetStore } from '../../runtime/offsets/file-store.js';
-import type { PluginRegistry } from '../../runtime/plugins.js';
+import type { PluginRegistry } from '../../runtime/worker/plugin-registry.js';
 import { buildApp, type RestOptions } from '../../runtime/rest/index.js';
 import { StandaloneHerder } from '../../runtime/herder/standalone-herder.js';
-import { Worker } from '../../runtime/worker.js';
+import { Worker } from '../../runtime/worker/worker.js';
 
 /** The literal secret the REST tests put into configs; it must never come back in a response. */
 export const SECRET = 'pa55-literal-Secret-value';

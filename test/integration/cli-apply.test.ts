@@ -1,8 +1,8 @@
 import t from 'tap';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LogManager } from '../../runtime/logging.js';
-import { main } from '../../runtime/cli.js';
+import { LogManager } from '../../runtime/observability/logging.js';
+import { main } from '../../cli/main.js';
 import { buildApp } from '../../runtime/rest/app.js';
 import { startWorker, tempDir } from '../fixtures/worker.js';
 import { uniqueName } from '../helpers/services.js';

@@ -1,9 +1,10 @@
 import t, { type Test } from 'tap';
-import { createDistributedHerder, loadWorkerConfig } from '../../runtime/bootstrap.js';
+import { createDistributedHerder } from '../../runtime/herder/create-herder.js';
+import { loadWorkerConfig } from '../../runtime/config/load-worker-config.js';
 import type { DistributedHerder } from '../../runtime/herder/distributed-herder.js';
-import { LogManager } from '../../runtime/logging.js';
+import { LogManager } from '../../runtime/observability/logging.js';
 import { buildApp } from '../../runtime/rest/index.js';
-import type { ConnectorStatus } from '../../runtime/status.js';
+import type { ConnectorStatus } from '../../runtime/tasks/status.js';
 import { testPlugins } from '../fixtures/worker.js';
 import { services, uniqueName, waitFor } from '../helpers/services.js';
 

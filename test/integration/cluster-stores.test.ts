@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { Kafka, logLevel } from 'kafkajs';
 import { ConfigTopicStore } from '../../runtime/cluster/config-topic-store.js';
 import { StatusTopicStore } from '../../runtime/cluster/status-topic-store.js';
-import { LogManager } from '../../runtime/logging.js';
+import { LogManager } from '../../runtime/observability/logging.js';
 import { services, uniqueName, waitFor } from '../helpers/services.js';
 
 const kafka = new Kafka({ brokers: services().kafkaBrokers, logLevel: logLevel.NOTHING });

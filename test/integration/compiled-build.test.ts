@@ -9,7 +9,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { packageVersion, projectRoot } from '../../runtime/project-root.js';
+import { packageVersion, projectRoot } from '../../runtime/support/project-root.js';
 import { freePort } from '../helpers/mongo-test-server.js';
 import { waitFor } from '../helpers/services.js';
 
@@ -22,7 +22,7 @@ t.test('the compiled CLI finds its package, validates the shipped configs and re
   t.teardown(() => rmSync(out, { recursive: true, force: true }));
   await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--outDir', out], { cwd: root, timeout: 300_000 });
 
-  const cli = join(out, 'runtime/main.js');
+  const cli = join(out, 'cli/entry.js');
   const validated = await run(process.execPath, [cli, 'validate', 'config/connectors/orders-source.json', 'config/connectors/warehouse-orders.json', 'config/connectors/warehouse-customers.json'], {
     cwd: root,
     env: { ...process.env, MONGODB_URI: 'mongodb://127.0.0.1:1/?replicaSet=rs0', DATABASE_URL: 'postgres://u@127.0.0.1:1/db' },

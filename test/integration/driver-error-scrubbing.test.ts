@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import t from 'tap';
-import { LogManager } from '../../runtime/logging.js';
+import { LogManager } from '../../runtime/observability/logging.js';
 import { services } from '../helpers/services.js';
 
 // Suspected: client library errors quote a secret in a form exact-match scrubbing misses. Checked

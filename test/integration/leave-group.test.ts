@@ -1,5 +1,5 @@
 import t from 'tap';
-import { leaveGroup } from '../../runtime/leave-group.js';
+import { leaveGroup } from '../../runtime/kafka/leave-group.js';
 import { createTopic, kafka } from '../fixtures/kafka.js';
 import { uniqueName, waitFor } from '../helpers/services.js';
 

@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import type { Document } from 'mongodb';
-import { LogManager } from '../../runtime/logging.js';
+import { LogManager } from '../../runtime/observability/logging.js';
 import { buildApp } from '../../runtime/rest/index.js';
 import { freshDb, mongo, startCapture, waitForOffsets } from '../fixtures/mongodb-source.js';
 import { startWorker, tempDir } from '../fixtures/worker.js';

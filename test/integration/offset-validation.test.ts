@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { LogManager } from '../../runtime/logging.js';
+import { LogManager } from '../../runtime/observability/logging.js';
 import { MAX_OFFSET_BYTES, MAX_OFFSET_DEPTH } from '../../runtime/offsets/offset-value.js';
 import { buildApp } from '../../runtime/rest/index.js';
 import { startWorker, tempDir, waitForState } from '../fixtures/worker.js';

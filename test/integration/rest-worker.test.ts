@@ -1,5 +1,5 @@
 import t from 'tap';
-import { LogManager } from '../../runtime/logging.js';
+import { LogManager } from '../../runtime/observability/logging.js';
 import { buildApp, probeServices } from '../../runtime/rest/index.js';
 import { collected } from '../fixtures/collecting-sink.js';
 import { startWorker, tempDir } from '../fixtures/worker.js';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { loadMigrations, migrate } from '../../connectors/postgres-sink/migrate.js';
-import { main } from '../../runtime/cli.js';
+import { main } from '../../cli/main.js';
 import { services } from '../helpers/services.js';
 import { uniqueSchema } from '../helpers/warehouse.js';
 

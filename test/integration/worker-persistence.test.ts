@@ -1,8 +1,9 @@
 import t from 'tap';
 import { join } from 'node:path';
-import { createStandaloneHerder, loadWorkerConfig } from '../../runtime/bootstrap.js';
-import { FileConnectorConfigStore } from '../../runtime/config-store.js';
-import { LogManager } from '../../runtime/logging.js';
+import { createStandaloneHerder } from '../../runtime/herder/create-herder.js';
+import { loadWorkerConfig } from '../../runtime/config/load-worker-config.js';
+import { FileConnectorConfigStore } from '../../runtime/herder/file-config-store.js';
+import { LogManager } from '../../runtime/observability/logging.js';
 import { tempDir, testPlugins } from '../fixtures/worker.js';
 import { services, uniqueName } from '../helpers/services.js';
 

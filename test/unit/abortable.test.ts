@@ -1,5 +1,5 @@
 import t from 'tap';
-import { abortable, connectUnlessStopped, untilAborted } from '../../runtime/abortable.js';
+import { abortable, connectUnlessStopped, untilAborted } from '../../runtime/support/abortable.js';
 
 t.test('abortable settles with the work when not aborted', async (t) => {
   t.equal(await abortable(Promise.resolve(42), new AbortController().signal), 42);

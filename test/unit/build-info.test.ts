@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import t from 'tap';
-import { buildCommit } from '../../runtime/build-info.js';
-import { LogManager } from '../../runtime/logging.js';
-import { WorkerMetrics } from '../../runtime/metrics.js';
+import { buildCommit } from '../../runtime/support/build-info.js';
+import { LogManager } from '../../runtime/observability/logging.js';
+import { WorkerMetrics } from '../../runtime/observability/metrics.js';
 import { FileOffsetStore } from '../../runtime/offsets/file-store.js';
-import { Worker } from '../../runtime/worker.js';
+import { Worker } from '../../runtime/worker/worker.js';
 import { testPlugins } from '../fixtures/worker.js';
 
 t.test('GET / reports the commit: the build variable when set, else the checkout HEAD', async (t) => {

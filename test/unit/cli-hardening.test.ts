@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { main } from '../../runtime/cli.js';
-import { readConnectorFile } from '../../runtime/cli/connector-files.js';
-import { SENSITIVE, formatPlan, planApply } from '../../runtime/cli/plan.js';
+import { main } from '../../cli/main.js';
+import { readConnectorFile } from '../../cli/connector-files.js';
+import { SENSITIVE, formatPlan, planApply } from '../../cli/plan.js';
 import { parseProperties } from '../../runtime/config/index.js';
 import { tempDir } from '../fixtures/worker.js';
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { formatPlan, planApply } from '../../runtime/cli/plan.js';
+import { formatPlan, planApply } from '../../cli/plan.js';
 
 const file = (name: string, config: Record<string, string>) => ({ path: `${name}.json`, name, config });
 

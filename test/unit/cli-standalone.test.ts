@@ -1,7 +1,7 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../runtime/cli.js';
+import { main } from '../../cli/main.js';
 import { tempDir } from '../fixtures/worker.js';
 
 async function standalone(worker: Record<string, unknown>) {

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../runtime/cli.js';
-import { validateFiles } from '../../runtime/cli/validate-command.js';
+import { main } from '../../cli/main.js';
+import { validateFiles } from '../../cli/commands/validate.js';
 import { tempDir, testPlugins } from '../fixtures/worker.js';
 
 t.test('validate reports every error of a bad file with its key', async (t) => {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { FileConnectorConfigStore } from '../../runtime/config-store.js';
+import { FileConnectorConfigStore } from '../../runtime/herder/file-config-store.js';
 import { tempDir } from '../fixtures/worker.js';
 
 t.test('a failed write does not poison later writes of the connector config store', async (t) => {

@@ -61,7 +61,7 @@ t.test('the REST token is marked secret', async (t) => {
 
 t.test('the shipped config/worker.json loads and states the placeholder defaults', async (t) => {
   const { readFile } = await import('node:fs/promises');
-  const { loadWorkerConfig } = await import('../../runtime/bootstrap.js');
+  const { loadWorkerConfig } = await import('../../runtime/config/load-worker-config.js');
   const raw = JSON.parse(await readFile(new URL('../../config/worker.json', import.meta.url), 'utf8')) as unknown;
   const { config } = await loadWorkerConfig(raw, { KAFKA_BROKERS: '127.0.0.1:9092', SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081' });
   t.equal(config['config.providers.file.allowed.paths'], 'config');
@@ -80,7 +80,7 @@ t.test('a replication factor is -1 (the broker default) or at least 1', async (t
 
 t.test('the shipped config/worker-distributed.json loads with a group and its own storage topics', async (t) => {
   const { readFile } = await import('node:fs/promises');
-  const { loadWorkerConfig } = await import('../../runtime/bootstrap.js');
+  const { loadWorkerConfig } = await import('../../runtime/config/load-worker-config.js');
   const raw = JSON.parse(await readFile(new URL('../../config/worker-distributed.json', import.meta.url), 'utf8')) as unknown;
   const { config } = await loadWorkerConfig(raw, { KAFKA_BROKERS: '127.0.0.1:9092', SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081' });
   t.equal(config['group.id'], 'conflux-cluster');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { ConfigError } from '../../runtime/api/index.js';
-import { readConnectorPaths } from '../../runtime/cli/connector-files.js';
+import { readConnectorPaths } from '../../cli/connector-files.js';
 
 t.test('connector paths: files as they are, directories as their *.json files in name order', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'conflux-files-'));

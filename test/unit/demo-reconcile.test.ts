@@ -1,7 +1,7 @@
 import { Faker, base, en } from '@faker-js/faker';
 import t from 'tap';
-import { OrderRules, ruleOf, UNKNOWN_CUSTOMER } from '../../demo/order-rules.js';
-import { formatReconciliation, reconcile, type OrderFacts } from '../../demo/reconcile.js';
+import { OrderRules, ruleOf, UNKNOWN_CUSTOMER } from '../../cli/demo/order-rules.js';
+import { formatReconciliation, reconcile, type OrderFacts } from '../../cli/demo/reconcile.js';
 import { customer, INVALID_KINDS, order } from '../../generator/shop-documents.js';
 
 const facts = (entries: Array<[string, string, string]>) => new Map<string, OrderFacts>(entries.map(([id, status, total]) => [id, { status, total }]));

@@ -1,11 +1,11 @@
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
-import { pipelineLayout } from '../../demo/layout.js';
-import { inNamespace } from '../../demo/namespace.js';
-import { parseDemoArgs, UsageError } from '../../demo/options.js';
-import type { ProgressSnapshot } from '../../demo/progress.js';
-import { frame, PlainView, TtyView } from '../../demo/render.js';
-import { readConnectorDir } from '../../runtime/cli/connector-files.js';
+import { pipelineLayout } from '../../cli/demo/layout.js';
+import { inNamespace } from '../../cli/demo/namespace.js';
+import { parseDemoArgs, UsageError } from '../../cli/demo/options.js';
+import type { ProgressSnapshot } from '../../cli/demo/progress.js';
+import { frame, PlainView, TtyView } from '../../cli/demo/render.js';
+import { readConnectorDir } from '../../cli/connector-files.js';
 
 function snapshot(elapsedMs: number, overrides: Partial<ProgressSnapshot> = {}): ProgressSnapshot {
   return {

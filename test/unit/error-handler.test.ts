@@ -1,8 +1,8 @@
 import t from 'tap';
 import { DataError, FatalError, RetriableError, silentLogger } from '../../runtime/api/index.js';
-import type { DeadLetterWriter } from '../../runtime/dead-letter.js';
-import { RecordErrorHandler, type ErrorPolicy } from '../../runtime/error-handler.js';
-import { WorkerMetrics } from '../../runtime/metrics.js';
+import type { DeadLetterWriter } from '../../runtime/tasks/dead-letter.js';
+import { RecordErrorHandler, type ErrorPolicy } from '../../runtime/tasks/record-errors.js';
+import { WorkerMetrics } from '../../runtime/observability/metrics.js';
 
 const original = () => ({ key: 'k', value: 'v', headers: {}, topic: 'orders', partition: 0, offset: '7' });
 

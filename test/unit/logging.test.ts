@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Writable } from 'node:stream';
-import { LogManager } from '../../runtime/logging.js';
+import { LogManager } from '../../runtime/observability/logging.js';
 
 function capture() {
   const lines: Array<Record<string, unknown>> = [];

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { OrderedSends } from '../../runtime/ordered-sends.js';
+import { OrderedSends } from '../../runtime/source/ordered-sends.js';
 
 function deferred() {
   let resolve!: () => void;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { BATCH_OVERHEAD_BYTES, ProduceRequestBuilder, recordBytes } from '../../runtime/produce-requests.js';
+import { BATCH_OVERHEAD_BYTES, ProduceRequestBuilder, recordBytes } from '../../runtime/source/produce-requests.js';
 
 const message = (n: number, size: number) => ({ key: `k${n}`, value: Buffer.alloc(size) });
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ReadHorizon } from '../../runtime/tables/read-horizon.js';
+import { ReadHorizon } from '../../runtime/lookup-tables/read-horizon.js';
 
 t.test('the horizon moves to the start of the last fetch whose batches were applied', async (t) => {
   const h = new ReadHorizon(100);

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import t from 'tap';
 import { validateWorkerConfig } from '../../runtime/config/index.js';
-import { LogManager } from '../../runtime/logging.js';
+import { LogManager } from '../../runtime/observability/logging.js';
 import { SECRET, restHarness, sourceConfig } from '../helpers/rest.js';
 
 const TOKEN = 'a-long-enough-test-token-0123456789';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { loadWorkerConfig } from '../../runtime/bootstrap.js';
+import { loadWorkerConfig } from '../../runtime/config/load-worker-config.js';
 import { tempDir } from '../fixtures/worker.js';
 import { realWorkerHarness } from '../helpers/rest.js';
 

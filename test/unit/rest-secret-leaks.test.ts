@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import t from 'tap';
 import { ConfigError } from '../../runtime/api/index.js';
-import { LogManager } from '../../runtime/logging.js';
+import { LogManager } from '../../runtime/observability/logging.js';
 import { realWorkerHarness, restHarness, sourceConfig } from '../helpers/rest.js';
 
 const TOPIC_SECRET = 'topic-from-env-Secret-9931';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { RestartBackoff, type RestartPolicy } from '../../runtime/restart-policy.js';
+import { RestartBackoff, type RestartPolicy } from '../../runtime/worker/restart-policy.js';
 
 const policy: RestartPolicy = { enabled: true, initialDelayMs: 100, maxDelayMs: 350, maxAttempts: 3, healthyMs: 1000 };
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { DataError, RetriableError, StageError } from '../../runtime/errors.js';
-import { withRetry, type Clock } from '../../runtime/retry.js';
+import { withRetry, type Clock } from '../../runtime/tasks/retry.js';
 
 /** A clock whose sleep advances time instantly and records the delays. */
 function fakeClock(): Clock & { sleeps: number[]; time: number } {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { SerialQueue } from '../../runtime/serial-queue.js';
+import { SerialQueue } from '../../runtime/support/serial-queue.js';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 

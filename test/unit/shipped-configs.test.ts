@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { connectors } from '../../connectors/index.js';
-import { validateFiles } from '../../runtime/cli/validate-command.js';
+import { validateFiles } from '../../cli/commands/validate.js';
 import { predicates, transforms } from '../../transforms/index.js';
 
 const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));

@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { SinkRecord } from '../../runtime/api/index.js';
-import { DEFAULT_BATCH, SinkAccumulator, batchSettings, type StagedBatch } from '../../runtime/sink-batch.js';
-import { tpKey } from '../../runtime/sink-positions.js';
+import { DEFAULT_BATCH, SinkAccumulator, batchSettings, type StagedBatch } from '../../runtime/sink/batch.js';
+import { tpKey } from '../../runtime/sink/positions.js';
 
 const record = (topic: string, partition: number, offset: number): SinkRecord =>
   Object.freeze({ topic, kafkaPartition: partition, kafkaOffset: String(offset), key: null, value: offset, headers: {}, timestamp: 0 });

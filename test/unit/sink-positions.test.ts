@@ -1,6 +1,6 @@
 import t from 'tap';
-import { isFenced, withHeartbeats } from '../../runtime/heartbeat.js';
-import { SinkPositions, tpKey } from '../../runtime/sink-positions.js';
+import { isFenced, withHeartbeats } from '../../runtime/sink/heartbeat.js';
+import { SinkPositions, tpKey } from '../../runtime/sink/positions.js';
 
 t.test('a requested position inside the batch skips what lies below it', async (t) => {
   const p = new SinkPositions();

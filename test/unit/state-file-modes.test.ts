@@ -1,9 +1,9 @@
 import { promises as fsp, chmodSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { FileConnectorConfigStore } from '../../runtime/config-store.js';
+import { FileConnectorConfigStore } from '../../runtime/herder/file-config-store.js';
 import { FileOffsetStore } from '../../runtime/offsets/file-store.js';
-import { privateFileOps } from '../../runtime/private-files.js';
+import { privateFileOps } from '../../runtime/support/private-files.js';
 import { tempDir } from '../fixtures/worker.js';
 
 const mode = (path: string) => statSync(path).mode & 0o777;

@@ -3,7 +3,7 @@ import Type from 'typebox';
 import { ConfigError, DataError, RetriableError, defineTransform, withRecord, type ConnectRecord, type SinkRecord } from '../../runtime/api/index.js';
 import { lookupFromMaps, validateConnectorConfig } from '../../runtime/config/index.js';
 import { StageError, classify } from '../../runtime/errors.js';
-import { buildTransformChain } from '../../runtime/transform-chain.js';
+import { buildTransformChain } from '../../runtime/tasks/transform-chain.js';
 import { predicates } from '../../transforms/index.js';
 
 const closed: string[] = [];

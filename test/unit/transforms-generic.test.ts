@@ -1,7 +1,7 @@
 import t from 'tap';
 import Type from 'typebox';
 import { ConfigError, DataError, noopMetrics, silentLogger, type SinkRecord, type Transform, type TransformContext } from '../../runtime/api/index.js';
-import { buildTransformChain } from '../../runtime/transform-chain.js';
+import { buildTransformChain } from '../../runtime/tasks/transform-chain.js';
 import { lookupFromMaps, validateConnectorConfig } from '../../runtime/config/validate.js';
 import { ExtractField } from '../../transforms/extract-field.js';
 import { Filter } from '../../transforms/filter.js';

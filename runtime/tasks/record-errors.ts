@@ -1,0 +1,105 @@
+import { FatalError, type Logger } from '../api/index.js';
+import type { DeadLetterPayload, DeadLetterWriter, ErrorStage } from './dead-letter.js';
+import { StageError } from '../errors.js';
+import type { WorkerMetrics } from '../observability/metrics.js';
+import { withRetry } from './retry.js';
+
+export interface ErrorPolicy {
+  /** `none`: the first rejected record fails the task. `all`: skip it (and dead-letter it). */
+  tolerance: 'none' | 'all';
+  /** Total time to keep retrying a retriable failure; 0 retries never, -1 forever. */
+  retryTimeoutMs: number;
+  retryMaxDelayMs: number;
+  logErrors: boolean;
+  deadLetter?: DeadLetterWriter;
+}
+
+/** The task's result for one record: its new value, or `skipped` when it was rejected and tolerated. */
+export type RecordOutcome<T> = { ok: true; value: T } | { ok: false };
+
+/**
+ * Applies the connector's `errors.*` policy to the record stages (transform, convert): retriable failures are retried with backoff, then a rejected record either fails the
+ * task (`FatalError` carrying the cause) or is logged, counted and dead-lettered.
+ */
+export class RecordErrorHandler {
+  constructor(
+    private readonly policy: ErrorPolicy,
+    private readonly labels: { connector: string; task: string },
+    private readonly metrics: WorkerMetrics,
+    private readonly logger: Logger,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  /**
+   * Runs `op` under the retry policy only: for whole-batch operations that cannot be skipped.
+   * With `finishing`, a stop ends the retries but not the first attempt (see `attemptWhenAborted`).
+   */
+  retry<T>(stage: ErrorStage, op: () => Promise<T>, finishing = false): Promise<T> {
+    return withRetry(op, {
+      timeoutMs: this.policy.retryTimeoutMs,
+      maxDelayMs: this.policy.retryMaxDelayMs,
+      signal: this.signal,
+      attemptWhenAborted: finishing,
+      onRetry: (err: unknown, attempt: number, delayMs: number) => {
+        this.metrics.errors.inc({ ...this.labels, stage, outcome: 'retried' });
+        this.logger.warn(`retrying ${stage} after a retriable failure`, { attempt, delayMs, error: String((err as Error)?.message ?? err) });
+      },
+    });
+  }
+
+  async execute<T>(stage: ErrorStage, original: () => DeadLetterPayload, op: () => Promise<T>): Promise<RecordOutcome<T>> {
+    try {
+      return { ok: true, value: await this.retry(stage, op) };
+    } catch (err) {
+      if (this.signal.aborted) throw err;
+      await this.reject(stage, original, err);
+      return { ok: false };
+    }
+  }
+
+  /**
+   * The slow path of a record stage whose first attempt already failed with `firstError`: the
+   * runners try a record without any of this machinery and come here only when it throws, so a
+   * record that succeeds costs no closure, promise or retry state. From here on it is exactly
+   * `execute`, with the first attempt counted (the retry budget and backoff start at that failure).
+   */
+  recover<T>(stage: ErrorStage, original: () => DeadLetterPayload, op: () => Promise<T>, firstError: unknown): Promise<RecordOutcome<T>> {
+    let failedOnce = false;
+    return this.execute(stage, original, () => {
+      if (failedOnce) return op();
+      failedOnce = true;
+      return Promise.reject(firstError);
+    });
+  }
+
+  /**
+   * Applies errors.tolerance to one failed record: throws a FatalError under `none`; under `all`
+   * counts, logs (errors.log.enable) and dead-letters it, then returns so processing continues.
+   */
+  async reject(stage: ErrorStage, original: () => DeadLetterPayload, err: unknown): Promise<void> {
+    // As in Kafka Connect, any failure of a record stage (after retries) is that record's
+    // problem and falls under errors.tolerance; the stage of a chain failure is its alias.
+    const failedStage = err instanceof StageError ? err.stage : stage;
+    const cause = err instanceof StageError && err.cause instanceof Error ? err.cause : err;
+    const error = cause instanceof Error ? cause : new Error(String(cause));
+    if (this.policy.tolerance === 'none') {
+      this.metrics.errors.inc({ ...this.labels, stage: failedStage, outcome: 'failed' });
+      throw new FatalError(`${failedStage} failed and errors.tolerance=none: ${error.message}`, { cause: error });
+    }
+    this.metrics.errors.inc({ ...this.labels, stage: failedStage, outcome: 'skipped' });
+    const payload = original();
+    if (this.policy.logErrors) {
+      this.logger.error(`record rejected at ${failedStage}`, {
+        error: error.message,
+        class: error.name,
+        topic: payload.topic,
+        partition: payload.partition,
+        offset: payload.offset,
+      });
+    }
+    if (this.policy.deadLetter) {
+      await this.retry('dead-letter', () => this.policy.deadLetter!.send(payload, failedStage, error));
+      this.metrics.deadLettered.inc(this.labels);
+    }
+  }
+}
