@@ -1,8 +1,10 @@
 import pg from 'pg';
 import {
+  backoffDelay,
   ConfigError,
   DataError,
   RetriableError,
+  topicPartitionKey,
   type SinkRecord,
   type SinkTask,
   type SinkTaskContext,
@@ -58,7 +60,6 @@ interface Share {
   customers: Array<Positioned<CustomerChange>>;
   offsets: TopicPartitionOffset[];
 }
-const tp = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /**
  * One task of the PostgreSQL sink. `put` validates and buffers; `flush` writes what was buffered
@@ -105,7 +106,7 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
       } catch (err) {
         if (!(err instanceof RetriableError) || attempt >= OPEN_ATTEMPTS) throw err;
         this.ctx.logger.warn('cannot read the stored offsets yet; retrying', { attempt, error: err.message });
-        await new Promise((resolve) => setTimeout(resolve, Math.min(8000, 250 * 2 ** attempt)));
+        await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, 250, 8000)));
       }
     }
     if (stored.length > 0) this.ctx.seek(stored);
@@ -114,7 +115,7 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
 
   async close(partitions: readonly TopicPartition[]): Promise<void> {
     // Unflushed records of revoked partitions go to their next owner, which re-reads them.
-    const revoked = new Set(partitions.map((p) => tp(p.topic, p.partition)));
+    const revoked = new Set(partitions.map((p) => topicPartitionKey(p.topic, p.partition)));
     for (const map of [this.orders, this.customers] as Array<Map<string, { tp: string }>>) {
       for (const [id, entry] of map) if (revoked.has(entry.tp)) map.delete(id);
     }
@@ -128,7 +129,7 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
         continue;
       }
       const change = record.value as WarehouseChange;
-      const entry = { change, offset: BigInt(record.kafkaOffset), tp: tp(record.topic, record.kafkaPartition) };
+      const entry = { change, offset: BigInt(record.kafkaOffset), tp: topicPartitionKey(record.topic, record.kafkaPartition) };
       const map = (change.kind === 'order' ? this.orders : this.customers) as Map<string, typeof entry>;
       const previous = map.get(change.id);
       // A document's changes share one partition, so the later offset is the later change unless
@@ -166,7 +167,7 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
     };
     for (const e of this.orders.values()) of(e.tp).orders.push(e);
     for (const e of this.customers.values()) of(e.tp).customers.push(e);
-    for (const o of offsets) of(tp(o.topic, o.partition)).offsets.push(o);
+    for (const o of offsets) of(topicPartitionKey(o.topic, o.partition)).offsets.push(o);
     const shares: Share[] = this.writers.map(() => ({ orders: [], customers: [], offsets: [] }));
     const size = (s: Share) => s.orders.length + s.customers.length;
     for (const part of [...byTp.values()].sort((a, b) => size(b) - size(a))) {

@@ -29,6 +29,18 @@ export interface TopicPartitionOffset extends TopicPartition {
 export type TopicPartitionOffsets = readonly TopicPartitionOffset[];
 
 /**
+ * One string per topic partition, for maps and sets keyed by partition. A NUL separates the two
+ * parts: a topic name cannot contain it, so no two partitions share a key.
+ */
+export const topicPartitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/** The partition a {@link topicPartitionKey} stands for. */
+export function parseTopicPartitionKey(key: string): TopicPartition {
+  const at = key.lastIndexOf('\u0000');
+  return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
+}
+
+/**
  * How far one long phase of a task has come (an initial copy, a backfill), shown on the task's
  * entry in `GET /connectors/:name/status`.
  */

@@ -22,9 +22,10 @@ export type {
   TopicPartitionOffset,
   TopicPartitionOffsets,
 } from './connector.js';
-export { defineSinkConnector, defineSourceConnector } from './connector.js';
+export { defineSinkConnector, defineSourceConnector, parseTopicPartitionKey, topicPartitionKey } from './connector.js';
 export type { LookupTable, LookupTables, Predicate, PredicateDefinition, Transform, TransformContext, TransformDefinition } from './transform.js';
 export { definePredicate, defineTransform } from './transform.js';
+export { backoffDelay } from './backoff.js';
 export type { ConfigErrorEntry } from './errors.js';
 export { ConfigError, ConnectError, DataError, FatalError, RetriableError } from './errors.js';
 export type { TSecret } from './schema.js';

@@ -1,5 +1,5 @@
 import { AssignerProtocol, type Assigner, type Consumer, type GroupMember as KafkaGroupMember, type Kafka } from 'kafkajs';
-import type { Logger } from '../api/index.js';
+import { backoffDelay, type Logger } from '../api/index.js';
 import { leaveGroup } from '../kafka/leave-group.js';
 import type { MemberWork } from './assignment.js';
 
@@ -127,7 +127,7 @@ export class GroupMember {
     // The consumer to replace: the crashed one, then each one whose start failed.
     let current = crashed;
     for (let attempt = 0; this.consumer === current; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** attempt, 30_000)));
+      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, 1000, 30_000)));
       if (this.consumer !== current) return;
       await current.disconnect().catch(() => undefined);
       try {
@@ -168,7 +168,7 @@ export class GroupMember {
       } catch (err) {
         this.o.logger.warn('could not read the assignment yet', { group: this.o.groupId, error: (err as Error).message });
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 2000)));
+      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, 100, 2000)));
     }
   }
 

@@ -1,5 +1,4 @@
-import type { SinkRecord, TopicPartitionOffset } from '../api/index.js';
-import { tpKey } from './positions.js';
+import { topicPartitionKey, type SinkRecord, type TopicPartitionOffset } from '../api/index.js';
 
 /** When the sink runner hands accumulated records to the task and flushes them. */
 export interface BatchSettings {
@@ -89,7 +88,7 @@ export class SinkAccumulator<B extends StagedBatch = StagedBatch> {
     const next = new Map<string, TopicPartitionOffset>();
     for (const b of batches) {
       for (const r of b.records) records.push(r);
-      next.set(tpKey(b.topic, b.partition), { topic: b.topic, partition: b.partition, offset: b.next });
+      next.set(topicPartitionKey(b.topic, b.partition), { topic: b.topic, partition: b.partition, offset: b.next });
     }
     this.batches = [];
     this.count = 0;
@@ -103,7 +102,7 @@ export class SinkAccumulator<B extends StagedBatch = StagedBatch> {
       this.count = 0;
       return;
     }
-    this.batches = this.batches.filter((b) => !keys.has(tpKey(b.topic, b.partition)));
+    this.batches = this.batches.filter((b) => !keys.has(topicPartitionKey(b.topic, b.partition)));
     this.count = this.batches.reduce((n, b) => n + b.records.length, 0);
   }
 }

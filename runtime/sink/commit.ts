@@ -1,8 +1,7 @@
 import type { Consumer } from 'kafkajs';
-import type { Logger, TopicPartition, TopicPartitionOffset, TopicPartitionOffsets } from '../api/index.js';
+import { topicPartitionKey, type Logger, type TopicPartition, type TopicPartitionOffset, type TopicPartitionOffsets } from '../api/index.js';
 import type { RecordErrorHandler } from '../tasks/record-errors.js';
 import type { WorkerMetrics } from '../observability/metrics.js';
-import { tpKey } from './positions.js';
 
 /** Commit failures that mean "the group moved on", as opposed to a broken consumer. */
 const GROUP_CHURN = new Set([
@@ -23,12 +22,12 @@ export function isGroupChurn(err: unknown): boolean {
 
 /** preCommit may only speak for the task's own partitions (Kafka Connect ignores the others too). */
 export function assignedOnly(offsets: TopicPartitionOffsets, assigned: readonly TopicPartition[], logger: Logger): TopicPartitionOffsets {
-  const mine = new Set(assigned.map((tp) => tpKey(tp.topic, tp.partition)));
-  const ignored = offsets.filter((tp) => !mine.has(tpKey(tp.topic, tp.partition)));
+  const mine = new Set(assigned.map((tp) => topicPartitionKey(tp.topic, tp.partition)));
+  const ignored = offsets.filter((tp) => !mine.has(topicPartitionKey(tp.topic, tp.partition)));
   if (ignored.length > 0) {
     logger.warn('ignoring preCommit offsets of partitions not assigned to this task', { partitions: ignored.map((tp) => `${tp.topic}-${tp.partition}`) });
   }
-  return offsets.filter((tp) => mine.has(tpKey(tp.topic, tp.partition)));
+  return offsets.filter((tp) => mine.has(topicPartitionKey(tp.topic, tp.partition)));
 }
 
 /**

@@ -1,11 +1,4 @@
-import type { TopicPartition } from '../api/index.js';
-
-export const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
-
-export function parseTpKey(key: string): TopicPartition {
-  const [topic, partition] = key.split('\u0000');
-  return { topic: topic!, partition: Number(partition) };
-}
+import { topicPartitionKey } from '../api/index.js';
 
 /** What to do with a fetched batch of one partition. */
 export type BatchPlan =
@@ -30,12 +23,12 @@ export class SinkPositions {
   private readonly sought = new Map<string, string>();
 
   request(topic: string, partition: number, offset: string): void {
-    this.requested.set(tpKey(topic, partition), BigInt(offset).toString());
+    this.requested.set(topicPartitionKey(topic, partition), BigInt(offset).toString());
   }
 
   /** A position the task asked for since the last batch of this partition, now taken over by the caller. */
   take(topic: string, partition: number): string | undefined {
-    const key = tpKey(topic, partition);
+    const key = topicPartitionKey(topic, partition);
     const offset = this.requested.get(key);
     this.requested.delete(key);
     return offset;
@@ -43,7 +36,7 @@ export class SinkPositions {
 
   /** The runtime moved the consumer to `offset`; the next batch of the partition starts there. */
   seeking(topic: string, partition: number, offset: string): void {
-    this.sought.set(tpKey(topic, partition), offset);
+    this.sought.set(topicPartitionKey(topic, partition), offset);
   }
 
   /** Partitions revoked: their requests and seeks belong to the next owner's `open`. */
@@ -55,7 +48,7 @@ export class SinkPositions {
   }
 
   plan(topic: string, partition: number, firstOffset: string, lastOffset: string): BatchPlan {
-    const key = tpKey(topic, partition);
+    const key = topicPartitionKey(topic, partition);
     const first = BigInt(firstOffset);
     const next = BigInt(lastOffset) + 1n;
     const wanted = this.take(topic, partition);

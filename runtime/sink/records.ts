@@ -5,6 +5,7 @@ import type { DeadLetterPayload } from '../tasks/dead-letter.js';
 import type { RecordErrorHandler } from '../tasks/record-errors.js';
 import type { WorkerMetrics } from '../observability/metrics.js';
 import type { TransformChain } from '../tasks/transform-chain.js';
+import { isPromise } from '../support/is-promise.js';
 
 export interface SinkRecordDeps {
   keyConverter: Converter;
@@ -97,9 +98,6 @@ function headersOf(message: KafkaMessage): Headers {
   return NO_HEADERS;
 }
 
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
-}
 
 /** What a dead letter carries: the record as it was fetched. */
 export function rawPayload(topic: string, partition: number, message: KafkaMessage): DeadLetterPayload {

@@ -1,18 +1,20 @@
 import type { Batch, Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import type {
-  Logger,
-  SinkRecord,
-  SinkTask,
-  SinkTaskContext,
-  TopicPartition,
-  TopicPartitionOffsets,
+import {
+  parseTopicPartitionKey,
+  topicPartitionKey,
+  type Logger,
+  type SinkRecord,
+  type SinkTask,
+  type SinkTaskContext,
+  type TopicPartition,
+  type TopicPartitionOffsets,
 } from '../api/index.js';
 import { abortable, connectUnlessStopped, delay, untilAborted, withTimeout } from '../support/abortable.js';
 import { withHeartbeats } from './heartbeat.js';
 import { leaveGroup } from '../kafka/leave-group.js';
 import { DEFAULT_BATCH, SinkAccumulator, type BatchSettings, type StagedBatch, type StagedGroup } from './batch.js';
 import { assignedOnly, commitToGroup, isGroupChurn } from './commit.js';
-import { SinkPositions, parseTpKey, tpKey } from './positions.js';
+import { SinkPositions } from './positions.js';
 import { rawPayload, toSinkRecords } from './records.js';
 import type { Converter } from '../converters/index.js';
 import type { RecordErrorHandler } from '../tasks/record-errors.js';
@@ -306,11 +308,11 @@ export class SinkTaskRunner extends BaseTaskRunner {
    */
   private async afterJoin(): Promise<void> {
     this.staged.drop();
-    const current = new Set(this.assigned.map((tp) => tpKey(tp.topic, tp.partition)));
+    const current = new Set(this.assigned.map((tp) => topicPartitionKey(tp.topic, tp.partition)));
     for (const key of this.opened) {
       const next = this.flushed.get(key);
       if (!current.has(key) || next === undefined || !this.consumer) continue;
-      const { topic, partition } = parseTpKey(key);
+      const { topic, partition } = parseTopicPartitionKey(key);
       this.consumer.seek({ topic, partition, offset: next });
       this.positions.seeking(topic, partition, next);
     }
@@ -321,13 +323,13 @@ export class SinkTaskRunner extends BaseTaskRunner {
 
   /** Calls close() for revoked partitions and open() for newly assigned ones, before any put(). */
   private async syncAssignment(): Promise<void> {
-    const current = new Set(this.assigned.map((tp) => tpKey(tp.topic, tp.partition)));
+    const current = new Set(this.assigned.map((tp) => topicPartitionKey(tp.topic, tp.partition)));
     await this.closePartitions([...this.opened].filter((k) => !current.has(k)));
     if (this.closing || this.o.abort.signal.aborted) return;
-    const added = this.assigned.filter((tp) => !this.opened.has(tpKey(tp.topic, tp.partition)));
+    const added = this.assigned.filter((tp) => !this.opened.has(topicPartitionKey(tp.topic, tp.partition)));
     if (added.length > 0) {
       await this.o.task.open?.(added);
-      for (const tp of added) this.opened.add(tpKey(tp.topic, tp.partition));
+      for (const tp of added) this.opened.add(topicPartitionKey(tp.topic, tp.partition));
     }
   }
 
@@ -341,7 +343,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
       this.opened.delete(k);
       this.flushed.delete(k);
     }
-    await this.o.task.close?.(keys.map(parseTpKey));
+    await this.o.task.close?.(keys.map(parseTopicPartitionKey));
   }
 
   /** eachBatch: convert and transform a fetched batch and stage it for the next flush. */
@@ -363,7 +365,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
       o.metrics.recordsConsumed.inc(this.labels, batch.messages.length);
       if (membership.lost) return membership;
       // Revoked or sought (a rewind) while converting: the batch is fetched again from where it belongs.
-      if (this.rebalancing || this.closing || isStale() || !this.opened.has(tpKey(topic, partition))) return undefined;
+      if (this.rebalancing || this.closing || isStale() || !this.opened.has(topicPartitionKey(topic, partition))) return undefined;
       this.staged.add({ topic, partition, records, messages: batch.messages, next: (BigInt(batch.lastOffset()) + 1n).toString() }, Date.now());
       // kafkajs fetches on from the resolved position; what is committed is decided by the flush.
       resolveOffset(batch.lastOffset());
@@ -434,7 +436,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
     endFlush();
     const committable = this.o.task.preCommit ? assignedOnly(await this.o.task.preCommit(offsets), this.assigned, this.o.logger) : offsets;
     if (committable.length > 0) await commitToGroup(this.consumer!, committable, { ...this.o, labels: this.labels });
-    for (const tp of offsets) this.flushed.set(tpKey(tp.topic, tp.partition), tp.offset);
+    for (const tp of offsets) this.flushed.set(topicPartitionKey(tp.topic, tp.partition), tp.offset);
     this.observeLatency(group.records);
     this.o.metrics.recordsWritten.inc(this.labels, group.records.length);
   }
@@ -457,7 +459,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
       return group.offsets.map((tp) => {
         const rewound = this.positions.take(tp.topic, tp.partition);
         if (rewound === undefined) return tp;
-        this.staged.drop(new Set([tpKey(tp.topic, tp.partition)]));
+        this.staged.drop(new Set([topicPartitionKey(tp.topic, tp.partition)]));
         this.consumer!.seek({ topic: tp.topic, partition: tp.partition, offset: rewound });
         this.positions.seeking(tp.topic, tp.partition, rewound);
         return { ...tp, offset: rewound };

@@ -12,6 +12,7 @@ import { ProduceRequestBuilder, recordBytes, type ProduceRequest } from './produ
 import { stableKey } from '../offsets/stable-key.js';
 import { BaseTaskRunner } from '../tasks/task-runner.js';
 import type { TransformChain } from '../tasks/transform-chain.js';
+import { isPromise } from '../support/is-promise.js';
 
 export interface SourceRunnerOptions {
   connector: string;
@@ -280,8 +281,4 @@ function sourcePayload(record: SourceRecord): DeadLetterPayload {
   const text = (v: unknown) =>
     v === null || v === undefined ? null : Buffer.isBuffer(v) ? v : JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
   return { key: text(record.key), value: text(record.value), headers: { ...record.headers }, topic: record.topic };
-}
-
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }

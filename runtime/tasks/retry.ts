@@ -1,3 +1,4 @@
+import { backoffDelay } from '../api/backoff.js';
 import { RetriableError, StageError, isRetriable } from '../errors.js';
 
 /** Time source; injectable so tests do not sleep. */
@@ -76,7 +77,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
     const remaining = deadline - clock.now();
     if (remaining <= 0) throw lastError;
 
-    const ceiling = Math.min(options.maxDelayMs, RETRY_BASE_DELAY_MS * 2 ** Math.min(attempt - 1, 30));
+    const ceiling = backoffDelay(attempt - 1, RETRY_BASE_DELAY_MS, options.maxDelayMs);
     // A wait the plugin says ends sooner is not overslept by the backoff.
     const hint = retryAfter(lastError);
     const delay = Math.min(Math.floor(random() * ceiling), remaining, hint);

@@ -4,6 +4,7 @@ import { noopMetrics } from '../api/metrics.js';
 import type { LookupTables, Predicate, Transform, TransformContext } from '../api/transform.js';
 import { ConfigError, StageError } from '../errors.js';
 import type { TransformLookup, TransformSpec } from '../config/validate.js';
+import { isPromise } from '../support/is-promise.js';
 
 interface Stage {
   readonly alias: string;
@@ -38,10 +39,6 @@ export interface TransformChain {
   close(): Promise<void>;
 }
 
-function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
-}
-
 class Chain implements TransformChain {
   readonly aliases: readonly string[];
   readonly empty: boolean;
@@ -73,7 +70,7 @@ class Chain implements TransformChain {
       } catch (err) {
         throw new StageError(`transform:${stage.alias}`, err);
       }
-      if (isThenable(out)) return this.continueAfter(i, stage, out);
+      if (isPromise(out)) return this.continueAfter(i, stage, out);
       if (out === null) return null;
       current = out;
     }

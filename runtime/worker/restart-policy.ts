@@ -1,3 +1,5 @@
+import { backoffDelay } from '../api/backoff.js';
+
 export interface RestartPolicy {
   /** Restart FAILED tasks automatically (Kafka Connect never does). */
   enabled: boolean;
@@ -40,7 +42,7 @@ export class RestartBackoff {
     if (!p?.enabled) return undefined;
     if (this.now() - this.startedAt >= p.healthyMs) this.attempts = 0;
     if (this.attempts >= p.maxAttempts) return undefined;
-    const delay = Math.min(p.maxDelayMs, p.initialDelayMs * 2 ** this.attempts);
+    const delay = backoffDelay(this.attempts, p.initialDelayMs, p.maxDelayMs);
     this.attempts += 1;
     return delay;
   }

@@ -1,7 +1,6 @@
 import t from 'tap';
-import type { SinkRecord } from '../../runtime/api/index.js';
+import { topicPartitionKey, type SinkRecord } from '../../runtime/api/index.js';
 import { DEFAULT_BATCH, SinkAccumulator, batchSettings, type StagedBatch } from '../../runtime/sink/batch.js';
-import { tpKey } from '../../runtime/sink/positions.js';
 
 const record = (topic: string, partition: number, offset: number): SinkRecord =>
   Object.freeze({ topic, kafkaPartition: partition, kafkaOffset: String(offset), key: null, value: offset, headers: {}, timestamp: 0 });
@@ -80,7 +79,7 @@ t.test('drop removes revoked partitions only, or everything', async (t) => {
   acc.add(batch('a', 0, 0, 3), 0);
   acc.add(batch('a', 1, 0, 4), 0);
   acc.add(batch('b', 0, 0, 5), 0);
-  acc.drop(new Set([tpKey('a', 1)]));
+  acc.drop(new Set([topicPartitionKey('a', 1)]));
   t.equal(acc.size, 8);
   t.same(
     acc.take().offsets.map((o) => `${o.topic}-${o.partition}`),

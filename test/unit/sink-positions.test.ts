@@ -1,6 +1,7 @@
 import t from 'tap';
 import { isFenced, withHeartbeats } from '../../runtime/sink/heartbeat.js';
-import { SinkPositions, tpKey } from '../../runtime/sink/positions.js';
+import { topicPartitionKey } from '../../runtime/api/index.js';
+import { SinkPositions } from '../../runtime/sink/positions.js';
 
 t.test('a requested position inside the batch skips what lies below it', async (t) => {
   const p = new SinkPositions();
@@ -29,7 +30,7 @@ t.test('revoked partitions lose their requests and seeks', async (t) => {
   const p = new SinkPositions();
   p.request('a', 0, '3');
   p.seeking('a', 1, '8');
-  p.forget([tpKey('a', 0), tpKey('a', 1)]);
+  p.forget([topicPartitionKey('a', 0), topicPartitionKey('a', 1)]);
   t.same(p.plan('a', 0, '10', '11'), { kind: 'process', from: undefined });
   t.same(p.plan('a', 1, '10', '11'), { kind: 'process', from: undefined });
 });
