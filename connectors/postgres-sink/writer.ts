@@ -1,12 +1,10 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger, TopicPartition, TopicPartitionOffsets } from '../../runtime/api/index.js';
 import type { PostgresSinkConfig } from './config.js';
 import { copyRow } from './copy-text.js';
 import { quoteIdent } from './identifiers.js';
 import { classifyPgError } from './pg-errors.js';
+import { copyRows, mergeStaged, type MergeOptions, type MergeTable, type StagedChange } from './staged-merge.js';
 import type { CustomerChange, OrderChange } from './records.js';
 
 /** One buffered change with its source position: cluster time, then Kafka offset. */
@@ -20,25 +18,68 @@ export interface WriteBatch {
   readonly customers: readonly Positioned<CustomerChange>[];
 }
 
-const ROWS_PER_CHUNK = 2000;
 const STAGE_BUFFERS = '256MB';
 
-/** Streams rows to COPY in chunks, so a big batch is never one huge string. */
-async function copy(client: pg.Client, sql: string, rows: Iterable<string>): Promise<void> {
-  function* chunks() {
-    let chunk = '';
-    let n = 0;
-    for (const row of rows) {
-      chunk += row;
-      if (++n === ROWS_PER_CHUNK) {
-        yield chunk;
-        chunk = '';
-        n = 0;
-      }
-    }
-    if (chunk) yield chunk;
-  }
-  await pipeline(Readable.from(chunks()), client.query(copyFrom(sql)));
+const staged = <C extends OrderChange | CustomerChange>({ change, offset }: Positioned<C>): StagedChange<C> => ({
+  id: change.id,
+  op: change.op,
+  change,
+  sourceTsMs: change.source_ts_ms,
+  offset,
+});
+
+const toTime = (column: string) => `to_timestamp(s.${column} / 1000e0)`;
+
+/** fact_orders: the stage holds the order's fields as the sink received them, times in epoch ms. */
+function ordersTable(target: string, targetName: string): MergeTable<OrderChange> {
+  return {
+    stage: 'conflux_stage_orders',
+    target,
+    targetName,
+    key: 'order_id',
+    stageWidth: 10,
+    returnApplied: true,
+    stageRow: (c) => {
+      if (c.op !== 'upsert') return [];
+      const o = c.order;
+      return [o.customer_id, o.customer_name, o.customer_email, o.customer_segment, o.status, o.item_count, o.total, o.currency, o.created_at, o.updated_at];
+    },
+    columns: [
+      ['order_id', 's.order_id'],
+      ...(['customer_id', 'customer_name', 'customer_email', 'customer_segment', 'status', 'item_count', 'total', 'currency'] as const).map((c) => [c, `s.${c}`] as const),
+      ['created_at', toTime('created_ms')],
+      ['updated_at', toTime('updated_ms')],
+      ['source_event_time', toTime('source_ts_ms')],
+      ['ingest_time', 'now()'],
+      ['source_ts_ms', 's.source_ts_ms'],
+      ['source_offset', 's.source_offset'],
+    ],
+  };
+}
+
+/** dim_customers. */
+function customersTable(target: string, targetName: string): MergeTable<CustomerChange> {
+  return {
+    stage: 'conflux_stage_customers',
+    target,
+    targetName,
+    key: 'customer_id',
+    stageWidth: 7,
+    returnApplied: false,
+    stageRow: (c) => {
+      if (c.op !== 'upsert') return [];
+      const u = c.customer;
+      return [u.name, u.email, u.segment, u.city, u.country, u.created_at, u.updated_at];
+    },
+    columns: [
+      ['customer_id', 's.customer_id'],
+      ...(['name', 'email', 'segment', 'city', 'country'] as const).map((c) => [c, `s.${c}`] as const),
+      ['created_at', toTime('created_ms')],
+      ['updated_at', toTime('updated_ms')],
+      ['source_ts_ms', 's.source_ts_ms'],
+      ['source_offset', 's.source_offset'],
+    ],
+  };
 }
 
 /**
@@ -51,6 +92,8 @@ async function copy(client: pg.Client, sql: string, rows: Iterable<string>): Pro
 export class WarehouseWriter {
   private client: pg.Client | undefined;
   private readonly t: { orders: string; items: string; customers: string; offsets: string; tombstones: string };
+  private readonly merge: MergeOptions;
+  private readonly tables: { orders: MergeTable<OrderChange>; customers: MergeTable<CustomerChange> };
 
   constructor(
     private readonly cfg: PostgresSinkConfig,
@@ -65,6 +108,8 @@ export class WarehouseWriter {
       offsets: `${s}.conflux_sink_offsets`,
       tombstones: `${s}.conflux_sink_tombstones`,
     };
+    this.merge = { mode: cfg['insert.mode'], deletes: cfg['delete.enabled'], tombstones: this.t.tombstones };
+    this.tables = { orders: ordersTable(this.t.orders, cfg['table.orders']), customers: customersTable(this.t.customers, cfg['table.customers']) };
   }
 
   /** The connected client, opening (and preparing) a new one after a loss. */
@@ -162,132 +207,29 @@ export class WarehouseWriter {
   }
 
   private async writeOrders(client: pg.Client, changes: readonly Positioned<OrderChange>[]): Promise<void> {
-    const upsert = this.cfg['insert.mode'] === 'upsert';
-    const deletes = this.cfg['delete.enabled'];
-    let hasDeletes = false;
-    await copy(
-      client,
-      `COPY conflux_stage_orders FROM STDIN`,
-      (function* () {
-        for (const { change: c, offset } of changes) {
-          if (c.op === 'upsert') {
-            const o = c.order;
-            yield copyRow([c.id, o.customer_id, o.customer_name, o.customer_email, o.customer_segment, o.status, o.item_count, o.total, o.currency, o.created_at, o.updated_at, c.source_ts_ms, offset, 'u']);
-          } else if (deletes) {
-            hasDeletes = true;
-            yield copyRow([c.id, null, null, null, null, null, null, null, null, null, null, c.source_ts_ms, offset, 'd']);
-          }
-        }
-      })(),
-    );
-    const newer = '(EXCLUDED.source_ts_ms, EXCLUDED.source_offset) > (t.source_ts_ms, t.source_offset)';
-    const conflict = upsert
-      ? `DO UPDATE SET customer_id = EXCLUDED.customer_id, customer_name = EXCLUDED.customer_name, customer_email = EXCLUDED.customer_email,
-           customer_segment = EXCLUDED.customer_segment, status = EXCLUDED.status, item_count = EXCLUDED.item_count, total = EXCLUDED.total,
-           currency = EXCLUDED.currency, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
-           source_event_time = EXCLUDED.source_event_time, ingest_time = EXCLUDED.ingest_time,
-           source_ts_ms = EXCLUDED.source_ts_ms, source_offset = EXCLUDED.source_offset
-         WHERE ${newer}`
-      : 'DO NOTHING';
-    const { rows: applied } = await client.query<{ order_id: string; replaced: boolean }>(
-      `INSERT INTO ${this.t.orders} AS t (order_id, customer_id, customer_name, customer_email, customer_segment, status, item_count, total,
-                currency, created_at, updated_at, source_event_time, ingest_time, source_ts_ms, source_offset)
-         SELECT s.order_id, s.customer_id, s.customer_name, s.customer_email, s.customer_segment, s.status, s.item_count, s.total, s.currency,
-                to_timestamp(s.created_ms / 1000e0), to_timestamp(s.updated_ms / 1000e0), to_timestamp(s.source_ts_ms / 1000e0), now(),
-                s.source_ts_ms, s.source_offset
-           FROM conflux_stage_orders s
-          WHERE s.op = 'u' AND NOT EXISTS (
-                SELECT 1 FROM ${this.t.tombstones} d WHERE d.target_table = $1 AND d.key = s.order_id
-                   AND (d.source_ts_ms, d.source_offset) >= (s.source_ts_ms, s.source_offset))
-         ON CONFLICT (order_id) ${conflict}
-         RETURNING t.order_id, t.xmax <> '0'::xid AS replaced`,
-      [this.cfg['table.orders']],
-    );
+    const { applied, deleted } = await mergeStaged(client, this.tables.orders, changes.map(staged), this.merge);
     // Items of the orders the merge applied replace their old items; they go straight into the
     // target with COPY (no staging: which orders won is known by now). Only an order that existed
     // can have old items: a row the merge updated rather than inserted has a non-zero xmax (it was
     // locked by ON CONFLICT), so a batch of new orders deletes nothing.
-    if (applied.length > 0) {
-      const won = new Set(applied.map((r) => r.order_id));
-      const replaced = applied.filter((r) => r.replaced).map((r) => r.order_id);
-      if (replaced.length > 0) await client.query(`DELETE FROM ${this.t.items} WHERE order_id = ANY($1::text[])`, [replaced]);
-      await copy(
-        client,
-        `COPY ${this.t.items} (order_id, line, sku, name, quantity, unit_price) FROM STDIN`,
-        (function* () {
-          for (const { change: c } of changes) {
-            if (c.op !== 'upsert' || !won.has(c.id)) continue;
-            for (const it of c.items) yield copyRow([c.id, it.line, it.sku, it.name, it.quantity, it.unit_price]);
-          }
-        })(),
-      );
-    }
-    if (hasDeletes) {
-      await client.query(
-        `WITH gone AS (
-           DELETE FROM ${this.t.orders} t USING conflux_stage_orders s
-            WHERE s.op = 'd' AND t.order_id = s.order_id AND (s.source_ts_ms, s.source_offset) > (t.source_ts_ms, t.source_offset)
-           RETURNING t.order_id),
-         items AS (DELETE FROM ${this.t.items} i USING gone g WHERE i.order_id = g.order_id)
-         ${this.tombstoneSql('conflux_stage_orders', 'order_id')}`,
-        [this.cfg['table.orders']],
-      );
-    }
-  }
-
-  private async writeCustomers(client: pg.Client, changes: readonly Positioned<CustomerChange>[]): Promise<void> {
-    const deletes = this.cfg['delete.enabled'];
-    let hasDeletes = false;
-    await copy(
+    const gone = [...applied.filter((r) => r.replaced).map((r) => r.key), ...deleted];
+    if (gone.length > 0) await client.query(`DELETE FROM ${this.t.items} WHERE order_id = ANY($1::text[])`, [gone]);
+    if (applied.length === 0) return;
+    const won = new Set(applied.map((r) => r.key));
+    await copyRows(
       client,
-      `COPY conflux_stage_customers FROM STDIN`,
+      `COPY ${this.t.items} (order_id, line, sku, name, quantity, unit_price) FROM STDIN`,
       (function* () {
-        for (const { change: c, offset } of changes) {
-          if (c.op === 'upsert') {
-            const u = c.customer;
-            yield copyRow([c.id, u.name, u.email, u.segment, u.city, u.country, u.created_at, u.updated_at, c.source_ts_ms, offset, 'u']);
-          } else if (deletes) {
-            hasDeletes = true;
-            yield copyRow([c.id, null, null, null, null, null, null, null, c.source_ts_ms, offset, 'd']);
-          }
+        for (const { change: c } of changes) {
+          if (c.op !== 'upsert' || !won.has(c.id)) continue;
+          for (const it of c.items) yield copyRow([c.id, it.line, it.sku, it.name, it.quantity, it.unit_price]);
         }
       })(),
     );
-    const conflict =
-      this.cfg['insert.mode'] === 'upsert'
-        ? `DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email, segment = EXCLUDED.segment, city = EXCLUDED.city,
-             country = EXCLUDED.country, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
-             source_ts_ms = EXCLUDED.source_ts_ms, source_offset = EXCLUDED.source_offset
-           WHERE (EXCLUDED.source_ts_ms, EXCLUDED.source_offset) > (t.source_ts_ms, t.source_offset)`
-        : 'DO NOTHING';
-    await client.query(
-      `INSERT INTO ${this.t.customers} AS t (customer_id, name, email, segment, city, country, created_at, updated_at, source_ts_ms, source_offset)
-       SELECT s.customer_id, s.name, s.email, s.segment, s.city, s.country, to_timestamp(s.created_ms / 1000e0), to_timestamp(s.updated_ms / 1000e0),
-              s.source_ts_ms, s.source_offset
-         FROM conflux_stage_customers s
-        WHERE s.op = 'u' AND NOT EXISTS (
-              SELECT 1 FROM ${this.t.tombstones} d WHERE d.target_table = $1 AND d.key = s.customer_id
-                 AND (d.source_ts_ms, d.source_offset) >= (s.source_ts_ms, s.source_offset))
-       ON CONFLICT (customer_id) ${conflict}`,
-      [this.cfg['table.customers']],
-    );
-    if (hasDeletes) {
-      await client.query(
-        `WITH gone AS (
-           DELETE FROM ${this.t.customers} t USING conflux_stage_customers s
-            WHERE s.op = 'd' AND t.customer_id = s.customer_id AND (s.source_ts_ms, s.source_offset) > (t.source_ts_ms, t.source_offset))
-         ${this.tombstoneSql('conflux_stage_customers', 'customer_id')}`,
-        [this.cfg['table.customers']],
-      );
-    }
   }
 
-  /** Records each delete's position, so that an older change arriving later cannot bring the row back. */
-  private tombstoneSql(stage: string, idColumn: string): string {
-    return `INSERT INTO ${this.t.tombstones} AS t (target_table, key, source_ts_ms, source_offset)
-            SELECT $1, s.${idColumn}, s.source_ts_ms, s.source_offset FROM ${stage} s WHERE s.op = 'd'
-            ON CONFLICT (target_table, key) DO UPDATE SET source_ts_ms = EXCLUDED.source_ts_ms, source_offset = EXCLUDED.source_offset
-            WHERE (EXCLUDED.source_ts_ms, EXCLUDED.source_offset) > (t.source_ts_ms, t.source_offset)`;
+  private async writeCustomers(client: pg.Client, changes: readonly Positioned<CustomerChange>[]): Promise<void> {
+    await mergeStaged(client, this.tables.customers, changes.map(staged), this.merge);
   }
 
   /** Drops the connection after a connection failure, so that the retry starts on a new one. */
