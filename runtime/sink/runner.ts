@@ -14,6 +14,7 @@ import { withHeartbeats } from './heartbeat.js';
 import { leaveGroup } from '../kafka/leave-group.js';
 import { DEFAULT_BATCH, SinkAccumulator, type BatchSettings, type StagedBatch, type StagedGroup } from './batch.js';
 import { assignedOnly, commitToGroup, isGroupChurn } from './commit.js';
+import { SinkLifecycle } from './lifecycle.js';
 import { SinkPositions } from './positions.js';
 import { rawPayload, toSinkRecords } from './records.js';
 import type { Converter } from '../converters/index.js';
@@ -76,24 +77,18 @@ export class SinkTaskRunner extends BaseTaskRunner {
   private consumer: Consumer | undefined;
   /** The consumer's run(): settles once it has joined the group (see leaveGroup). */
   private joining: Promise<void> | undefined;
-  /** consumer.run() was called: from then on kafkajs accepts pause() and resume(). */
-  private consuming = false;
+  private readonly lifecycle = new SinkLifecycle();
   private chain: TransformChain | undefined;
-  private sinkManagedOffsets = false;
   private assigned: TopicPartition[] = [];
   private readonly opened = new Set<string>();
   private readonly positions = new SinkPositions();
   private failure: ((err: unknown) => void) | undefined;
-  /** The task failed: nothing more is put or flushed. */
-  private broken = false;
   private readonly staged: SinkAccumulator<Staged>;
   /** The put -> flush -> commit in progress, if any (at most one). */
   private flushing: Promise<void> | undefined;
   /** The put() of the flush in progress: a batch is not planned while the task may still seek. */
   private putting: Promise<void> | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
-  /** The group is rebalancing: staged records may be fetched again by kafkajs, so none is flushed. */
-  private rebalancing = false;
   /** Settles once the task has seen the latest assignment; batches wait for it. */
   private assignmentSynced: Promise<void> = Promise.resolve();
   /** Per partition, the next offset after what was last flushed. */
@@ -102,8 +97,6 @@ export class SinkTaskRunner extends BaseTaskRunner {
   private putBatches: readonly Staged[] = [];
   /** The end-to-end latency histogram's series of this task, looked up once rather than per record. */
   private endToEnd: { observe(value: number): void } | undefined;
-  /** The loop is ending (stopped or failed): no more batches, no more opens. */
-  private closing = false;
   /** Tail of the queue of task calls; see `exclusive`. */
   private serial: Promise<unknown> = Promise.resolve();
 
@@ -129,7 +122,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
    * it is applied when consuming starts, so a pause or resume never fails halfway.
    */
   private applyPause(): void {
-    if (!this.consumer || !this.consuming) return;
+    if (!this.consumer || !this.lifecycle.consumerRunning) return;
     const topics = this.o.topics.map((topic) => ({ topic }));
     try {
       if (this.gate.isPaused) this.consumer.pause(topics);
@@ -148,16 +141,16 @@ export class SinkTaskRunner extends BaseTaskRunner {
   }
 
   private fail(err: unknown): void {
-    this.broken = true;
+    this.lifecycle.to('failed');
     this.failure?.(err);
   }
 
   private context(): SinkTaskContext {
     return {
       ...this.o.context,
-      offsetsManagedBySink: () => {
-        this.sinkManagedOffsets = true;
-      },
+      // Every sink resumes from the positions it asks for with seek(); declaring that they are its
+      // own changes nothing in the runner, which commits to the group for monitoring either way.
+      offsetsManagedBySink: () => undefined,
       seek: (offsets) => {
         for (const { topic, partition, offset } of offsets) this.positions.request(topic, partition, offset);
       },
@@ -196,14 +189,14 @@ export class SinkTaskRunner extends BaseTaskRunner {
       this.consumer = consumer;
       // Emitted before kafkajs rejoins; it waited for the eachBatch in progress, not for a flush.
       consumer.on(consumer.events.REBALANCING, () => {
-        this.rebalancing = true;
+        this.lifecycle.rebalancing();
         this.clearLinger();
       });
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
         this.assigned = Object.entries(event.payload.memberAssignment).flatMap(([topic, partitions]) =>
           (partitions as number[]).map((partition) => ({ topic, partition })),
         );
-        this.rebalancing = true;
+        this.lifecycle.rebalancing();
         // Revoked partitions are closed as soon as the group says so, not when the next batch
         // happens to arrive (Kafka Connect closes them in onPartitionsRevoked).
         const synced = this.exclusive(() => this.afterJoin());
@@ -222,7 +215,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
         eachBatchAutoResolve: false,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           await this.assignmentSynced;
-          if (!isRunning() || isStale() || this.closing || this.broken || signal.aborted) return;
+          if (!isRunning() || isStale() || this.lifecycle.ending || signal.aborted) return;
           try {
             await this.stage(batch, resolveOffset, heartbeat, isStale);
             await heartbeat();
@@ -237,22 +230,22 @@ export class SinkTaskRunner extends BaseTaskRunner {
       });
       this.joining = running;
       // kafkajs created its consumer group synchronously inside run(): pause() is valid now.
-      this.consuming = true;
+      this.lifecycle.to('consuming');
       this.applyPause();
       await abortable(running, signal).catch((err: unknown) => {
         if (!signal.aborted) throw err;
       });
       await Promise.race([failed, untilAborted(signal)]);
     } catch (err) {
-      this.broken = true;
+      this.lifecycle.to('failed');
       throw err;
     } finally {
-      this.closing = true;
+      this.lifecycle.to('stopping');
       this.clearLinger();
       // The flush in flight finishes (put, flush, commit) before anything else happens to the task.
       await this.flushing?.catch(() => undefined);
       // What is staged is flushed too, unless the task failed: a stop loses no work it can finish.
-      if (!this.broken && this.consumer && !this.staged.isEmpty) {
+      if (!this.lifecycle.failed && this.consumer && !this.staged.isEmpty) {
         await this.exclusive(() => this.flushGroup(this.staged.take())).catch((err: unknown) =>
           o.logger.warn('flushing the staged records on stop failed; they are fetched again on restart', { error: (err as Error).message }),
         );
@@ -262,7 +255,6 @@ export class SinkTaskRunner extends BaseTaskRunner {
       await this.exclusive(() => this.closePartitions([...this.opened])).catch((err: unknown) =>
         o.logger.warn('closing partitions on stop failed', { error: (err as Error).message }),
       );
-      this.consuming = false;
       // kafkajs's disconnect waits for a rebalance in progress; a stop must not hang on it. Past
       // the bound the consumer still leaves, in the background, once its join completes.
       if (this.consumer) {
@@ -273,6 +265,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
       await this.serial;
       await Promise.allSettled([o.task.stop()]);
       await this.chain?.close();
+      this.lifecycle.to('stopped');
     }
   }
 
@@ -317,7 +310,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
       this.positions.seeking(topic, partition, next);
     }
     await this.syncAssignment();
-    this.rebalancing = false;
+    this.lifecycle.synced();
     this.schedule();
   }
 
@@ -325,7 +318,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
   private async syncAssignment(): Promise<void> {
     const current = new Set(this.assigned.map((tp) => topicPartitionKey(tp.topic, tp.partition)));
     await this.closePartitions([...this.opened].filter((k) => !current.has(k)));
-    if (this.closing || this.o.abort.signal.aborted) return;
+    if (this.lifecycle.ending || this.o.abort.signal.aborted) return;
     const added = this.assigned.filter((tp) => !this.opened.has(topicPartitionKey(tp.topic, tp.partition)));
     if (added.length > 0) {
       await this.o.task.open?.(added);
@@ -365,7 +358,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
       o.metrics.recordsConsumed.inc(this.labels, batch.messages.length);
       if (membership.lost) return membership;
       // Revoked or sought (a rewind) while converting: the batch is fetched again from where it belongs.
-      if (this.rebalancing || this.closing || isStale() || !this.opened.has(topicPartitionKey(topic, partition))) return undefined;
+      if (!this.lifecycle.active || isStale() || !this.opened.has(topicPartitionKey(topic, partition))) return undefined;
       this.staged.add({ topic, partition, records, messages: batch.messages, next: (BigInt(batch.lastOffset()) + 1n).toString() }, Date.now());
       // kafkajs fetches on from the resolved position; what is committed is decided by the flush.
       resolveOffset(batch.lastOffset());
@@ -394,7 +387,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
 
   /** Starts a flush when one is due and none is running, or arms the linger timer. */
   private schedule(): void {
-    if (this.flushing || this.rebalancing || this.closing || this.broken) return;
+    if (this.flushing || !this.lifecycle.active) return;
     const dueIn = this.gate.isPaused && !this.staged.isEmpty ? 0 : this.staged.dueIn(Date.now());
     if (dueIn === undefined) return this.clearLinger();
     if (dueIn > 0) {
@@ -428,7 +421,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
    * rebalance is dropped like everything staged: kafkajs fetches it again.
    */
   private async flushGroup(group: StagedGroup<Staged>): Promise<void> {
-    if (this.broken || this.rebalancing || group.batches.length === 0) return;
+    if (!this.lifecycle.mayFlush || group.batches.length === 0) return;
     const offsets = await this.put(group);
     const endFlush = this.o.metrics.flushLatency.startTimer(this.labels);
     // Once put, the records are flushed and committed even when a stop arrives meanwhile.
@@ -450,7 +443,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
       this.putBatches = group.batches;
       if (group.records.length > 0) {
         const end = o.metrics.putLatency.startTimer(this.labels);
-        await o.errors.retry('put', () => o.task.put(group.records), this.closing);
+        await o.errors.retry('put', () => o.task.put(group.records), this.lifecycle.ending);
         end();
         o.metrics.batchSize.observe({ ...this.labels, direction: 'put' }, group.records.length);
       }
