@@ -9,7 +9,8 @@ import {
   type TopicPartition,
   type TopicPartitionOffsets,
 } from '../api/index.js';
-import { abortable, connectUnlessStopped, delay, untilAborted, withTimeout } from '../support/abortable.js';
+import { abortable, connectUnlessStopped, untilAborted, withTimeout } from '../support/abortable.js';
+import { waitForTopics } from './topics.js';
 import { withHeartbeats } from './heartbeat.js';
 import { leaveGroup } from '../kafka/leave-group.js';
 import { DEFAULT_BATCH, SinkAccumulator, type BatchSettings, type StagedBatch, type StagedGroup } from './batch.js';
@@ -167,130 +168,137 @@ export class SinkTaskRunner extends BaseTaskRunner {
     };
   }
 
+  /**
+   * The whole life of the task, top to bottom: start it, subscribe, consume until a stop or a
+   * failure, then finish (the stop path: flush what can be flushed, close, leave the group).
+   */
   protected async loop(): Promise<void> {
-    const { o } = this;
-    const signal = o.abort.signal;
     const failed = new Promise<never>((_, reject) => {
       this.failure = reject;
     });
     failed.catch(() => undefined);
     try {
-      this.chain = await o.buildChain();
-      await o.errors.retry('start', () => o.task.start(this.context(), o.taskConfig));
-      const consumer = o.kafka.consumer({
-        groupId: `connect-${o.connector}`,
-        allowAutoTopicCreation: false,
-        maxBytesPerPartition: o.maxBytesPerPartition ?? 1024 * 1024,
-        ...(o.group ? { sessionTimeout: o.group.sessionTimeoutMs, heartbeatInterval: o.group.heartbeatIntervalMs } : {}),
-        // kafkajs retries transient broker errors (coordinator loading, leader moves) itself; when
-        // it gives up, the task fails visibly instead of the consumer restarting silently.
-        retry: { restartOnFailure: async () => false },
-      });
-      this.consumer = consumer;
-      // Emitted before kafkajs rejoins; it waited for the eachBatch in progress, not for a flush.
-      consumer.on(consumer.events.REBALANCING, () => {
-        this.lifecycle.rebalancing();
-        this.clearLinger();
-      });
-      consumer.on(consumer.events.GROUP_JOIN, (event) => {
-        this.assigned = Object.entries(event.payload.memberAssignment).flatMap(([topic, partitions]) =>
-          (partitions as number[]).map((partition) => ({ topic, partition })),
-        );
-        this.lifecycle.rebalancing();
-        // Revoked partitions are closed as soon as the group says so, not when the next batch
-        // happens to arrive (Kafka Connect closes them in onPartitionsRevoked).
-        const synced = this.exclusive(() => this.afterJoin());
-        this.assignmentSynced = synced.catch(() => undefined);
-        synced.catch((err: unknown) => this.fail(err));
-      });
-      consumer.on(consumer.events.CRASH, (event) => this.fail(event.payload.error));
-      await o.errors.retry('connect', () => connectUnlessStopped(consumer, signal));
-      if (!(await this.waitForTopics(signal))) return;
-      await consumer.subscribe({ topics: o.topics, fromBeginning: true });
-      if (signal.aborted) return;
-      // run() resolves only once the group is joined, which a rebalance can hold up for the
-      // rebalance timeout; a stop must not wait for that.
-      const running = consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-          await this.assignmentSynced;
-          if (!isRunning() || isStale() || this.lifecycle.ending || signal.aborted) return;
-          try {
-            await this.stage(batch, resolveOffset, heartbeat, isStale);
-            await heartbeat();
-          } catch (err) {
-            // Stopping: the batch was not committed and is replayed by the next owner.
-            if (signal.aborted) return;
-            // A rebalance surfacing in heartbeat/commit is kafkajs's to handle (it rejoins).
-            if (!isGroupChurn(err)) this.fail(err);
-            throw err;
-          }
-        },
-      });
-      this.joining = running;
-      // kafkajs created its consumer group synchronously inside run(): pause() is valid now.
-      this.lifecycle.to('consuming');
-      this.applyPause();
-      await abortable(running, signal).catch((err: unknown) => {
-        if (!signal.aborted) throw err;
-      });
-      await Promise.race([failed, untilAborted(signal)]);
+      this.chain = await this.o.buildChain();
+      await this.o.errors.retry('start', () => this.o.task.start(this.context(), this.o.taskConfig));
+      const consumer = this.createConsumer();
+      if (!(await this.subscribe(consumer))) return;
+      await this.consume(consumer, failed);
     } catch (err) {
       this.lifecycle.to('failed');
       throw err;
     } finally {
-      this.lifecycle.to('stopping');
-      this.clearLinger();
-      // The flush in flight finishes (put, flush, commit) before anything else happens to the task.
-      await this.flushing?.catch(() => undefined);
-      // What is staged is flushed too, unless the task failed: a stop loses no work it can finish.
-      if (!this.lifecycle.failed && this.consumer && !this.staged.isEmpty) {
-        await this.exclusive(() => this.flushGroup(this.staged.take())).catch((err: unknown) =>
-          o.logger.warn('flushing the staged records on stop failed; they are fetched again on restart', { error: (err as Error).message }),
-        );
-      }
-      this.staged.drop();
-      await this.serial;
-      await this.exclusive(() => this.closePartitions([...this.opened])).catch((err: unknown) =>
-        o.logger.warn('closing partitions on stop failed', { error: (err as Error).message }),
-      );
-      // kafkajs's disconnect waits for a rebalance in progress; a stop must not hang on it. Past
-      // the bound the consumer still leaves, in the background, once its join completes.
-      if (this.consumer) {
-        await withTimeout(leaveGroup(this.consumer, this.joining), DISCONNECT_TIMEOUT_MS, () =>
-          this.o.logger.warn('consumer did not leave the group in time; it leaves once its join completes'),
-        );
-      }
-      await this.serial;
-      await Promise.allSettled([o.task.stop()]);
-      await this.chain?.close();
-      this.lifecycle.to('stopped');
+      await this.finish();
     }
   }
 
+  /** The task's member of the group `connect-<name>`, its rebalance events wired to the lifecycle. */
+  private createConsumer(): Consumer {
+    const { o } = this;
+    const consumer = o.kafka.consumer({
+      groupId: `connect-${o.connector}`,
+      allowAutoTopicCreation: false,
+      maxBytesPerPartition: o.maxBytesPerPartition ?? 1024 * 1024,
+      ...(o.group ? { sessionTimeout: o.group.sessionTimeoutMs, heartbeatInterval: o.group.heartbeatIntervalMs } : {}),
+      // kafkajs retries transient broker errors (coordinator loading, leader moves) itself; when
+      // it gives up, the task fails visibly instead of the consumer restarting silently.
+      retry: { restartOnFailure: async () => false },
+    });
+    this.consumer = consumer;
+    // Emitted before kafkajs rejoins; it waited for the eachBatch in progress, not for a flush.
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.lifecycle.rebalancing();
+      this.clearLinger();
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      this.assigned = Object.entries(event.payload.memberAssignment).flatMap(([topic, partitions]) =>
+        (partitions as number[]).map((partition) => ({ topic, partition })),
+      );
+      this.lifecycle.rebalancing();
+      // Revoked partitions are closed as soon as the group says so, not when the next batch
+      // happens to arrive (Kafka Connect closes them in onPartitionsRevoked).
+      const synced = this.exclusive(() => this.afterJoin());
+      this.assignmentSynced = synced.catch(() => undefined);
+      synced.catch((err: unknown) => this.fail(err));
+    });
+    consumer.on(consumer.events.CRASH, (event) => this.fail(event.payload.error));
+    return consumer;
+  }
+
+  /** Connects and subscribes once the topics exist; false when stopped first. */
+  private async subscribe(consumer: Consumer): Promise<boolean> {
+    const { o } = this;
+    const signal = o.abort.signal;
+    await o.errors.retry('connect', () => connectUnlessStopped(consumer, signal));
+    if (!(await waitForTopics(o.kafka, o.topics, { errors: o.errors, logger: o.logger, signal }))) return false;
+    await consumer.subscribe({ topics: o.topics, fromBeginning: true });
+    return !signal.aborted;
+  }
+
+  /** Runs the consumer until a stop is asked for or the task fails (`failed` rejects). */
+  private async consume(consumer: Consumer, failed: Promise<never>): Promise<void> {
+    const signal = this.o.abort.signal;
+    // run() resolves only once the group is joined, which a rebalance can hold up for the
+    // rebalance timeout; a stop must not wait for that.
+    const running = consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        await this.assignmentSynced;
+        if (!isRunning() || isStale() || this.lifecycle.ending || signal.aborted) return;
+        try {
+          await this.stage(batch, resolveOffset, heartbeat, isStale);
+          await heartbeat();
+        } catch (err) {
+          // Stopping: the batch was not committed and is replayed by the next owner.
+          if (signal.aborted) return;
+          // A rebalance surfacing in heartbeat/commit is kafkajs's to handle (it rejoins).
+          if (!isGroupChurn(err)) this.fail(err);
+          throw err;
+        }
+      },
+    });
+    this.joining = running;
+    // kafkajs created its consumer group synchronously inside run(): pause() is valid now.
+    this.lifecycle.to('consuming');
+    this.applyPause();
+    await abortable(running, signal).catch((err: unknown) => {
+      if (!signal.aborted) throw err;
+    });
+    await Promise.race([failed, untilAborted(signal)]);
+  }
+
   /**
-   * A sink may be created before anything wrote its topics. Like Kafka Connect, it then waits
-   * (RUNNING, with a log line) rather than failing; subscribing to a missing topic fails in kafkajs.
-   * Resolves false when stopped while waiting.
+   * The stop path, after a stop or a failure: the flush in flight finishes, what is staged is
+   * flushed unless the task failed, the partitions are closed, the group left, the task stopped.
    */
-  private async waitForTopics(signal: AbortSignal): Promise<boolean> {
-    const admin = this.o.kafka.admin();
-    await this.o.errors.retry('connect', () => connectUnlessStopped(admin, signal));
-    try {
-      let logged = false;
-      while (!signal.aborted) {
-        const existing = new Set(await this.o.errors.retry('metadata', () => admin.listTopics()));
-        const missing = this.o.topics.filter((topic) => !existing.has(topic));
-        if (missing.length === 0) return true;
-        if (!logged) this.o.logger.info('waiting for topics to exist', { missing });
-        logged = true;
-        await delay(500, signal);
-      }
-      return false;
-    } finally {
-      await admin.disconnect().catch(() => undefined);
+  private async finish(): Promise<void> {
+    const { o } = this;
+    this.lifecycle.to('stopping');
+    this.clearLinger();
+    // The flush in flight finishes (put, flush, commit) before anything else happens to the task.
+    await this.flushing?.catch(() => undefined);
+    // What is staged is flushed too, unless the task failed: a stop loses no work it can finish.
+    if (!this.lifecycle.failed && this.consumer && !this.staged.isEmpty) {
+      await this.exclusive(() => this.flushGroup(this.staged.take())).catch((err: unknown) =>
+        o.logger.warn('flushing the staged records on stop failed; they are fetched again on restart', { error: (err as Error).message }),
+      );
     }
+    this.staged.drop();
+    await this.serial;
+    await this.exclusive(() => this.closePartitions([...this.opened])).catch((err: unknown) =>
+      o.logger.warn('closing partitions on stop failed', { error: (err as Error).message }),
+    );
+    // kafkajs's disconnect waits for a rebalance in progress; a stop must not hang on it. Past
+    // the bound the consumer still leaves, in the background, once its join completes.
+    if (this.consumer) {
+      await withTimeout(leaveGroup(this.consumer, this.joining), DISCONNECT_TIMEOUT_MS, () =>
+        o.logger.warn('consumer did not leave the group in time; it leaves once its join completes'),
+      );
+    }
+    await this.serial;
+    await Promise.allSettled([o.task.stop()]);
+    await this.chain?.close();
+    this.lifecycle.to('stopped');
   }
 
   /**
