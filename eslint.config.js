@@ -55,10 +55,7 @@ export default tseslint.config(
     // The contract depends on nothing in the engine, so plugins cannot reach it transitively.
     files: ['runtime/api/**'],
     rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [{ regex: '^\\.\\./', message: 'runtime/api must not import from the rest of runtime/.' }] },
-      ],
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./', message: 'runtime/api must not import from the rest of runtime/.' }] }],
     },
   },
 );

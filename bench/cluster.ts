@@ -83,7 +83,8 @@ function print(r: RunResult): void {
   for (const f of r.figures) console.log(`  ${f.workers} worker(s), ${describeCpu(f.cpu)}`);
   for (const f of r.figures) {
     // The window starts after the first commit of every partition; a sink's first flush can hold most of a small N.
-    if (f.records < r.n / 2) console.log(`warning: the ${f.workers}-worker window covered only ${f.records} of ${r.n} ${r.unit}: too few to measure, raise --changes`);
+    if (f.records < r.n / 2)
+      console.log(`warning: the ${f.workers}-worker window covered only ${f.records} of ${r.n} ${r.unit}: too few to measure, raise --changes`);
   }
   for (const f of r.figures) {
     if (f.profiles.length > 0) console.log(`profiles, ${f.workers} worker(s), self time in the measured window:\n${f.profiles.join('\n')}`);

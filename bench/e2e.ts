@@ -95,7 +95,13 @@ async function memoryBreakdown(url: string): Promise<MemoryBreakdown> {
   const rss = gauge('process_resident_memory_bytes');
   const heapTotal = gauge('nodejs_heap_size_total_bytes');
   const external = gauge('nodejs_external_memory_bytes');
-  return { rssMb: mb(rss), heapUsedMb: mb(gauge('nodejs_heap_size_used_bytes')), heapTotalMb: mb(heapTotal), externalMb: mb(external), otherMb: mb(rss - heapTotal - external) };
+  return {
+    rssMb: mb(rss),
+    heapUsedMb: mb(gauge('nodejs_heap_size_used_bytes')),
+    heapTotalMb: mb(heapTotal),
+    externalMb: mb(external),
+    otherMb: mb(rss - heapTotal - external),
+  };
 }
 
 /** The worker's CPU seconds (user + system) and resident set, from /proc. */
@@ -263,10 +269,22 @@ printTable(
 console.log('worker memory at its peak RSS per rate (MB): V8 heap used / reserved, outside the heap, the rest');
 for (const r of results) {
   const m = r.memoryAtPeak;
-  console.log(`  ${r.rate}/s: ${m ? `RSS ${m.rssMb} = heap ${m.heapUsedMb} used / ${m.heapTotalMb} reserved + ${m.externalMb} external + ${m.otherMb} other` : 'not sampled'}`);
+  console.log(
+    `  ${r.rate}/s: ${m ? `RSS ${m.rssMb} = heap ${m.heapUsedMb} used / ${m.heapTotalMb} reserved + ${m.externalMb} external + ${m.otherMb} other` : 'not sampled'}`,
+  );
 }
 const best = results.filter((r) => r.sustained).at(-1);
 console.log(`highest rate sustained without growing lag: ${best ? `${best.rate} changes/s (p99 ${best.p99Ms} ms, peak RSS ${best.peakRssMb} MB)` : 'none'}`);
-console.log(`goals: p99 < 1000 ms at that rate: ${best && best.p99Ms < 1000 ? 'met' : 'missed'}; worker RSS < 200 MB: ${Math.max(...results.map((r) => r.peakRssMb)) < 200 ? 'met' : 'missed'}`);
-const path = writeResults('e2e', { seconds, writers, nodeArgs: args['node-arg'], sourceSet: args['source-set'], seed: { customers: Number(args['seed-customers']), orders: Number(args['seed-orders']) }, results, highestSustained: best?.rate ?? null });
+console.log(
+  `goals: p99 < 1000 ms at that rate: ${best && best.p99Ms < 1000 ? 'met' : 'missed'}; worker RSS < 200 MB: ${Math.max(...results.map((r) => r.peakRssMb)) < 200 ? 'met' : 'missed'}`,
+);
+const path = writeResults('e2e', {
+  seconds,
+  writers,
+  nodeArgs: args['node-arg'],
+  sourceSet: args['source-set'],
+  seed: { customers: Number(args['seed-customers']), orders: Number(args['seed-orders']) },
+  results,
+  highestSustained: best?.rate ?? null,
+});
 console.log(`results: ${path}`);

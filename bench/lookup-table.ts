@@ -14,7 +14,11 @@ const { values } = parseArgs({ options: { keys: { type: 'string', default: '1000
 const keys = Number(values.keys);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc (npm run bench:tables does)');
-const need = (name: string) => process.env[name] ?? (() => { throw new Error(`${name} is not set`); })();
+const need = (name: string) =>
+  process.env[name] ??
+  (() => {
+    throw new Error(`${name} is not set`);
+  })();
 
 const kafka = new Kafka({ brokers: need('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING });
 const registry = new SchemaRegistry({ host: need('SCHEMA_REGISTRY_URL') });
@@ -27,7 +31,10 @@ const producer = kafka.producer();
 await producer.connect();
 for (let i = 0; i < keys; i += 5000) {
   const messages = await Promise.all(
-    Array.from({ length: Math.min(5000, keys - i) }, async (_, j) => ({ key: `c-${i + j}`, value: await registry.encode(id, envelope('r', 'customers', customer(`c-${i + j}`), 1000)) })),
+    Array.from({ length: Math.min(5000, keys - i) }, async (_, j) => ({
+      key: `c-${i + j}`,
+      value: await registry.encode(id, envelope('r', 'customers', customer(`c-${i + j}`), 1000)),
+    })),
   );
   await producer.send({ topic, messages });
 }
@@ -44,7 +51,9 @@ gc();
 const after = process.memoryUsage().heapUsed;
 const perKey = (after - before) / view.size;
 console.log(`lookup table of ${view.size} customer envelopes: restored in ${(restoreMs / 1000).toFixed(1)} s`);
-console.log(`heap held: ${((after - before) / 2 ** 20).toFixed(1)} MiB, ${perKey.toFixed(0)} bytes per key, ${((perKey * 100_000) / 2 ** 20).toFixed(1)} MiB per 100k keys`);
+console.log(
+  `heap held: ${((after - before) / 2 ** 20).toFixed(1)} MiB, ${perKey.toFixed(0)} bytes per key, ${((perKey * 100_000) / 2 ** 20).toFixed(1)} MiB per 100k keys`,
+);
 await chainTables.release();
 await tables.close();
 await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);

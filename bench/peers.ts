@@ -132,7 +132,9 @@ function contention(mongoPid: number | undefined) {
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
 /** A MongoDB with the preloaded shop: a private test server when MONGODB_TEST_SERVER is set, else a database of the shared server. */
-async function mongoWithPreload(database: string): Promise<{ uri: string; pid?: number; client: MongoClient; db: Db; data: Preload; close: () => Promise<void> }> {
+async function mongoWithPreload(
+  database: string,
+): Promise<{ uri: string; pid?: number; client: MongoClient; db: Db; data: Preload; close: () => Promise<void> }> {
   const history = N + CUSTOMERS + RATE * SECONDS + 10_000;
   const priv = process.env.MONGODB_TEST_SERVER ? await startPrivateMongo(history) : undefined;
   const uri = priv?.uri ?? services.mongoUri;
@@ -253,12 +255,19 @@ async function sourceRuns(m: { uri: string; pid?: number; db: Db; data: Preload 
     const name = `${run}-source-${tasks}`;
     const w = await ConfluxWorker.start({ ...services, mongoUri: m.uri }, nodeArgs);
     figures.push(
-      await measureSource(`source, conflux ${tasks} task${tasks > 1 ? 's' : ''}`, 'conflux', topic, expected, {
-        pid: w.pid,
-        check: () => w.healthyStatus(name),
-        create: () => w.createConnector(name, confluxSourceConfig(m, topic, tasks)),
-        stop: (keep) => w.stop(keep),
-      }, m.pid),
+      await measureSource(
+        `source, conflux ${tasks} task${tasks > 1 ? 's' : ''}`,
+        'conflux',
+        topic,
+        expected,
+        {
+          pid: w.pid,
+          check: () => w.healthyStatus(name),
+          create: () => w.createConnector(name, confluxSourceConfig(m, topic, tasks)),
+          stop: (keep) => w.stop(keep),
+        },
+        m.pid,
+      ),
     );
     console.log(JSON.stringify(figures.at(-1)));
   }
@@ -267,22 +276,29 @@ async function sourceRuns(m: { uri: string; pid?: number; db: Db; data: Preload 
   const peer = await PeerWorker.start(id, services.kafkaBrokers, undefined, AVRO);
   const name = `${run}-peer-source`;
   figures.push(
-    await measureSource('source, MongoDB connector', 'peer', topic, expected, {
-      pid: peer.pid,
-      check: () => peer.healthyStatus(name),
-      create: async () =>
-        peer.createConnector(
-          await peerConnectorConfig(peerFile('mongo-source-events'), {
-            name,
-            'mongodb.uri': m.uri,
-            database: m.db.databaseName,
-            topic,
-            'start.seconds': String(m.data.startSeconds),
-            'registry.url': registryV2,
-          }),
-        ),
-      stop: (keep) => peer.stop(keep),
-    }, m.pid),
+    await measureSource(
+      'source, MongoDB connector',
+      'peer',
+      topic,
+      expected,
+      {
+        pid: peer.pid,
+        check: () => peer.healthyStatus(name),
+        create: async () =>
+          peer.createConnector(
+            await peerConnectorConfig(peerFile('mongo-source-events'), {
+              name,
+              'mongodb.uri': m.uri,
+              database: m.db.databaseName,
+              topic,
+              'start.seconds': String(m.data.startSeconds),
+              'registry.url': registryV2,
+            }),
+          ),
+        stop: (keep) => peer.stop(keep),
+      },
+      m.pid,
+    ),
   );
   if (AVRO) await peerWroteAvro(topic);
   console.log(JSON.stringify(figures.at(-1)));
@@ -291,7 +307,10 @@ async function sourceRuns(m: { uri: string; pid?: number; db: Db; data: Preload 
 
 /** Each order's latest state in MongoDB: id (hex) -> `status updated_at(ms)`. */
 async function latestOrders(db: Db): Promise<Map<string, string>> {
-  const docs = await db.collection('orders').find({}, { projection: { status: 1, updated_at: 1 } }).toArray();
+  const docs = await db
+    .collection('orders')
+    .find({}, { projection: { status: 1, updated_at: 1 } })
+    .toArray();
   return new Map(docs.map((d) => [d._id.toHexString(), `${d.status as string} ${(d.updated_at as Date).getTime()}`]));
 }
 
@@ -304,7 +323,14 @@ async function differences(warehouse: pg.Client, sql: string, expected: Map<stri
 }
 
 /** Waits until the warehouse holds every order in its latest state (the cheap count first, then every row). */
-async function caughtUp(what: string, warehouse: pg.Client, table: string, sql: string, expected: Map<string, string>, check: () => Promise<unknown>): Promise<void> {
+async function caughtUp(
+  what: string,
+  warehouse: pg.Client,
+  table: string,
+  sql: string,
+  expected: Map<string, string>,
+  check: () => Promise<unknown>,
+): Promise<void> {
   let checked = 0;
   await until(
     what,
@@ -343,7 +369,10 @@ interface E2eSide {
   stateSql: string;
   /** written (timestamptz) and ms (commit - write) per row. */
   latencySql: string;
-  start: (m: { uri: string; db: Db; data: Preload }, warehouseUrl: string) => Promise<{ pid: number; check: () => Promise<unknown>; stop: (keep: boolean) => Promise<void> }>;
+  start: (
+    m: { uri: string; db: Db; data: Preload },
+    warehouseUrl: string,
+  ) => Promise<{ pid: number; check: () => Promise<unknown>; stop: (keep: boolean) => Promise<void> }>;
   /** Records the side put in Kafka for the orders (verified against the preload). */
   ordersInKafka: () => Promise<number>;
   /** After the bulk load, before the timed updates (the peer's table gets its commit-time column). */
@@ -497,7 +526,8 @@ async function peerWroteAvro(topic: string): Promise<void> {
   const url = `${registryV2}/groups/default/artifacts/${encodeURIComponent(`${topic}-value`)}/meta`;
   const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
   const body = await res.text();
-  if (res.status !== 200 || (JSON.parse(body) as { type?: string }).type !== 'AVRO') throw new Error(`the peer registered no Avro schema for ${topic}: GET ${url} answered ${res.status} ${body}`);
+  if (res.status !== 200 || (JSON.parse(body) as { type?: string }).type !== 'AVRO')
+    throw new Error(`the peer registered no Avro schema for ${topic}: GET ${url} answered ${res.status} ${body}`);
 }
 
 function ratio(a: number | undefined, b: number | undefined): string {
@@ -530,7 +560,13 @@ async function main(): Promise<void> {
   }
 
   const by = (label: string) => figures.find((f) => f.run === label);
-  const [c1, c2, ps, ce, pe] = ['source, conflux 1 task', 'source, conflux 2 tasks', 'source, MongoDB connector', 'e2e, conflux pipeline', 'e2e, MongoDB connector -> JDBC sink'].map(by);
+  const [c1, c2, ps, ce, pe] = [
+    'source, conflux 1 task',
+    'source, conflux 2 tasks',
+    'source, MongoDB connector',
+    'e2e, conflux pipeline',
+    'e2e, MongoDB connector -> JDBC sink',
+  ].map(by);
   const row = (what: string, c: number | undefined, p: number | undefined, better: 'higher' | 'lower') => ({
     figure: what,
     conflux: c ?? '',
@@ -552,7 +588,9 @@ async function main(): Promise<void> {
     row(`latency p50 ms at ${RATE}/s`, ce?.p50Ms, pe?.p50Ms, 'lower'),
     row(`latency p99 ms at ${RATE}/s`, ce?.p99Ms, pe?.p99Ms, 'lower'),
   ]);
-  const memory = [c1 && ps ? c1.peakRssMb <= ps.peakRssMb / 3 : undefined, ce && pe ? ce.peakRssMb <= pe.peakRssMb / 3 : undefined].filter((x) => x !== undefined);
+  const memory = [c1 && ps ? c1.peakRssMb <= ps.peakRssMb / 3 : undefined, ce && pe ? ce.peakRssMb <= pe.peakRssMb / 3 : undefined].filter(
+    (x) => x !== undefined,
+  );
   const met = (ok: boolean | undefined) => (ok === undefined ? 'not run' : ok ? 'met' : 'missed');
   const goals = {
     sourceThroughput1_5x: met(c1 && ps && c1.changesPerSec >= 1.5 * ps.changesPerSec),
@@ -560,7 +598,11 @@ async function main(): Promise<void> {
     memoryThird: met(memory.length > 0 ? memory.every(Boolean) : undefined),
     lowerP99: met(ce && pe ? (ce.p99Ms ?? Infinity) < (pe.p99Ms ?? -Infinity) : undefined),
   };
-  console.log(`goals: ${Object.entries(goals).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(
+    `goals: ${Object.entries(goals)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
   const file = writeResults('peers', {
     changes: N,
     orders: ORDERS,
@@ -573,7 +615,13 @@ async function main(): Promise<void> {
     sourceSet,
     format: args.format,
     node: process.version,
-    peers: { kafkaConnect: '4.3.1', mongoKafkaConnect: '2.0.1', debeziumJdbc: '3.6.0.Final', jvmHeap: '-Xms256M -Xmx2G', ...(AVRO ? { apicurioConverter: '2.6.13.Final' } : {}) },
+    peers: {
+      kafkaConnect: '4.3.1',
+      mongoKafkaConnect: '2.0.1',
+      debeziumJdbc: '3.6.0.Final',
+      jvmHeap: '-Xms256M -Xmx2G',
+      ...(AVRO ? { apicurioConverter: '2.6.13.Final' } : {}),
+    },
     goals,
     figures,
   });

@@ -42,7 +42,9 @@ export function sinkTaskWithTables(o: { kafka: Kafka; registry: SchemaRegistry; 
     task: postgresSink.createTask(),
     taskConfig: postgresSink.taskConfigs(cfg as never, 1)[0],
     kafka: o.kafka,
-    topics: String(cfg.topics).split(',').map((s) => s.trim()),
+    topics: String(cfg.topics)
+      .split(',')
+      .map((s) => s.trim()),
     keyConverter,
     valueConverter,
     buildChain: () => buildTransformChain(v.transforms, lookup, { logger, metrics: taskMetrics, tables: tables.forChain(keyConverter, valueConverter) }),

@@ -67,7 +67,20 @@ function runPhase(phase: string, ordersTopic: string, customersTopic: string): P
   if (args.profile && phase === 'a') nodeArgs.push('--cpu-prof', '--cpu-prof-dir', fileURLToPath(new URL('./results/', import.meta.url)));
   const child = spawn(
     process.execPath,
-    [...nodeArgs, fileURLToPath(import.meta.url), '--phase', phase, '--n', args.n!, '--naive-n', args['naive-n']!, '--orders-topic', ordersTopic, '--customers-topic', customersTopic],
+    [
+      ...nodeArgs,
+      fileURLToPath(import.meta.url),
+      '--phase',
+      phase,
+      '--n',
+      args.n!,
+      '--naive-n',
+      args['naive-n']!,
+      '--orders-topic',
+      ordersTopic,
+      '--customers-topic',
+      customersTopic,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';
@@ -114,7 +127,8 @@ async function orchestrate() {
   console.log('\n| ratio | value | goal |');
   console.log('| --- | ---: | ---: |');
   if (results.a?.breakdown) console.log(`\n(a) breakdown: ${JSON.stringify(results.a.breakdown)}`);
-  for (const [k, v] of Object.entries(ratios)) console.log(`| ${k} | ${v.toFixed(2)} | >= ${goals[k as keyof typeof goals]} ${v >= goals[k as keyof typeof goals] ? 'met' : 'MISSED'} |`);
+  for (const [k, v] of Object.entries(ratios))
+    console.log(`| ${k} | ${v.toFixed(2)} | >= ${goals[k as keyof typeof goals]} ${v >= goals[k as keyof typeof goals] ? 'met' : 'MISSED'} |`);
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   const file = `${dir}sink-${stamp}.json`;
@@ -193,8 +207,22 @@ const ORDER_COLUMNS =
   'order_id, customer_id, customer_name, customer_email, customer_segment, status, item_count, total, currency, created_at, updated_at, source_event_time, source_ts_ms, source_offset';
 const orderValues = (c: Upsert, offset: string) => {
   const o = c.order;
-  return [c.id, o.customer_id, o.customer_name, o.customer_email, o.customer_segment, o.status, o.item_count, o.total, o.currency,
-    new Date(o.created_at).toISOString(), new Date(o.updated_at).toISOString(), new Date(c.source_ts_ms).toISOString(), c.source_ts_ms, offset];
+  return [
+    c.id,
+    o.customer_id,
+    o.customer_name,
+    o.customer_email,
+    o.customer_segment,
+    o.status,
+    o.item_count,
+    o.total,
+    o.currency,
+    new Date(o.created_at).toISOString(),
+    new Date(o.updated_at).toISOString(),
+    new Date(c.source_ts_ms).toISOString(),
+    c.source_ts_ms,
+    offset,
+  ];
 };
 
 async function phaseA(ordersTopic: string, customersTopic: string): Promise<PhaseResult> {
@@ -362,9 +390,12 @@ async function phaseD(ordersTopic: string, customersTopic: string): Promise<Phas
   await client.connect();
   const schema = 'bench_sink_d';
   await freshSchema(client, schema);
-  const chunks = (rows: string[]) => Readable.from((function* () {
-    for (let i = 0; i < rows.length; i += 2000) yield rows.slice(i, i + 2000).join('');
-  })());
+  const chunks = (rows: string[]) =>
+    Readable.from(
+      (function* () {
+        for (let i = 0; i < rows.length; i += 2000) yield rows.slice(i, i + 2000).join('');
+      })(),
+    );
   const start = Date.now();
   await pipeline(chunks(orders), client.query(copyFrom(`COPY "${schema}".fact_orders (${ORDER_COLUMNS}) FROM STDIN`)));
   await pipeline(chunks(items), client.query(copyFrom(`COPY "${schema}".fact_order_items (order_id, line, sku, name, quantity, unit_price) FROM STDIN`)));

@@ -79,13 +79,17 @@ async function measure(side: string, work: () => Promise<void>, progress: () => 
   const startedAt = performance.now();
   let first: { at: number; count: number } | undefined;
   let done: number | undefined;
-  const watching = until(`${N} changes (${side})`, async () => {
-    const count = await progress();
-    const now = performance.now();
-    if (!first && count > 0) first = { at: now, count };
-    if (count >= N) done = now;
-    return count >= N;
-  }, 600_000);
+  const watching = until(
+    `${N} changes (${side})`,
+    async () => {
+      const count = await progress();
+      const now = performance.now();
+      if (!first && count > 0) first = { at: now, count };
+      if (count >= N) done = now;
+      return count >= N;
+    },
+    600_000,
+  );
   await Promise.all([work(), watching]);
   const mem = memory.stop();
   const from = first && first.count < N ? first : { at: startedAt, count: 0 };
@@ -127,7 +131,11 @@ async function main(): Promise<void> {
     'offset.storage.file.filename': join(stateDir, 'offsets.json'),
     'state.dir': stateDir,
   });
-  const worker = createStandaloneHerder(config, { connectors: { [mongodbSource.name]: mongodbSource }, transforms: {}, predicates }, { logs: new LogManager({ level: 'error' }) });
+  const worker = createStandaloneHerder(
+    config,
+    { connectors: { [mongodbSource.name]: mongodbSource }, transforms: {}, predicates },
+    { logs: new LogManager({ level: 'error' }) },
+  );
   await worker.start();
   const db = client.db(`bench_source_${run}`);
   const figures: Figure[] = [];
@@ -137,7 +145,13 @@ async function main(): Promise<void> {
     console.error(`bench:source: ${N} changes per run, best of ${REPEAT}`);
     for (let rep = 0; rep < REPEAT; rep++) {
       const bareTopic = await newTopic('bare');
-      figures.push(await measure('bare watch -> produce (JSON, no offsets)', () => bareLoop(db, start, bareTopic), () => highWatermark(bareTopic)));
+      figures.push(
+        await measure(
+          'bare watch -> produce (JSON, no offsets)',
+          () => bareLoop(db, start, bareTopic),
+          () => highWatermark(bareTopic),
+        ),
+      );
 
       const topic = await newTopic('conflux');
       const name = `bench-source-${topic}`;

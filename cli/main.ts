@@ -39,7 +39,6 @@ ${DEMO_USAGE}
 
 export const plugins: PluginRegistry = { connectors, transforms, predicates };
 
-
 export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
   const [command, ...rest] = argv;
   // generate has options of its own; it does not talk to a worker.

@@ -55,7 +55,12 @@ export async function loadWorkerFile(opts: WorkerFileOptions, logName: string): 
 }
 
 /** Serves the herder's REST API on rest.host:rest.port; returns the listening app and its address. */
-export async function serveRest(herder: Herder, config: WorkerConfig, logs: LogManager, version: string): Promise<{ app: ReturnType<typeof buildApp>; address: string }> {
+export async function serveRest(
+  herder: Herder,
+  config: WorkerConfig,
+  logs: LogManager,
+  version: string,
+): Promise<{ app: ReturnType<typeof buildApp>; address: string }> {
   const host = config['rest.host'];
   const token = config['rest.auth.token'];
   const health = probeServices({ brokers: parseList(config['bootstrap.servers']), schemaRegistryUrl: config['schema.registry.url'] });

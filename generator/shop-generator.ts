@@ -15,14 +15,7 @@ import {
 
 /** What a run wrote, per kind of change. */
 export type ChangeKind =
-  | 'customer-seeded'
-  | 'order-seeded'
-  | 'order-created'
-  | 'status-changed'
-  | 'items-edited'
-  | 'address-changed'
-  | 'customer-created'
-  | 'order-deleted';
+  'customer-seeded' | 'order-seeded' | 'order-created' | 'status-changed' | 'items-edited' | 'address-changed' | 'customer-created' | 'order-deleted';
 
 export interface GeneratorOptions {
   /** Seed of the random choices: the same seed on the same starting data writes the same documents. */
@@ -70,8 +63,16 @@ export class ShopGenerator {
 
   /** Picks up the customers and orders already in the database (in _id order, so runs repeat). */
   async load(): Promise<void> {
-    this.customerIds = (await this.customers.find({}, { projection: { _id: 1 } }).sort({ _id: 1 }).toArray()).map((c) => c._id);
-    for (const o of await this.orders.find({}, { projection: { _id: 1, status: 1 } }).sort({ _id: 1 }).toArray()) {
+    this.customerIds = (
+      await this.customers
+        .find({}, { projection: { _id: 1 } })
+        .sort({ _id: 1 })
+        .toArray()
+    ).map((c) => c._id);
+    for (const o of await this.orders
+      .find({}, { projection: { _id: 1, status: 1 } })
+      .sort({ _id: 1 })
+      .toArray()) {
       if (o.status === 'delivered' || o.status === 'cancelled') this.closed.push(o._id);
       else this.open.push({ _id: o._id, status: o.status });
     }

@@ -43,16 +43,7 @@ export class StageError extends Error {
   }
 }
 
-export type ErrorKind =
-  | 'retriable'
-  | 'data'
-  | 'config'
-  | 'fatal'
-  | 'not-found'
-  | 'conflict'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'bad-request';
+export type ErrorKind = 'retriable' | 'data' | 'config' | 'fatal' | 'not-found' | 'conflict' | 'unauthorized' | 'forbidden' | 'bad-request';
 
 /** What the runtime does after an error of this kind. */
 export type NextAction = 'retry' | 'dead-letter' | 'reject' | 'fail-task';
@@ -92,8 +83,7 @@ const entries: { [K in ErrorKind]: Omit<CatalogueEntry, 'kind'> } = {
     code: 'CONFLUX_ERR_FATAL',
     status: 500,
     next: 'fail-task',
-    description:
-      'An unexpected error. The task goes to FAILED with the error as trace; restart it after fixing the cause (or enable task.restart.auto).',
+    description: 'An unexpected error. The task goes to FAILED with the error as trace; restart it after fixing the cause (or enable task.restart.auto).',
   },
   'not-found': {
     code: 'CONFLUX_ERR_NOT_FOUND',

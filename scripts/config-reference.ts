@@ -8,7 +8,12 @@ import { predicates, transforms } from '../transforms/index.js';
 type Prop = Record<string, unknown>;
 
 // Markdown would read <alias> as an HTML tag and | as a column.
-const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\s*\n\s*/g, ' ');
+const cell = (text: string) =>
+  text
+    .replace(/\|/g, '\\|')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\s*\n\s*/g, ' ');
 const code = (text: string) => (text === '' ? '`""`' : `\`${text}\``);
 
 /** One key as a table row: the same descriptors GET /connector-plugins/:plugin/config serves. */
@@ -57,11 +62,34 @@ export function renderConfigReference(): string {
   const props = { ...connectorProperties('source'), ...connectorProperties('sink') } as unknown as Record<string, Prop>;
   const inBoth = (info: ConfigKeyInfo) => keys.source.some((k) => k.name === info.name) && keys.sink.some((k) => k.name === info.name);
   out.push('', '## Keys of every connector', '', ...table(keys.sink.filter(inBoth), (name) => props[name]));
-  out.push('', '### Sink connectors only', '', ...table(keys.sink.filter((k) => !inBoth(k)), (name) => props[name]));
-  out.push('', '### Source connectors only', '', ...table(keys.source.filter((k) => !inBoth(k)), (name) => props[name]));
+  out.push(
+    '',
+    '### Sink connectors only',
+    '',
+    ...table(
+      keys.sink.filter((k) => !inBoth(k)),
+      (name) => props[name],
+    ),
+  );
+  out.push(
+    '',
+    '### Source connectors only',
+    '',
+    ...table(
+      keys.source.filter((k) => !inBoth(k)),
+      (name) => props[name],
+    ),
+  );
   for (const def of byName(connectors)) {
     const own = describePlugin(def.config, def.name);
-    out.push('', `## Connector \`${def.name}\` (${def.type}, ${def.version})`, '', cell(def.description), '', ...table(own, (name) => propsOf(def.config)[name]));
+    out.push(
+      '',
+      `## Connector \`${def.name}\` (${def.type}, ${def.version})`,
+      '',
+      cell(def.description),
+      '',
+      ...table(own, (name) => propsOf(def.config)[name]),
+    );
   }
   for (const [what, defs] of [
     ['Transform', transforms],

@@ -6,8 +6,8 @@ export const ExtractField = defineTransform({
   name: 'ExtractField',
   version: '1.0.0',
   description:
-    'Replaces the key or value by one of its fields (a dotted path reaches into nested structs), like Kafka Connect\'s ExtractField. ' +
-    'A missing field gives null; the schema becomes the field\'s schema.',
+    "Replaces the key or value by one of its fields (a dotted path reaches into nested structs), like Kafka Connect's ExtractField. " +
+    "A missing field gives null; the schema becomes the field's schema.",
   config: Type.Object({
     part: partConfig,
     field: Type.String({ description: 'Field name, or a dotted path such as after._id.', minLength: 1, examples: ['after._id'] }),

@@ -8,7 +8,7 @@ export const InsertField = defineTransform({
   name: 'InsertField',
   version: '1.0.0',
   description:
-    'Adds fields with record metadata (topic, partition, Kafka offset, timestamp) or a static value, like Kafka Connect\'s InsertField. ' +
+    "Adds fields with record metadata (topic, partition, Kafka offset, timestamp) or a static value, like Kafka Connect's InsertField. " +
     'A record schema gets the new fields as optional (nullable, default null) so that it stays backward compatible.',
   config: Type.Object({
     part: partConfig,

@@ -6,7 +6,7 @@ export const ReplaceField = defineTransform({
   name: 'ReplaceField',
   version: '1.0.0',
   description:
-    'Keeps only the `include` fields, drops the `exclude` fields, and renames fields (`renames`, old:new pairs), like Kafka Connect\'s ReplaceField. ' +
+    "Keeps only the `include` fields, drops the `exclude` fields, and renames fields (`renames`, old:new pairs), like Kafka Connect's ReplaceField. " +
     'A record schema is changed the same way.',
   config: Type.Object({
     part: partConfig,
@@ -32,7 +32,12 @@ export const ReplaceField = defineTransform({
         const next: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(struct)) if (keep(k)) next[rename(k)] = v;
         const fields = recordFields(schema);
-        const nextSchema = fields ? withFields(schema!, fields.filter((f) => keep(f.name)).map((f) => ({ ...f, name: rename(f.name) }))) : schema;
+        const nextSchema = fields
+          ? withFields(
+              schema!,
+              fields.filter((f) => keep(f.name)).map((f) => ({ ...f, name: rename(f.name) })),
+            )
+          : schema;
         return withPart(record, config.part, next, nextSchema);
       },
     };

@@ -19,7 +19,7 @@ export const TimestampConverter = defineTransform({
   version: '1.0.0',
   description:
     'Converts a timestamp field (or the whole key/value) between ISO-8601 strings, unix numbers, Avro date (days) and timestamp-millis, ' +
-    'like Kafka Connect\'s TimestampConverter. Strings are read and written as ISO-8601 in UTC (no custom format patterns).',
+    "like Kafka Connect's TimestampConverter. Strings are read and written as ISO-8601 in UTC (no custom format patterns).",
   config: Type.Object({
     part: partConfig,
     field: Type.String({ description: 'The field to convert; empty converts the whole key or value.', default: '' }),
@@ -63,12 +63,17 @@ export const TimestampConverter = defineTransform({
       apply<R extends ConnectRecord>(record: R): R {
         const { value, schema } = partOf(record, config.part);
         if (config.field === '') {
-          return withPart(record, config.part, convert(value), schema ? (newTypeSchema(targetSchema[target])) : schema);
+          return withPart(record, config.part, convert(value), schema ? newTypeSchema(targetSchema[target]) : schema);
         }
         const struct = structOf(value, 'TimestampConverter', config.part);
         const next = { ...struct, [config.field]: convert(struct[config.field]) };
         const fields = recordFields(schema);
-        const nextSchema = fields ? withFields(schema!, fields.map((f) => (f.name === config.field ? { ...f, type: newType(f.type) } : f))) : schema;
+        const nextSchema = fields
+          ? withFields(
+              schema!,
+              fields.map((f) => (f.name === config.field ? { ...f, type: newType(f.type) } : f)),
+            )
+          : schema;
         return withPart(record, config.part, next, nextSchema);
       },
     };

@@ -57,7 +57,8 @@ function check(order: WarehouseOrder, items: readonly WarehouseOrderItem[], limi
   }
   const prices = items.map((it) => {
     const price = parseDecimal(it.unit_price);
-    if (!price || price.units < 0n) throw new OrderValidationError('unit-price-non-negative', `line ${it.line} has unit price ${JSON.stringify(it.unit_price)}`);
+    if (!price || price.units < 0n)
+      throw new OrderValidationError('unit-price-non-negative', `line ${it.line} has unit price ${JSON.stringify(it.unit_price)}`);
     return price;
   });
   const total = parseDecimal(order.total);
@@ -72,8 +73,10 @@ function check(order: WarehouseOrder, items: readonly WarehouseOrderItem[], limi
   if (!CURRENCIES.has(order.currency)) throw new OrderValidationError('currency-iso4217', `${JSON.stringify(order.currency)} is not an ISO-4217 currency code`);
   if (!limits.statuses.has(order.status)) throw new OrderValidationError('known-status', `unknown status ${JSON.stringify(order.status)}`);
   const { created_at: created, updated_at: updated } = order;
-  if (!Number.isFinite(created) || !Number.isFinite(updated)) throw new OrderValidationError('sane-timestamps', 'created_at and updated_at must be epoch milliseconds');
-  if (created < limits.minTime) throw new OrderValidationError('sane-timestamps', `created_at ${new Date(created).toISOString()} is before ${new Date(limits.minTime).toISOString()}`);
+  if (!Number.isFinite(created) || !Number.isFinite(updated))
+    throw new OrderValidationError('sane-timestamps', 'created_at and updated_at must be epoch milliseconds');
+  if (created < limits.minTime)
+    throw new OrderValidationError('sane-timestamps', `created_at ${new Date(created).toISOString()} is before ${new Date(limits.minTime).toISOString()}`);
   if (updated < created) throw new OrderValidationError('sane-timestamps', 'updated_at is before created_at');
   if (updated > now + limits.maxFutureMs) throw new OrderValidationError('sane-timestamps', `updated_at ${new Date(updated).toISOString()} is in the future`);
 }
@@ -94,7 +97,12 @@ export const ValidateOrder = defineTransform({
   create(config) {
     const minTime = Date.parse(config['validate.min.time']);
     if (Number.isNaN(minTime)) throw new ConfigError([{ key: 'validate.min.time', message: 'is not an ISO-8601 time' }]);
-    const statuses = new Set(config['validate.statuses'].split(',').map((s) => s.trim()).filter(Boolean));
+    const statuses = new Set(
+      config['validate.statuses']
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
     if (statuses.size === 0) throw new ConfigError([{ key: 'validate.statuses', message: 'names no status' }]);
     const limits: Limits = { statuses, minTime, maxFutureMs: config['validate.max.future.ms'] };
     return {
@@ -107,4 +115,3 @@ export const ValidateOrder = defineTransform({
     };
   },
 });
-

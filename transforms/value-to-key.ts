@@ -6,7 +6,7 @@ export const ValueToKey = defineTransform({
   name: 'ValueToKey',
   version: '1.0.0',
   description:
-    'Replaces the key by a struct of the given fields of the value, like Kafka Connect\'s ValueToKey. With a value record schema, the key ' +
+    "Replaces the key by a struct of the given fields of the value, like Kafka Connect's ValueToKey. With a value record schema, the key " +
     'gets a record schema of those fields.',
   config: Type.Object({
     fields: Type.String({ description: 'Comma-separated value fields that make up the key.', minLength: 1, examples: ['customer_id'] }),
@@ -24,7 +24,11 @@ export const ValueToKey = defineTransform({
         }
         const valueFields = recordFields(record.valueSchema);
         const keySchema = valueFields
-          ? { type: 'record', name: `${(record.valueSchema as { name?: string }).name ?? 'Value'}Key`, fields: fields.map((f) => valueFields.find((v) => v.name === f) ?? { name: f, type: 'string' }) }
+          ? {
+              type: 'record',
+              name: `${(record.valueSchema as { name?: string }).name ?? 'Value'}Key`,
+              fields: fields.map((f) => valueFields.find((v) => v.name === f) ?? { name: f, type: 'string' }),
+            }
           : undefined;
         return withRecord(record, { key, keySchema });
       },

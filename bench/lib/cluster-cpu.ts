@@ -30,7 +30,16 @@ export interface CpuWindow {
 function machineTicks(): CpuSample['machine'] {
   const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
   // cpu  user nice system idle iowait irq softirq steal (guest time is inside user)
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1, 9).map(Number) as [number, number, number, number, number, number, number, number];
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1, 9).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const busy = user + nice + system + irq + softirq + steal;
   return { busy, total: busy + idle + iowait, interrupts: irq + softirq };
 }

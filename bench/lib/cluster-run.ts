@@ -29,7 +29,8 @@ export interface Figure {
   profiles: string[];
 }
 
-export const profileDir = (o: RunOptions, run: string, workers: number): string | undefined => (o.profileRoot ? join(o.profileRoot, `${run}-${workers}w`) : undefined);
+export const profileDir = (o: RunOptions, run: string, workers: number): string | undefined =>
+  o.profileRoot ? join(o.profileRoot, `${run}-${workers}w`) : undefined;
 
 /**
  * The scaling to expect from 1 to `workers` workers when each worker has a core of its own and the

@@ -37,7 +37,9 @@ export async function sinkRun(o: RunOptions): Promise<ClusterRun> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    console.error(`bench:cluster sink: prefilling ${names.ordersTopic} (${tasks} partitions) with ${n} orders and ${names.customersTopic} with ${CUSTOMERS} customers`);
+    console.error(
+      `bench:cluster sink: prefilling ${names.ordersTopic} (${tasks} partitions) with ${n} orders and ${names.customersTopic} with ${CUSTOMERS} customers`,
+    );
     await prefillOrderTopics(kafka, registry, {
       ordersTopic: names.ordersTopic,
       customersTopic: names.customersTopic,

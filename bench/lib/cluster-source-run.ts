@@ -54,11 +54,7 @@ export async function sourceRun(o: RunOptions): Promise<ClusterRun> {
         topics: [{ topic, numPartitions: tasks }],
         waitForLeaders: true,
       });
-      await cluster.startTogether(
-        'bench-source',
-        { ...preloadedOrdersSource({ mongoUri, db, topic, start, batch: 1000 }), 'tasks.max': String(tasks) },
-        tasks,
-      );
+      await cluster.startTogether('bench-source', { ...preloadedOrdersSource({ mongoUri, db, topic, start, batch: 1000 }), 'tasks.max': String(tasks) }, tasks);
       const groups = {
         ...cluster.processes(),
         ...(privateMongo ? { mongo: [privateMongo.pid] } : {}),

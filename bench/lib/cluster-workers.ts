@@ -122,9 +122,13 @@ export class BenchCluster {
       const file = files.find((f) => f.split('.').includes(String(w.pid)));
       if (!file) return `${w.id}: no profile in ${this.profileDir}`;
       const path = join(this.profileDir!, file);
-      const out = spawnSync(process.execPath, ['--import', 'tsx', profileSummary, path, '--top', String(top), '--by-origin', '--from', String(window.from), '--to', String(window.to)], {
-        encoding: 'utf8',
-      });
+      const out = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', profileSummary, path, '--top', String(top), '--by-origin', '--from', String(window.from), '--to', String(window.to)],
+        {
+          encoding: 'utf8',
+        },
+      );
       return `${w.id} (${path}):\n${(out.stdout || out.stderr).trimEnd().replace(/^/gm, '  ')}`;
     });
   }

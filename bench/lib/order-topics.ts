@@ -18,7 +18,11 @@ async function produce(kafka: Kafka, registry: SchemaRegistry, topic: string, sc
   try {
     for (let i = 0; i < records.length; i += 5000) {
       const slice = records.slice(i, i + 5000);
-      await producer.send({ topic, acks: -1, messages: await Promise.all(slice.map(async (r) => ({ key: r.key, value: await registry.encode(id, r.value) }))) });
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: await Promise.all(slice.map(async (r) => ({ key: r.key, value: await registry.encode(id, r.value) }))),
+      });
     }
   } finally {
     await producer.disconnect();
@@ -47,14 +51,23 @@ export async function prefillOrderTopics(kafka: Kafka, registry: SchemaRegistry,
     await admin.disconnect();
   }
   const C = spec.customers;
-  await produce(kafka, registry, spec.customersTopic, customersEnvelopeSchema(), Array.from({ length: C }, (_, i) => ({ key: `c-${i}`, value: envelope('r', 'customers', customer(`c-${i}`), 1000) })));
+  await produce(
+    kafka,
+    registry,
+    spec.customersTopic,
+    customersEnvelopeSchema(),
+    Array.from({ length: C }, (_, i) => ({ key: `c-${i}`, value: envelope('r', 'customers', customer(`c-${i}`), 1000) })),
+  );
   const t0 = performance.now();
   await produce(
     kafka,
     registry,
     spec.ordersTopic,
     ordersEnvelopeSchema(),
-    Array.from({ length: spec.orders }, (_, i) => ({ key: `o-${i}`, value: envelope('c', 'orders', order(`o-${i}`, { customer_id: `c-${i % C}` }, 1 + (i % 3)), 10_000 + i) })),
+    Array.from({ length: spec.orders }, (_, i) => ({
+      key: `o-${i}`,
+      value: envelope('c', 'orders', order(`o-${i}`, { customer_id: `c-${i % C}` }, 1 + (i % 3)), 10_000 + i),
+    })),
   );
   return (performance.now() - t0) / 1000;
 }

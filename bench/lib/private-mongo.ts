@@ -15,7 +15,12 @@ const servicesScript = fileURLToPath(new URL('../../scripts/services/services.sh
  */
 export async function startPrivateMongo(historyEntries: number): Promise<{ uri: string; pid: number; stop: () => void }> {
   const stateDir = mkdtempSync(join(tmpdir(), 'conflux-bench-mongo-'));
-  const env = { ...process.env, CONFLUX_STATE_DIR: stateDir, CONFLUX_MONGO_PORT: String(await freePort()), CONFLUX_MONGO_OPLOG_MAX_ENTRIES: String(historyEntries) };
+  const env = {
+    ...process.env,
+    CONFLUX_STATE_DIR: stateDir,
+    CONFLUX_MONGO_PORT: String(await freePort()),
+    CONFLUX_MONGO_OPLOG_MAX_ENTRIES: String(historyEntries),
+  };
   const stop = () => {
     try {
       execFileSync('bash', [servicesScript, 'down', 'mongo'], { env, stdio: 'ignore' });

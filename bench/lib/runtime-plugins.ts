@@ -1,5 +1,13 @@
 import Type from 'typebox';
-import { defineSinkConnector, defineSourceConnector, defineTransform, withHeader, withRecord, type ConnectRecord, type SourceRecord } from '../../runtime/api/index.js';
+import {
+  defineSinkConnector,
+  defineSourceConnector,
+  defineTransform,
+  withHeader,
+  withRecord,
+  type ConnectRecord,
+  type SourceRecord,
+} from '../../runtime/api/index.js';
 
 /** The record both paths move: small, Avro, like a compact CDC event. */
 export const benchValueSchema = {

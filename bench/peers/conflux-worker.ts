@@ -62,7 +62,11 @@ export class ConfluxWorker {
   }
 
   async createConnector(name: string, config: Record<string, string>): Promise<void> {
-    const res = await fetch(`${this.url}/connectors`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, config }) });
+    const res = await fetch(`${this.url}/connectors`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name, config }),
+    });
     if (res.status !== 201) throw new Error(`POST /connectors ${name} answered ${res.status}: ${await res.text()}`);
   }
 

@@ -61,7 +61,12 @@ export class PeerWorker {
     const env = { ...process.env, CONFLUX_STATE_DIR: stateDir, CONFLUX_PEERS_CONNECT_PORT: String(await freePort()), KAFKA_BROKERS: brokers };
     try {
       const { stdout } = await run('bash', [connectScript, 'up', id, ...(avro ? ['--avro'] : [])], { env, timeout: timeoutMs, maxBuffer: 1 << 20 });
-      const out = Object.fromEntries(stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      const out = Object.fromEntries(
+        stdout
+          .split('\n')
+          .filter((l) => l.includes('='))
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
       if (!out.PEERS_CONNECT_URL || !out.PEERS_CONNECT_PID) throw new Error(`connect.sh up printed no URL or pid: ${stdout}`);
       return new PeerWorker(out.PEERS_CONNECT_URL, Number(out.PEERS_CONNECT_PID), out.PEERS_CONNECT_LOG ?? '', env, stateDir, id, brokers);
     } catch (err) {

@@ -25,7 +25,13 @@ export async function preload(db: Db, o: { seed: number; customers: number; orde
   await sleep(1100);
   const startSeconds = Math.floor(Date.now() / 1000);
   await runWorkload(db, { seed: o.seed, customers: o.customers, orders: o.orders, changes: 0, invalidRatio: 0 });
-  const orderIds = (await db.collection('orders').find({}, { projection: { _id: 1 } }).sort({ _id: 1 }).toArray()).map((d) => d._id as ObjectId);
+  const orderIds = (
+    await db
+      .collection('orders')
+      .find({}, { projection: { _id: 1 } })
+      .sort({ _id: 1 })
+      .toArray()
+  ).map((d) => d._id as ObjectId);
   for (let done = 0; done < o.updates; done += UPDATE_BATCH) {
     const ops = Array.from({ length: Math.min(UPDATE_BATCH, o.updates - done) }, (_, i) => updateOp(orderIds, done + i));
     await db.collection('orders').bulkWrite(ops, { ordered: true });
@@ -35,11 +41,23 @@ export async function preload(db: Db, o: { seed: number; customers: number; orde
 
 /** The n-th update: order n modulo the orders, to the next status, stamped with the time it is written. */
 function updateOp(ids: readonly ObjectId[], n: number) {
-  return { updateOne: { filter: { _id: ids[n % ids.length] }, update: { $set: { status: STATUSES[(Math.floor(n / ids.length) + 1) % STATUSES.length], updated_at: new Date() } } } };
+  return {
+    updateOne: {
+      filter: { _id: ids[n % ids.length] },
+      update: { $set: { status: STATUSES[(Math.floor(n / ids.length) + 1) % STATUSES.length], updated_at: new Date() } },
+    },
+  };
 }
 
 /** Updates at `rate` per second for `seconds`, from `writers` loops that each await every write. */
-export async function updatesAtRate(db: Db, ids: readonly ObjectId[], rate: number, seconds: number, writers: number, first: number): Promise<{ written: number; t0: number; t1: number }> {
+export async function updatesAtRate(
+  db: Db,
+  ids: readonly ObjectId[],
+  rate: number,
+  seconds: number,
+  writers: number,
+  first: number,
+): Promise<{ written: number; t0: number; t1: number }> {
   const perWriter = Math.round((rate * seconds) / writers);
   const t0 = Date.now();
   const counts = await Promise.all(

@@ -16,7 +16,13 @@ export async function printStatus(client: WorkerClient, name: string | undefined
     for (const t of s.tasks) rows.push(['', '', String(t.id), t.state, t.worker_id, firstLine(t.trace)]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) out(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+  for (const r of rows)
+    out(
+      r
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
   return statuses.some((s) => s.connector.state === 'FAILED' || s.tasks.some((t) => t.state === 'FAILED')) ? 1 : 0;
 }
 

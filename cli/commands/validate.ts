@@ -19,7 +19,9 @@ export async function validateFiles(paths: readonly string[], plugins: PluginReg
       if (!definition) {
         errors.push({
           key: 'connector.class',
-          message: className ? `unknown connector plugin '${className}' (known: ${Object.keys(plugins.connectors).join(', ') || 'none'})` : 'missing required key',
+          message: className
+            ? `unknown connector plugin '${className}' (known: ${Object.keys(plugins.connectors).join(', ') || 'none'})`
+            : 'missing required key',
         });
       } else {
         const result = validateConnectorConfig(definition.config, file.config, { kind: definition.type, lookup: transformLookup(plugins) });

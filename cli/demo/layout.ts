@@ -7,7 +7,11 @@ export interface PipelineLayout extends PipelineNames {
   readonly topics: PipelineTopics;
 }
 
-const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string | undefined) =>
+  (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /**
  * Reads the layout from the connector files themselves (one mongodb-source, postgres-sinks), so

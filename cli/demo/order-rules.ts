@@ -17,7 +17,12 @@ export type Verdict = { readonly valid: true; readonly facts: OrderFacts } | { r
  */
 export class OrderRules {
   private readonly validate = ValidateOrder.create(
-    Object.fromEntries(Object.entries((ValidateOrder.config as unknown as { properties: Record<string, unknown> }).properties).map(([key, schema]) => [key, (schema as { default?: unknown }).default])) as never,
+    Object.fromEntries(
+      Object.entries((ValidateOrder.config as unknown as { properties: Record<string, unknown> }).properties).map(([key, schema]) => [
+        key,
+        (schema as { default?: unknown }).default,
+      ]),
+    ) as never,
     // ValidateOrder reads nothing from its context.
     {} as TransformContext,
   ) as { apply(record: ConnectRecord): ConnectRecord };
@@ -29,7 +34,14 @@ export class OrderRules {
     const record: ConnectRecord = {
       topic: 'orders',
       key: keyOf(doc._id),
-      value: { op: 'r', ts_ms: 0, source: { db: '', collection: 'orders', cluster_time_ms: 0, snapshot: true, resume_token: '' }, before: null, after, update_description: null },
+      value: {
+        op: 'r',
+        ts_ms: 0,
+        source: { db: '', collection: 'orders', cluster_time_ms: 0, snapshot: true, resume_token: '' },
+        before: null,
+        after,
+        update_description: null,
+      },
       headers: {},
       timestamp: 0,
     };

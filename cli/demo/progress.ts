@@ -53,10 +53,7 @@ export class ProgressCollector {
   async collect(): Promise<ProgressSnapshot> {
     const now = Date.now();
     const writes = this.writes();
-    const [orders, customers] = await Promise.all([
-      this.io.db.collection('orders').countDocuments(),
-      this.io.db.collection('customers').countDocuments(),
-    ]);
+    const [orders, customers] = await Promise.all([this.io.db.collection('orders').countDocuments(), this.io.db.collection('customers').countDocuments()]);
     const existing = new Set(await this.io.admin.listTopics());
     const ends: Record<string, Map<number, number>> = {};
     for (const topic of [...this.topics.data, ...this.topics.deadLetter]) {

@@ -17,7 +17,14 @@ export interface PipelineNames {
 
 /** The MongoDB orders, split into those the pipeline must deliver and those it must reject. */
 export async function readMongoOrders(db: Db): Promise<{ expected: Map<string, OrderFacts>; invalid: Map<string, string> }> {
-  const customers = new Set((await db.collection('customers').find({}, { projection: { _id: 1 } }).toArray()).map((c) => String(c._id)));
+  const customers = new Set(
+    (
+      await db
+        .collection('customers')
+        .find({}, { projection: { _id: 1 } })
+        .toArray()
+    ).map((c) => String(c._id)),
+  );
   const rules = new OrderRules((id) => customers.has(id));
   const expected = new Map<string, OrderFacts>();
   const invalid = new Map<string, string>();

@@ -142,7 +142,8 @@ export function formatReconciliation(r: Reconciliation): string[] {
   lines.push('', `Rejected orders by rule (invalid in MongoDB now / order ids in the dead-letter topic):`);
   const rules = [...new Set([...Object.keys(r.invalidByRule), ...Object.keys(r.rejectedByRule)])].sort();
   if (rules.length === 0) lines.push('  none');
-  for (const rule of rules) lines.push(`  ${rule.padEnd(26)} ${String(r.invalidByRule[rule] ?? 0).padStart(14)} ${String(r.rejectedByRule[rule] ?? 0).padStart(14)}`);
+  for (const rule of rules)
+    lines.push(`  ${rule.padEnd(26)} ${String(r.invalidByRule[rule] ?? 0).padStart(14)} ${String(r.rejectedByRule[rule] ?? 0).padStart(14)}`);
   lines.push(`  (an order fixed or deleted after its rejection stays in the dead-letter topic)`);
   if (r.missing.length > 0) lines.push(`missing from the warehouse: ${ids(r.missing)}`);
   if (r.unexpected.length > 0) lines.push(`in the warehouse but not a valid MongoDB order: ${ids(r.unexpected)}`);

@@ -16,10 +16,14 @@ export function frame(s: ProgressSnapshot, status: string): string[] {
   return [
     `conflux demo  ${clock(s.elapsedMs)}  ${status}`,
     `${label('MongoDB')}orders ${n(s.mongo.orders)}  customers ${n(s.mongo.customers)}  (written: ${n(s.mongo.changesWritten)} changes, ${n(s.mongo.ordersCreated)} new orders)`,
-    `${label('Kafka')}${Object.entries(s.topics).map(([t, v]) => `${t} ${n(v)}`).join('  ')}`,
+    `${label('Kafka')}${Object.entries(s.topics)
+      .map(([t, v]) => `${t} ${n(v)}`)
+      .join('  ')}`,
     `${label('warehouse')}fact_orders ${n(s.warehouse.orders)}  fact_order_items ${n(s.warehouse.items)}  dim_customers ${n(s.warehouse.customers)}`,
     `${label('dead-lettered')}${n(s.deadLettered)}`,
-    `${label('consumer lag')}${Object.entries(s.lag).map(([c, v]) => `${c} ${n(v)}`).join('  ')}`,
+    `${label('consumer lag')}${Object.entries(s.lag)
+      .map(([c, v]) => `${c} ${n(v)}`)
+      .join('  ')}`,
     `${label('throughput')}MongoDB ${rate(s.throughput.mongo)}  into the warehouse ${rate(s.throughput.warehouse)}`,
     `${label('end-to-end')}${latency(s)}`,
   ];
@@ -29,7 +33,9 @@ export function frame(s: ProgressSnapshot, status: string): string[] {
 export function line(s: ProgressSnapshot, status: string): string {
   return (
     `[${clock(s.elapsedMs)}] ${status}: mongo orders=${s.mongo.orders} customers=${s.mongo.customers} changes=${s.mongo.changesWritten}` +
-    ` | kafka ${Object.entries(s.topics).map(([t, v]) => `${t}=${v}`).join(' ')}` +
+    ` | kafka ${Object.entries(s.topics)
+      .map(([t, v]) => `${t}=${v}`)
+      .join(' ')}` +
     ` | warehouse orders=${s.warehouse.orders} items=${s.warehouse.items} customers=${s.warehouse.customers}` +
     ` | dlq=${s.deadLettered} lag=${totalLag(s)} | ${rate(s.throughput.mongo)} in, ${rate(s.throughput.warehouse)} out | ${latency(s)}`
   );

@@ -84,7 +84,9 @@ export async function runDemo(o: DemoOptions, c: DemoContext): Promise<number> {
     await generator.load();
     c.say(
       `MongoDB ${layout.db}: ${customers + addCustomers} customers, ${orders + addOrders} orders` +
-        (addCustomers + addOrders > 0 ? ` (seeded ${addCustomers} customers, ${addOrders} orders; generator seed ${o.seed})` : ` (already seeded; generator seed ${o.seed})`),
+        (addCustomers + addOrders > 0
+          ? ` (seeded ${addCustomers} customers, ${addOrders} orders; generator seed ${o.seed})`
+          : ` (already seeded; generator seed ${o.seed})`),
     );
 
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
@@ -109,7 +111,11 @@ export async function runDemo(o: DemoOptions, c: DemoContext): Promise<number> {
     );
     c.say(`worker: connectors ${files.map((f) => f.name).join(', ')}; log in ${logFile}`);
     c.say(`REST API ${worker.address}  (Swagger UI ${worker.address}/docs, metrics ${worker.address}/metrics)`);
-    c.say(o.orders ? `writing ${o.orders} new orders at ${o.rate} changes/s; then waiting for the warehouse and reconciling` : `writing live changes at ${o.rate} changes/s; Ctrl-C stops`);
+    c.say(
+      o.orders
+        ? `writing ${o.orders} new orders at ${o.rate} changes/s; then waiting for the warehouse and reconciling`
+        : `writing live changes at ${o.rate} changes/s; Ctrl-C stops`,
+    );
 
     const progress = new ProgressCollector({ db, pg: warehouse, admin }, layout.schema, layout.topics, () => ({
       changes: changesWritten(generator),
@@ -138,10 +144,14 @@ export async function runDemo(o: DemoOptions, c: DemoContext): Promise<number> {
     const outcome = await catchUp({ db, pg: warehouse, kafka }, layout, progress, o.timeoutS * 1000, c);
     c.view.print('');
     for (const text of formatReconciliation(outcome.reconciliation)) c.say(text);
-    const lag = Object.entries(outcome.last.lag).map(([k, v]) => `${k} ${v}`).join(', ');
+    const lag = Object.entries(outcome.last.lag)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
     if (outcome.gaveUp === 'timeout') c.say(`the warehouse did not catch up within ${o.timeoutS} s (consumer lag: ${lag}); see ${logFile}`);
     if (outcome.gaveUp === 'settled') {
-      c.say(`the pipeline has been standing still for ${SETTLED_MISMATCH_MS / 1000} s (no lag, no new records) and the warehouse does not match MongoDB; see ${logFile}`);
+      c.say(
+        `the pipeline has been standing still for ${SETTLED_MISMATCH_MS / 1000} s (no lag, no new records) and the warehouse does not match MongoDB; see ${logFile}`,
+      );
     }
     if (outcome.gaveUp === 'interrupted') c.say(`stopped waiting for the warehouse (consumer lag: ${lag})`);
     return outcome.reconciliation.ok ? 0 : 1;
@@ -149,7 +159,9 @@ export async function runDemo(o: DemoOptions, c: DemoContext): Promise<number> {
     if (worker) await worker.stop();
     await Promise.allSettled([mongo.close(), warehouse.end(), admin.disconnect()]);
     c.say('');
-    c.say(`Stopped the worker; left running: ${services.local.length ? `the local services (${services.local.join(', ')}; stop them with: npm run services -- down)` : 'your services (MONGODB_URI etc.), untouched'}.`);
+    c.say(
+      `Stopped the worker; left running: ${services.local.length ? `the local services (${services.local.join(', ')}; stop them with: npm run services -- down)` : 'your services (MONGODB_URI etc.), untouched'}.`,
+    );
     c.say(
       `Data: MongoDB database ${layout.db}, Kafka topics ${[...layout.topics.data, ...layout.topics.deadLetter].join(', ')}, ` +
         `warehouse ${hidePassword(process.env.DATABASE_URL ?? '')} schema ${layout.schema}, source offsets in ${stateDir}. ` +

@@ -28,7 +28,8 @@ const HISTORY_LOST = 286;
  * copy outlasted the history, so copying again cannot catch up. After this many the task fails.
  */
 export const MAX_COPIES_OUTLASTING_HISTORY = 3;
-const isHistoryLost = (err: unknown) => (err as { code?: number })?.code === HISTORY_LOST || (err as { codeName?: string })?.codeName === 'ChangeStreamHistoryLost';
+const isHistoryLost = (err: unknown) =>
+  (err as { code?: number })?.code === HISTORY_LOST || (err as { codeName?: string })?.codeName === 'ChangeStreamHistoryLost';
 
 /** The noted stream position as a running snapshot's offset stores it. */
 function snapshotStart(start: StreamStart): { stream_resume_token: string } | { stream_start_at: string } {
@@ -85,7 +86,8 @@ export class CollectionReader {
   /** Positions the reader from its stored offset, or from `startup.mode` when there is none. */
   async open(stored: Readonly<Record<string, unknown>> | undefined): Promise<void> {
     if (stored?.snapshot === 'running') {
-      const start = stored.stream_resume_token !== undefined ? { resume_token: String(stored.stream_resume_token) } : { start_at: String(stored.stream_start_at) };
+      const start =
+        stored.stream_resume_token !== undefined ? { resume_token: String(stored.stream_resume_token) } : { start_at: String(stored.stream_start_at) };
       this.snapshot = {
         lastId: typeof stored.last_id === 'string' ? stored.last_id : null,
         copied: Number(stored.copied ?? 0),
@@ -93,7 +95,10 @@ export class CollectionReader {
         start,
         clusterTimeMs: Number(stored.cluster_time_ms ?? 0),
       };
-      this.c.logger.info(`resuming the snapshot of ${this.name} after ${this.snapshot.copied} documents`, { copied: this.snapshot.copied, total: this.snapshot.total });
+      this.c.logger.info(`resuming the snapshot of ${this.name} after ${this.snapshot.copied} documents`, {
+        copied: this.snapshot.copied,
+        total: this.snapshot.total,
+      });
       return;
     }
     if (typeof stored?.resume_token === 'string') return this.openStream({ resume_token: stored.resume_token });
@@ -202,7 +207,9 @@ export class CollectionReader {
       : await this.c.collection.find(after).sort({ _id: 1 }).limit(limit).toArray();
     if (docs.length === 0) {
       this.snapshot = undefined;
-      this.c.logger.info(`snapshot of ${this.name} done: ${s.copied} documents copied; streaming from the position noted before the copy`, { copied: s.copied });
+      this.c.logger.info(`snapshot of ${this.name} done: ${s.copied} documents copied; streaming from the position noted before the copy`, {
+        copied: s.copied,
+      });
       await this.openStream(s.start);
       this.streamAfterCopy = true;
       // Stores the switch, so that a restart does not look for more documents to copy.
@@ -214,7 +221,15 @@ export class CollectionReader {
     for (const doc of docs) {
       s.copied += 1;
       s.lastId = extendedJson({ v: doc._id });
-      out.push(this.c.shape.snapshotRecord(doc, s.clusterTimeMs, { snapshot: 'running', last_id: s.lastId, copied: s.copied, cluster_time_ms: s.clusterTimeMs, ...start }));
+      out.push(
+        this.c.shape.snapshotRecord(doc, s.clusterTimeMs, {
+          snapshot: 'running',
+          last_id: s.lastId,
+          copied: s.copied,
+          cluster_time_ms: s.clusterTimeMs,
+          ...start,
+        }),
+      );
     }
     this.c.metrics.snapshotCopied.inc(docs.length);
     this.positionTimeMs = Date.now();
@@ -317,7 +332,9 @@ export class CollectionReader {
         );
       }
     }
-    this.c.logger.warn(`the change stream position of ${this.name} is no longer in the oplog (ChangeStreamHistoryLost); token.lost.policy=resnapshot: copying the collection again`);
+    this.c.logger.warn(
+      `the change stream position of ${this.name} is no longer in the oplog (ChangeStreamHistoryLost); token.lost.policy=resnapshot: copying the collection again`,
+    );
     this.c.metrics.tokenLostResnapshots.inc();
     await this.beginSnapshot();
   }

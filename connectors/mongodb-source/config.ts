@@ -58,17 +58,20 @@ export const mongoSourceConfig = Type.Object(
       examples: ['[{"$match": {"operationType": {"$in": ["insert", "update", "replace"]}}}]'],
     }),
     'full.document': Type.Enum(['updateLookup', 'default'], {
-      description: 'updateLookup: update events carry the current full document in after. default: update events carry only update_description (after is null).',
+      description:
+        'updateLookup: update events carry the current full document in after. default: update events carry only update_description (after is null).',
       default: 'updateLookup',
     }),
     'poll.max.batch.size': Type.Integer({
-      description: 'Most records returned by one poll, and the cursor batch size. The runtime splits a large poll into produce requests of at most producer.max.request.size.',
+      description:
+        'Most records returned by one poll, and the cursor batch size. The runtime splits a large poll into produce requests of at most producer.max.request.size.',
       minimum: 1,
       maximum: 100000,
       default: 1000,
     }),
     'poll.await.time.ms': Type.Integer({
-      description: 'Longest time a poll waits for changes before it returns an empty batch (the change stream maxAwaitTimeMS; the collections of a task are waited on at once, and a poll returns as soon as one has changes).',
+      description:
+        'Longest time a poll waits for changes before it returns an empty batch (the change stream maxAwaitTimeMS; the collections of a task are waited on at once, and a poll returns as soon as one has changes).',
       minimum: 10,
       maximum: 1000,
       default: 500,
@@ -80,7 +83,8 @@ export const mongoSourceConfig = Type.Object(
       default: 10000,
     }),
     'snapshot.chunk.size': Type.Integer({
-      description: 'Documents read per snapshot query. Each document of the snapshot records its position, so a restart continues the copy after the last acknowledged document.',
+      description:
+        'Documents read per snapshot query. Each document of the snapshot records its position, so a restart continues the copy after the last acknowledged document.',
       minimum: 1,
       maximum: 100000,
       default: 1000,
@@ -199,11 +203,13 @@ export function planTasks(config: MongoSourceConfig, maxTasks: number): MongoSou
   const topics = new Map<string, string>();
   for (const pair of parseList(config['topic.map'])) {
     const [collection, topic] = pair.split(':').map((s) => s.trim()) as [string, string];
-    if (!known.has(collection)) errors.push({ key: 'topic.map', message: `names collection "${collection}", which is not in collections (${collections.join(', ')})` });
+    if (!known.has(collection))
+      errors.push({ key: 'topic.map', message: `names collection "${collection}", which is not in collections (${collections.join(', ')})` });
     topics.set(collection, topic);
   }
   const compacted = new Set(parseList(config['topic.compacted']));
-  for (const c of compacted) if (!known.has(c)) errors.push({ key: 'topic.compacted', message: `names collection "${c}", which is not in collections (${collections.join(', ')})` });
+  for (const c of compacted)
+    if (!known.has(c)) errors.push({ key: 'topic.compacted', message: `names collection "${c}", which is not in collections (${collections.join(', ')})` });
 
   const schemas = new Map<string, RecordSchema>();
   for (const [key, value] of Object.entries(config)) {

@@ -52,7 +52,11 @@ export class MongoSourceTask implements SourceTask<MongoSourceTaskConfig> {
     const db = client.db(config.database);
     const awaitTimeMs = config.awaitTimeMs;
     this.readers = config.collections.map((plan) => {
-      const partition = Object.freeze({ db: config.database, collection: plan.collection, ...(config.share ? { share: `${config.share.index}/${config.share.count}` } : {}) });
+      const partition = Object.freeze({
+        db: config.database,
+        collection: plan.collection,
+        ...(config.share ? { share: `${config.share.index}/${config.share.count}` } : {}),
+      });
       return new CollectionReader({
         connector: ctx.connector,
         collection: db.collection(plan.collection),

@@ -3,7 +3,11 @@ import { Secret } from '../../runtime/api/index.js';
 import { IDENTIFIER_PATTERN } from './identifiers.js';
 
 const identifier = (description: string, fallback: string) =>
-  Type.String({ description: `${description} A plain identifier: letters, digits and underscores, at most 63 characters.`, default: fallback, pattern: IDENTIFIER_PATTERN });
+  Type.String({
+    description: `${description} A plain identifier: letters, digits and underscores, at most 63 characters.`,
+    default: fallback,
+    pattern: IDENTIFIER_PATTERN,
+  });
 
 export const PostgresSinkConfig = Type.Object({
   'connection.url': Type.Optional(
@@ -31,7 +35,7 @@ export const PostgresSinkConfig = Type.Object({
   }),
   'flush.connections': Type.Integer({
     description:
-      'Connections one flush writes over in parallel. The partitions of a flush are shared out among them; each connection writes its share and those partitions\' offsets in one transaction, so every partition stays exactly once.',
+      "Connections one flush writes over in parallel. The partitions of a flush are shared out among them; each connection writes its share and those partitions' offsets in one transaction, so every partition stays exactly once.",
     default: 2,
     minimum: 1,
     maximum: 16,

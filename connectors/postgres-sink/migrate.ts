@@ -67,7 +67,9 @@ export async function migrate(client: pg.ClientBase, schema: string, migrations:
       const recorded = done.get(m.version);
       if (recorded) {
         if (recorded.checksum !== m.checksum) {
-          throw new Error(`migration ${m.name} was changed after it was applied to schema ${schema} (recorded as ${recorded.name}); add a new migration instead`);
+          throw new Error(
+            `migration ${m.name} was changed after it was applied to schema ${schema} (recorded as ${recorded.name}); add a new migration instead`,
+          );
         }
         continue;
       }

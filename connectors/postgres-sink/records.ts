@@ -44,13 +44,11 @@ interface Change {
 }
 
 export type OrderChange = Change & { readonly kind: 'order' } & (
-    | { readonly op: 'upsert'; readonly order: WarehouseOrder; readonly items: readonly WarehouseOrderItem[] }
-    | { readonly op: 'delete' }
+    { readonly op: 'upsert'; readonly order: WarehouseOrder; readonly items: readonly WarehouseOrderItem[] } | { readonly op: 'delete' }
   );
 
 export type CustomerChange = Change & { readonly kind: 'customer' } & (
-    | { readonly op: 'upsert'; readonly customer: WarehouseCustomer }
-    | { readonly op: 'delete' }
+    { readonly op: 'upsert'; readonly customer: WarehouseCustomer } | { readonly op: 'delete' }
   );
 
 export type WarehouseChange = OrderChange | CustomerChange;

@@ -96,7 +96,12 @@ export async function mergeStaged<C>(
   );
   const columns = table.columns.map(([column]) => column);
   const conflict =
-    o.mode === 'upsert' ? `DO UPDATE SET ${columns.filter((c) => c !== table.key).map((c) => `${c} = EXCLUDED.${c}`).join(', ')} WHERE ${NEWER}` : 'DO NOTHING';
+    o.mode === 'upsert'
+      ? `DO UPDATE SET ${columns
+          .filter((c) => c !== table.key)
+          .map((c) => `${c} = EXCLUDED.${c}`)
+          .join(', ')} WHERE ${NEWER}`
+      : 'DO NOTHING';
   const { rows } = await client.query<{ key: string; replaced: boolean }>(
     `INSERT INTO ${table.target} AS t (${columns.join(', ')})
        SELECT ${table.columns.map(([, expression]) => expression).join(', ')}

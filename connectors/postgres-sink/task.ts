@@ -30,21 +30,34 @@ const DECIMAL = /^-?\d+(\.\d+)?$/;
  */
 function problem(value: unknown): string | undefined {
   const c = value as WarehouseChange | null;
-  if (c === null || typeof c !== 'object' || (c.kind !== 'order' && c.kind !== 'customer')) return 'the value is not a warehouse change (use ParseOrder or ParseCustomer)';
+  if (c === null || typeof c !== 'object' || (c.kind !== 'order' && c.kind !== 'customer'))
+    return 'the value is not a warehouse change (use ParseOrder or ParseCustomer)';
   if (!isText(c.id) || c.id === '' || !isTime(c.source_ts_ms)) return 'the change has no id or source_ts_ms';
   if (c.op === 'delete') return undefined;
   if (c.op !== 'upsert') return `unknown op ${JSON.stringify((c as { op?: unknown }).op)}`;
   if (c.kind === 'customer') {
     const u = c.customer;
-    return u && isText(u.name) && optText(u.email) && optText(u.segment) && optText(u.city) && optText(u.country) ? undefined : 'the customer has no name or a field of the wrong type';
+    return u && isText(u.name) && optText(u.email) && optText(u.segment) && optText(u.city) && optText(u.country)
+      ? undefined
+      : 'the customer has no name or a field of the wrong type';
   }
   const o = c.order;
-  if (!o || !isText(o.customer_id) || !isText(o.status) || !isText(o.currency) || o.currency.length !== 3) return 'the order lacks customer_id, status or a 3-letter currency';
-  if (!isText(o.total) || !DECIMAL.test(o.total) || !isInt(o.item_count) || !isTime(o.created_at) || !isTime(o.updated_at)) return 'the order has a bad total, item_count or timestamp';
+  if (!o || !isText(o.customer_id) || !isText(o.status) || !isText(o.currency) || o.currency.length !== 3)
+    return 'the order lacks customer_id, status or a 3-letter currency';
+  if (!isText(o.total) || !DECIMAL.test(o.total) || !isInt(o.item_count) || !isTime(o.created_at) || !isTime(o.updated_at))
+    return 'the order has a bad total, item_count or timestamp';
   if (!optText(o.customer_name) || !optText(o.customer_email) || !optText(o.customer_segment)) return 'the order has customer fields of the wrong type';
   const lines = new Set<number>();
   for (const it of c.items ?? []) {
-    if (!isInt(it.line) || lines.has(it.line) || !isText(it.sku) || !isText(it.name) || !isInt(it.quantity) || !isText(it.unit_price) || !DECIMAL.test(it.unit_price)) {
+    if (
+      !isInt(it.line) ||
+      lines.has(it.line) ||
+      !isText(it.sku) ||
+      !isText(it.name) ||
+      !isInt(it.quantity) ||
+      !isText(it.unit_price) ||
+      !DECIMAL.test(it.unit_price)
+    ) {
       return `item line ${String(it.line)} is incomplete, duplicated or mistyped`;
     }
     lines.add(it.line);
@@ -92,7 +105,9 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
     }
     const missing = await this.writers[0]!.checkTables();
     if (missing.length > 0) {
-      throw new ConfigError([{ key: 'table.orders', message: `table(s) ${missing.join(', ')} do not exist: run conflux warehouse migrate or set auto.migrate=true` }]);
+      throw new ConfigError([
+        { key: 'table.orders', message: `table(s) ${missing.join(', ')} do not exist: run conflux warehouse migrate or set auto.migrate=true` },
+      ]);
     }
   }
 
@@ -134,7 +149,11 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
       const previous = map.get(change.id);
       // A document's changes share one partition, so the later offset is the later change unless
       // the source replayed an older one: the cluster time decides first, as in the merge.
-      if (!previous || change.source_ts_ms > previous.change.source_ts_ms || (change.source_ts_ms === previous.change.source_ts_ms && entry.offset > previous.offset)) {
+      if (
+        !previous ||
+        change.source_ts_ms > previous.change.source_ts_ms ||
+        (change.source_ts_ms === previous.change.source_ts_ms && entry.offset > previous.offset)
+      ) {
         map.set(change.id, entry);
       }
     }

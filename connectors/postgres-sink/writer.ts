@@ -46,7 +46,9 @@ function ordersTable(target: string, targetName: string): MergeTable<OrderChange
     },
     columns: [
       ['order_id', 's.order_id'],
-      ...(['customer_id', 'customer_name', 'customer_email', 'customer_segment', 'status', 'item_count', 'total', 'currency'] as const).map((c) => [c, `s.${c}`] as const),
+      ...(['customer_id', 'customer_name', 'customer_email', 'customer_segment', 'status', 'item_count', 'total', 'currency'] as const).map(
+        (c) => [c, `s.${c}`] as const,
+      ),
       ['created_at', toTime('created_ms')],
       ['updated_at', toTime('updated_ms')],
       ['source_event_time', toTime('source_ts_ms')],
@@ -160,7 +162,7 @@ export class WarehouseWriter {
     const names = [this.cfg['table.orders'], this.cfg['table.items'], this.cfg['table.customers'], 'conflux_sink_offsets', 'conflux_sink_tombstones'];
     try {
       const { rows } = await client.query<{ name: string }>(
-        'SELECT n AS name FROM unnest($1::text[]) AS n WHERE to_regclass(format(\'%I.%I\', $2::text, n)) IS NULL',
+        "SELECT n AS name FROM unnest($1::text[]) AS n WHERE to_regclass(format('%I.%I', $2::text, n)) IS NULL",
         [names, s],
       );
       return rows.map((r) => `${s}.${r.name}`);

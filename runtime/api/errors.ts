@@ -57,8 +57,7 @@ export class ConfigError extends ConnectError {
   readonly errors: readonly ConfigErrorEntry[];
 
   constructor(errors: readonly ConfigErrorEntry[] | string, options?: ErrorOptions) {
-    const list: readonly ConfigErrorEntry[] =
-      typeof errors === 'string' ? [{ key: '', message: errors }] : errors;
+    const list: readonly ConfigErrorEntry[] = typeof errors === 'string' ? [{ key: '', message: errors }] : errors;
     super(list.map((e) => (e.key ? `${e.key}: ${e.message}` : e.message)).join('; '), options);
     this.errors = Object.freeze(list.map((e) => Object.freeze({ ...e })));
   }

@@ -52,10 +52,7 @@ export interface SourceRecord extends ConnectRecord {
  * A record that carries only a new position of `sourcePartition`, e.g. the resume token a quiet
  * change stream reports, so that a restart after a long quiet period resumes from a recent point.
  */
-export function positionRecord(
-  sourcePartition: Readonly<Record<string, unknown>>,
-  sourceOffset: Readonly<Record<string, unknown>>,
-): SourceRecord {
+export function positionRecord(sourcePartition: Readonly<Record<string, unknown>>, sourceOffset: Readonly<Record<string, unknown>>): SourceRecord {
   return Object.freeze({ topic: '', key: null, value: null, headers: {}, timestamp: Date.now(), sourcePartition, sourceOffset, positionOnly: true });
 }
 
@@ -67,9 +64,7 @@ export interface SinkRecord extends ConnectRecord {
 }
 
 /** The fields a transform may change. Identity fields (source offsets, Kafka position) are kept. */
-export type RecordChanges = Partial<
-  Pick<ConnectRecord, 'topic' | 'partition' | 'key' | 'keySchema' | 'value' | 'valueSchema' | 'headers' | 'timestamp'>
->;
+export type RecordChanges = Partial<Pick<ConnectRecord, 'topic' | 'partition' | 'key' | 'keySchema' | 'value' | 'valueSchema' | 'headers' | 'timestamp'>>;
 
 /**
  * Returns a shallow copy of `record` with `changes` applied, frozen so that accidental mutation

@@ -90,15 +90,11 @@ export interface PredicateDefinition<C = unknown> {
 }
 
 /** Types a transform definition from its config schema. */
-export function defineTransform<S extends TSchema>(
-  def: TransformDefinition<Static<S>> & { readonly config: S },
-): TransformDefinition<Static<S>> {
+export function defineTransform<S extends TSchema>(def: TransformDefinition<Static<S>> & { readonly config: S }): TransformDefinition<Static<S>> {
   return Object.freeze(def);
 }
 
 /** Types a predicate definition from its config schema. */
-export function definePredicate<S extends TSchema>(
-  def: PredicateDefinition<Static<S>> & { readonly config: S },
-): PredicateDefinition<Static<S>> {
+export function definePredicate<S extends TSchema>(def: PredicateDefinition<Static<S>> & { readonly config: S }): PredicateDefinition<Static<S>> {
   return Object.freeze(def);
 }

@@ -119,7 +119,11 @@ export class ConfigTopicStore extends TopicViewStore {
       else throw new Error(`task configs of ${name} are not a list`);
     } else if (kind === 'restart') {
       if (value !== null && this.configs.has(name)) {
-        const request: RestartRequest = { includeTasks: value.includeTasks === true, onlyFailed: value.onlyFailed === true, ...(Number.isInteger(value.task) ? { task: value.task as number } : {}) };
+        const request: RestartRequest = {
+          includeTasks: value.includeTasks === true,
+          onlyFailed: value.onlyFailed === true,
+          ...(Number.isInteger(value.task) ? { task: value.task as number } : {}),
+        };
         for (const listener of this.restartListeners) listener(name, request);
       }
       return;

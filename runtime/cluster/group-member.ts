@@ -176,7 +176,10 @@ export class GroupMember {
     return {
       name: PROTOCOL,
       version: 0,
-      protocol: ({ topics }) => ({ name: PROTOCOL, metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: json(this.o.metadata()) }) }),
+      protocol: ({ topics }) => ({
+        name: PROTOCOL,
+        metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: json(this.o.metadata()) }),
+      }),
       assign: async ({ members }) => {
         const joined = members.map((m: KafkaGroupMember) => ({ memberId: m.memberId, meta: decodeMetadata(m.memberMetadata) }));
         const metas = joined.map((j) => j.meta).filter((m): m is JoinMetadata => m !== undefined);

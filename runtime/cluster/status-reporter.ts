@@ -42,9 +42,11 @@ export class StatusReporter {
 
   /** Writes what changed; one run at a time, a call during a run waits for it and runs again. */
   report(): Promise<void> {
-    const next = (this.running ?? Promise.resolve()).then(() => this.reportNow()).catch((err: unknown) => {
-      this.o.logger.warn('could not write the status', { error: (err as Error).message });
-    });
+    const next = (this.running ?? Promise.resolve())
+      .then(() => this.reportNow())
+      .catch((err: unknown) => {
+        this.o.logger.warn('could not write the status', { error: (err as Error).message });
+      });
     this.running = next;
     return next;
   }
@@ -57,12 +59,14 @@ export class StatusReporter {
       const entry = this.o.configs.get(name);
       if (!entry) continue;
       const failure = this.failures.get(name);
-      const connector = failure
-        ? { state: 'FAILED' as const, trace: failure }
-        : this.o.worker.has(name)
-          ? this.o.worker.status(name).connector
-          : undefined;
-      if (connector) await this.write(['connector', name], { state: connector.state, worker_id: this.o.workerId, ...(connector.trace ? { trace: connector.trace } : {}), generation });
+      const connector = failure ? { state: 'FAILED' as const, trace: failure } : this.o.worker.has(name) ? this.o.worker.status(name).connector : undefined;
+      if (connector)
+        await this.write(['connector', name], {
+          state: connector.state,
+          worker_id: this.o.workerId,
+          ...(connector.trace ? { trace: connector.trace } : {}),
+          generation,
+        });
     }
     for (const [name, id] of assignment.tasks) {
       const entry = this.o.configs.get(name);

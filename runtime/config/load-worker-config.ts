@@ -4,7 +4,10 @@ import { unrestrictedSources } from './providers.js';
 import { validateWorkerConfig, type WorkerConfig } from './worker-schema.js';
 
 /** Resolves placeholders in a worker config and validates it; throws ConfigError with every error. */
-export async function loadWorkerConfig(raw: unknown, env: Readonly<Record<string, string | undefined>> = process.env): Promise<{ config: WorkerConfig; secrets: readonly string[] }> {
+export async function loadWorkerConfig(
+  raw: unknown,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<{ config: WorkerConfig; secrets: readonly string[] }> {
   // The operator's own file: its placeholders may read anything the worker process can.
   const resolved = await resolvePlaceholders(raw, unrestrictedSources(env));
   if (!resolved.ok) throw new ConfigError(resolved.errors);

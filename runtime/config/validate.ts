@@ -2,14 +2,7 @@ import type { TSchema } from 'typebox';
 import type { ConfigErrorEntry } from '../api/errors.js';
 import type { PredicateDefinition, TransformDefinition } from '../api/transform.js';
 import { compileSchema, toConfigErrors } from './ajv.js';
-import {
-  PREDICATE_KEY,
-  TRANSFORM_KEY,
-  connectorConfigSchema,
-  parseList,
-  type SinkConnectorConfig,
-  type SourceConnectorConfig,
-} from './connector-schema.js';
+import { PREDICATE_KEY, TRANSFORM_KEY, connectorConfigSchema, parseList, type SinkConnectorConfig, type SourceConnectorConfig } from './connector-schema.js';
 
 /** Finds transform and predicate plugins by the name given in `transforms.<alias>.type`. */
 export interface TransformLookup {
@@ -233,11 +226,7 @@ export function validateConnectorConfig<C extends object = Record<string, unknow
   rawConfig: unknown,
   options?: ValidateConnectorOptions,
 ): ValidationResult<SourceConnectorConfig & C>;
-export function validateConnectorConfig(
-  pluginSchema: TSchema,
-  rawConfig: unknown,
-  options: ValidateConnectorOptions = {},
-): ValidationResult<Props> {
+export function validateConnectorConfig(pluginSchema: TSchema, rawConfig: unknown, options: ValidateConnectorOptions = {}): ValidationResult<Props> {
   if (typeof rawConfig !== 'object' || rawConfig === null || Array.isArray(rawConfig)) {
     return { ok: false, errors: [{ key: '', message: 'the connector config must be a JSON object of key/value pairs' }] };
   }

@@ -62,13 +62,14 @@ export const workerConfigSchema = Type.Object(
       default: 'state/offsets.json',
     }),
     'offset.storage.topic': Type.String({
-      description: 'Compacted topic holding source offsets when offset.storage=kafka, and always in distributed mode. Created (compacted, 1 partition) if missing.',
+      description:
+        'Compacted topic holding source offsets when offset.storage=kafka, and always in distributed mode. Created (compacted, 1 partition) if missing.',
       minLength: 1,
       default: 'conflux-offsets',
     }),
     'offset.storage.replication.factor': Type.Integer({
       description:
-        'Replication factor of the offsets topic when the worker creates it; -1 takes the broker\'s default.replication.factor. Kafka Connect defaults to 3; conflux defaults to -1 so the same file runs on a one-broker development cluster: set 3 in production.',
+        "Replication factor of the offsets topic when the worker creates it; -1 takes the broker's default.replication.factor. Kafka Connect defaults to 3; conflux defaults to -1 so the same file runs on a one-broker development cluster: set 3 in production.",
       minimum: -1,
       default: -1,
     }),
@@ -89,31 +90,33 @@ export const workerConfigSchema = Type.Object(
     }),
     'config.storage.replication.factor': Type.Integer({
       description:
-        'Replication factor of the config topic when the worker creates it; -1 takes the broker\'s default.replication.factor. Kafka Connect defaults to 3; conflux defaults to -1 so the same file runs on a one-broker development cluster: set 3 in production.',
+        "Replication factor of the config topic when the worker creates it; -1 takes the broker's default.replication.factor. Kafka Connect defaults to 3; conflux defaults to -1 so the same file runs on a one-broker development cluster: set 3 in production.",
       minimum: -1,
       default: -1,
     }),
     'status.storage.topic': Type.String({
-      description: 'Distributed mode: compacted topic holding the status of every connector and task with the worker that runs it. Created (compacted, 1 partition) if missing.',
+      description:
+        'Distributed mode: compacted topic holding the status of every connector and task with the worker that runs it. Created (compacted, 1 partition) if missing.',
       minLength: 1,
       default: 'conflux-status',
     }),
     'status.storage.replication.factor': Type.Integer({
       description:
-        'Replication factor of the status topic when the worker creates it; -1 takes the broker\'s default.replication.factor. Kafka Connect defaults to 3; conflux defaults to -1 so the same file runs on a one-broker development cluster: set 3 in production.',
+        "Replication factor of the status topic when the worker creates it; -1 takes the broker's default.replication.factor. Kafka Connect defaults to 3; conflux defaults to -1 so the same file runs on a one-broker development cluster: set 3 in production.",
       minimum: -1,
       default: -1,
     }),
     'rest.advertised.url': Type.Optional(
       Type.String({
         description:
-          'Distributed mode: the URL other workers and clients reach this worker\'s REST API at, shared with the group. Defaults to http://<rest.host>:<rest.port>.',
+          "Distributed mode: the URL other workers and clients reach this worker's REST API at, shared with the group. Defaults to http://<rest.host>:<rest.port>.",
         format: 'uri',
         examples: ['http://conflux-1.internal:8083'],
       }),
     ),
     'session.timeout.ms': Type.Integer({
-      description: 'Distributed mode: a worker not heard from for this long leaves the group and its connectors and tasks move to the others (Kafka Connect\'s default).',
+      description:
+        "Distributed mode: a worker not heard from for this long leaves the group and its connectors and tasks move to the others (Kafka Connect's default).",
       minimum: 6000,
       default: 10000,
     }),
@@ -129,12 +132,12 @@ export const workerConfigSchema = Type.Object(
     }),
     'consumer.session.timeout.ms': Type.Integer({
       description:
-        'Session timeout of every sink task\'s consumer (Kafka Connect\'s consumer.* worker prefix). When a worker dies without leaving, its sink consumers stay in their groups this long, and the sink tasks that moved elsewhere read nothing until then: it bounds how long a sink stands still after a crash.',
+        "Session timeout of every sink task's consumer (Kafka Connect's consumer.* worker prefix). When a worker dies without leaving, its sink consumers stay in their groups this long, and the sink tasks that moved elsewhere read nothing until then: it bounds how long a sink stands still after a crash.",
       minimum: 6000,
       default: 30000,
     }),
     'consumer.heartbeat.interval.ms': Type.Integer({
-      description: 'How often a sink task\'s consumer tells its group coordinator it is alive; well below consumer.session.timeout.ms.',
+      description: "How often a sink task's consumer tells its group coordinator it is alive; well below consumer.session.timeout.ms.",
       minimum: 100,
       default: 3000,
     }),
@@ -186,8 +189,7 @@ const REPLICATION_FACTOR_KEYS = ['config.storage.replication.factor', 'offset.st
 export type WorkerConfig = Static<typeof workerConfigSchema> & { readonly 'worker.id': string };
 
 export type WorkerValidationResult =
-  | { readonly ok: true; readonly config: Readonly<WorkerConfig> }
-  | { readonly ok: false; readonly errors: readonly ConfigErrorEntry[] };
+  { readonly ok: true; readonly config: Readonly<WorkerConfig> } | { readonly ok: false; readonly errors: readonly ConfigErrorEntry[] };
 
 /**
  * Validates config/worker.json (placeholders already resolved): defaults applied, strings coerced,
@@ -209,7 +211,7 @@ export function validateWorkerConfig(rawConfig: unknown, host: string = hostname
   // A token with whitespace can never match: the Authorization header parser trims it.
   if (typeof token === 'string' && /\s/.test(token)) errors.push({ key: 'rest.auth.token', message: 'must not contain whitespace' });
   for (const key of REPLICATION_FACTOR_KEYS) {
-    if (config[key] === 0) errors.push({ key, message: 'must be -1 (the broker\'s default) or at least 1' });
+    if (config[key] === 0) errors.push({ key, message: "must be -1 (the broker's default) or at least 1" });
   }
   // kafkajs refuses a consumer whose heartbeat is not below its session timeout.
   for (const [heartbeat, session] of HEARTBEAT_KEYS) {

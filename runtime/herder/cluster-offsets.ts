@@ -53,7 +53,8 @@ export class ClusterOffsets {
   private async validated(name: string): Promise<{ type: 'source' | 'sink'; config: Record<string, unknown> }> {
     if (!this.o.configs.get(name)) throw new NotFoundError(`Connector ${name} not found`);
     const entry = await this.o.catalog.entry(name);
-    if (!entry?.ok) throw new BadRequestError(`Connector ${name} has a config this worker cannot use: ${entry?.ok === false ? entry.error.message : 'unknown'}`);
+    if (!entry?.ok)
+      throw new BadRequestError(`Connector ${name} has a config this worker cannot use: ${entry?.ok === false ? entry.error.message : 'unknown'}`);
     return { type: entry.validated.definition.type, config: entry.validated.config };
   }
 

@@ -19,8 +19,13 @@ export function createStandaloneHerder(config: WorkerConfig, plugins: PluginRegi
  * Wires a worker of a cluster (`conflux distributed`): desired state in the config topic, status
  * in the status topic, source offsets in the offsets topic, membership in the group `group.id`.
  */
-export function createDistributedHerder(config: WorkerConfig, plugins: PluginRegistry, opts: Omit<CreateWorkerOptions, 'configStore' | 'offsetStore' | 'kafka'> = {}): DistributedHerder {
-  if (!config['group.id']) throw new ConfigError([{ key: 'group.id', message: 'distributed mode needs a group.id: the group the workers of one cluster join' }]);
+export function createDistributedHerder(
+  config: WorkerConfig,
+  plugins: PluginRegistry,
+  opts: Omit<CreateWorkerOptions, 'configStore' | 'offsetStore' | 'kafka'> = {},
+): DistributedHerder {
+  if (!config['group.id'])
+    throw new ConfigError([{ key: 'group.id', message: 'distributed mode needs a group.id: the group the workers of one cluster join' }]);
   const logs = opts.logs ?? new LogManager();
   const kafka = kafkaClient(config, logs);
   const offsetStore = new KafkaOffsetStore(kafka, config['offset.storage.topic'], config['offset.storage.replication.factor']);
@@ -28,4 +33,3 @@ export function createDistributedHerder(config: WorkerConfig, plugins: PluginReg
   const url = config['rest.advertised.url'] ?? `http://${config['rest.host']}:${config['rest.port']}`;
   return new DistributedHerder({ worker, kafka, config, offsetStore, url, logs });
 }
-

@@ -67,12 +67,33 @@ export class DistributedHerder implements Herder {
     const { config, kafka, logs } = o;
     this.logger = logs.get('herder');
     this.url = o.url;
-    this.configs = new ConfigTopicStore(kafka, { topic: config['config.storage.topic'], replicationFactor: config['config.storage.replication.factor'], logger: logs.get('cluster.config') });
-    this.statuses = new StatusTopicStore(kafka, { topic: config['status.storage.topic'], replicationFactor: config['status.storage.replication.factor'], logger: logs.get('cluster.status') });
+    this.configs = new ConfigTopicStore(kafka, {
+      topic: config['config.storage.topic'],
+      replicationFactor: config['config.storage.replication.factor'],
+      logger: logs.get('cluster.config'),
+    });
+    this.statuses = new StatusTopicStore(kafka, {
+      topic: config['status.storage.topic'],
+      replicationFactor: config['status.storage.replication.factor'],
+      logger: logs.get('cluster.status'),
+    });
     this.catalog = new WorkCatalog(this.configs, (raw) => o.worker.validate(raw));
     this.admin = new SharedAdmin(kafka);
-    this.offsetOps = new ClusterOffsets({ configs: this.configs, statuses: this.statuses, catalog: this.catalog, offsetStore: o.offsetStore, admin: this.admin });
-    this.reporter = new StatusReporter({ workerId: this.id, worker: o.worker, configs: this.configs, statuses: this.statuses, assignment: () => this.assignment, logger: logs.get('cluster.status') });
+    this.offsetOps = new ClusterOffsets({
+      configs: this.configs,
+      statuses: this.statuses,
+      catalog: this.catalog,
+      offsetStore: o.offsetStore,
+      admin: this.admin,
+    });
+    this.reporter = new StatusReporter({
+      workerId: this.id,
+      worker: o.worker,
+      configs: this.configs,
+      statuses: this.statuses,
+      assignment: () => this.assignment,
+      logger: logs.get('cluster.status'),
+    });
     this.member = new GroupMember(kafka, {
       groupId: config['group.id']!,
       topic: config['config.storage.topic'],
@@ -210,7 +231,9 @@ export class DistributedHerder implements Herder {
     const stopped = this.target(name) === 'STOPPED';
     return {
       name,
-      connector: connector ? { state: connector.state, worker_id: connector.worker_id, ...(connector.trace ? { trace: connector.trace } : {}) } : { state: 'UNASSIGNED', worker_id: '' },
+      connector: connector
+        ? { state: connector.state, worker_id: connector.worker_id, ...(connector.trace ? { trace: connector.trace } : {}) }
+        : { state: 'UNASSIGNED', worker_id: '' },
       tasks: stopped ? [] : info.tasks.map(({ task }) => taskView(task, reported.get(task))),
       type: info.type,
     };
@@ -377,7 +400,11 @@ export class DistributedHerder implements Herder {
       for (const name of [...names].sort()) await this.applyConnector(name);
       this.owned = { connectors: assignment.connectors, tasks: assignment.tasks };
       applied = true;
-      this.logger.info('applied the assignment', { generation: assignment.generation, connectors: assignment.connectors, tasks: assignment.tasks.map(([n, i]) => `${n}-${i}`) });
+      this.logger.info('applied the assignment', {
+        generation: assignment.generation,
+        connectors: assignment.connectors,
+        tasks: assignment.tasks.map(([n, i]) => `${n}-${i}`),
+      });
       await this.reporter.report();
     } finally {
       // What this worker gave up is stopped (or, after a failure, still claimed): the next
@@ -469,4 +496,3 @@ function isSameConfig(a: RawConfig, b: RawConfig): boolean {
 function typeOfClass(plugins: PluginRegistry, config: RawConfig): 'source' | 'sink' {
   return connectorPlugin(plugins, config['connector.class'] ?? '')?.type ?? 'source';
 }
-

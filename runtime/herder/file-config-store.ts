@@ -47,10 +47,12 @@ export class FileConnectorConfigStore implements ConnectorConfigStore {
   private write(): Promise<void> {
     const snapshot = JSON.stringify(Object.fromEntries(this.saved), null, 2);
     // A failed write is reported to its caller; it must not poison every later one.
-    this.writing = this.writing.catch(() => undefined).then(async () => {
-      await ensurePrivateDir(dirname(this.path), { tighten: true });
-      await replaceFileAtomically(this.path, snapshot);
-    });
+    this.writing = this.writing
+      .catch(() => undefined)
+      .then(async () => {
+        await ensurePrivateDir(dirname(this.path), { tighten: true });
+        await replaceFileAtomically(this.path, snapshot);
+      });
     return this.writing;
   }
 }

@@ -56,7 +56,9 @@ export class KafkaLog {
     // Emitted for every fetched batch, also one whose records were all filtered out (a
     // transaction marker, a cleaned tombstone): progress is the fetch position, not the last record.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => this.advance(payload.partition, BigInt(payload.lastOffset) + 1n));
-    consumer.on(consumer.events.CRASH, ({ payload }) => this.o.logger.error('reading the topic failed', { topic: this.o.topic, error: payload.error.message, restart: payload.restart }));
+    consumer.on(consumer.events.CRASH, ({ payload }) =>
+      this.o.logger.error('reading the topic failed', { topic: this.o.topic, error: payload.error.message, restart: payload.restart }),
+    );
     await consumer.run({
       autoCommit: false,
       eachMessage: async ({ partition, message }) => {

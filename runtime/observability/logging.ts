@@ -23,7 +23,7 @@ export class LogManager {
     // The message and the whole object of a log line are scrubbed, nested arrays, objects and
     // Errors (message and stack) included.
     const scrubArg = (arg: unknown): unknown => this.secrets.scrubDeep(arg);
-    const level = options.level ?? ((process.env.CONFLUX_LOG_LEVEL as LogLevel | undefined) ?? 'info');
+    const level = options.level ?? (process.env.CONFLUX_LOG_LEVEL as LogLevel | undefined) ?? 'info';
     this.root = pino(
       {
         level,

@@ -24,7 +24,10 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
   readonly taskRestarts = this.counter('task_restarts_total', 'Automatic restarts of failed tasks');
-  readonly taskStarts = this.counter('task_starts_total', 'Task starts on this worker: the first, every restart, and each time a rebalance hands the task to this worker');
+  readonly taskStarts = this.counter(
+    'task_starts_total',
+    'Task starts on this worker: the first, every restart, and each time a rebalance hands the task to this worker',
+  );
   readonly deadLettered = this.counter('records_dead_lettered_total', 'Records sent to the dead-letter topic');
   readonly batchSize = new client.Histogram({
     name: 'conflux_batch_size_records',

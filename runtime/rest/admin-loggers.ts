@@ -28,11 +28,7 @@ export const adminLoggersPlugin: FastifyPluginAsyncTypebox<RouteContext> = async
     return out;
   };
 
-  app.get(
-    '/admin/loggers',
-    { schema: { summary: 'List loggers', tags, response: { 200: Type.Record(Type.String(), LevelBody) } } },
-    async () => levels(),
-  );
+  app.get('/admin/loggers', { schema: { summary: 'List loggers', tags, response: { 200: Type.Record(Type.String(), LevelBody) } } }, async () => levels());
 
   app.get(
     '/admin/loggers/:name',

@@ -90,7 +90,15 @@ export function buildApp(options: RestOptions): FastifyInstance {
   const secrets = new Secrets(herder.plugins, logs);
   const version = options.version ?? packageVersion();
   const authorized = options.authToken ? tokenCheck(options.authToken) : () => true;
-  const ctx: RouteContext = { herder, logs, secrets, version, commit: options.commit ?? 'unknown', health: cachedProbe(options.health, options.healthCacheMs), authorized };
+  const ctx: RouteContext = {
+    herder,
+    logs,
+    secrets,
+    version,
+    commit: options.commit ?? 'unknown',
+    health: cachedProbe(options.health, options.healthCacheMs),
+    authorized,
+  };
 
   app.addSchema(ErrorCodeSchema);
   app.addSchema(ErrorBodySchema);

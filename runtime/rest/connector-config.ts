@@ -64,7 +64,8 @@ export const connectorConfigPlugin: FastifyPluginAsyncTypebox<RouteContext> = as
     async (request) => {
       const { name } = request.params;
       for (const [key, value] of Object.entries(request.body)) {
-        if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) throw new BadRequestError(`body/${key} must be a string, number, boolean or null`);
+        if (value !== null && !['string', 'number', 'boolean'].includes(typeof value))
+          throw new BadRequestError(`body/${key} must be a string, number, boolean or null`);
       }
       const info = await herder.patchConnectorConfig(name, (current) => {
         const merged: Record<string, string> = { ...current };

@@ -82,7 +82,7 @@ export const connectorPluginsPlugin: FastifyPluginAsyncTypebox<RouteContext> = a
     {
       schema: {
         summary: 'Describe plugin config',
-        description: "Every key the plugin accepts, derived from its config schema; for connectors the common keys come first.",
+        description: 'Every key the plugin accepts, derived from its config schema; for connectors the common keys come first.',
         tags,
         params: PluginParams,
         response: { 200: Type.Array(ConfigKeyInfoSchema), ...errorResponses(404) },
@@ -92,7 +92,11 @@ export const connectorPluginsPlugin: FastifyPluginAsyncTypebox<RouteContext> = a
       const { plugin } = request.params;
       const connector = connectorPlugin(plugins, plugin);
       if (connector) return describePlugin(connector.config, connector.name, connector.type);
-      const other = Object.hasOwn(plugins.transforms, plugin) ? plugins.transforms[plugin] : Object.hasOwn(plugins.predicates, plugin) ? plugins.predicates[plugin] : undefined;
+      const other = Object.hasOwn(plugins.transforms, plugin)
+        ? plugins.transforms[plugin]
+        : Object.hasOwn(plugins.predicates, plugin)
+          ? plugins.predicates[plugin]
+          : undefined;
       if (!other) throw new NotFoundError(`Plugin ${plugin} not found`);
       return describePlugin(other.config, other.name);
     },

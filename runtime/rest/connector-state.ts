@@ -53,7 +53,12 @@ export const connectorStatePlugin: FastifyPluginAsyncTypebox<RouteContext> = asy
   const lifecycle = [
     ['pause', 'Pause a connector', 'Tasks stop processing but keep their resources; resume continues where they were.', (n: string) => herder.pause(n)],
     ['resume', 'Resume a connector', 'Resumes a PAUSED or STOPPED connector.', (n: string) => herder.resume(n)],
-    ['stop', 'Stop a connector', 'Shuts the tasks down (offsets committed) but keeps the config; required before changing offsets.', (n: string) => herder.stopConnector(n)],
+    [
+      'stop',
+      'Stop a connector',
+      'Shuts the tasks down (offsets committed) but keeps the config; required before changing offsets.',
+      (n: string) => herder.stopConnector(n),
+    ],
   ] as const;
   for (const [action, summary, description, run] of lifecycle) {
     app.put(

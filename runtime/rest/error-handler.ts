@@ -60,7 +60,5 @@ export function installErrorHandler(app: FastifyInstance, secrets: Secrets, logg
     }
     return reply.status(body.error_code).send(body);
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(errorBody('not-found', `Route ${request.method} ${request.url.split('?')[0]} not found`)),
-  );
+  app.setNotFoundHandler((request, reply) => reply.status(404).send(errorBody('not-found', `Route ${request.method} ${request.url.split('?')[0]} not found`)));
 }

@@ -24,7 +24,14 @@ export const rootPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app, {
     },
     async () => {
       const clusterId = await herder.kafkaClusterId();
-      return { version, commit, ...(clusterId ? { kafka_cluster_id: clusterId } : {}), worker_id: herder.id, ...(herder.groupId ? { group_id: herder.groupId } : {}), ...(herder.leaderId ? { leader_id: herder.leaderId } : {}) };
+      return {
+        version,
+        commit,
+        ...(clusterId ? { kafka_cluster_id: clusterId } : {}),
+        worker_id: herder.id,
+        ...(herder.groupId ? { group_id: herder.groupId } : {}),
+        ...(herder.leaderId ? { leader_id: herder.leaderId } : {}),
+      };
     },
   );
 };

@@ -113,7 +113,7 @@ export const TaskStatusSchema = Type.Object({
       }),
       {
         description:
-          'Not in Kafka Connect: the progress of long phases under way in a RUNNING or PAUSED task (a source connector\'s initial copy), one entry per phase; absent when none is',
+          "Not in Kafka Connect: the progress of long phases under way in a RUNNING or PAUSED task (a source connector's initial copy), one entry per phase; absent when none is",
       },
     ),
   ),

@@ -67,7 +67,11 @@ export class SinkPositions {
     this.sought.delete(key);
     const target = BigInt(sought);
     if (first > target) {
-      return { kind: 'process', from: undefined, note: `offsets ${target}..${first - 1n} no longer exist (compacted, deleted or transaction markers); continuing at ${first}` };
+      return {
+        kind: 'process',
+        from: undefined,
+        note: `offsets ${target}..${first - 1n} no longer exist (compacted, deleted or transaction markers); continuing at ${first}`,
+      };
     }
     if (first < target && next < target) {
       return { kind: 'process', from: undefined, note: `offset ${target} is beyond the end of the log; the consumer reset to ${first} (earliest)` };

@@ -39,7 +39,12 @@ export async function toSinkRecords(batch: Batch, from: bigint | undefined, deps
     try {
       record = convertSync(topic, partition, message, deps) ?? (await convert(topic, partition, message, deps));
     } catch (err) {
-      const outcome = await errors.recover('convert', () => rawPayload(topic, partition, message), () => convert(topic, partition, message, deps), err);
+      const outcome = await errors.recover(
+        'convert',
+        () => rawPayload(topic, partition, message),
+        () => convert(topic, partition, message, deps),
+        err,
+      );
       if (!outcome.ok) continue;
       record = outcome.value;
     }
@@ -49,7 +54,12 @@ export async function toSinkRecords(batch: Batch, from: bigint | undefined, deps
       out = isPromise(result) ? await result : result;
     } catch (err) {
       const converted = record;
-      const outcome = await errors.recover('transform', () => rawPayload(topic, partition, message), () => chain.apply(converted), err);
+      const outcome = await errors.recover(
+        'transform',
+        () => rawPayload(topic, partition, message),
+        () => chain.apply(converted),
+        err,
+      );
       if (!outcome.ok) continue;
       out = outcome.value;
     }
@@ -75,7 +85,13 @@ async function convert(topic: string, partition: number, message: KafkaMessage, 
   return sinkRecord(topic, partition, message, k, v);
 }
 
-function sinkRecord(topic: string, partition: number, message: KafkaMessage, k: { value: unknown; schema?: object }, v: { value: unknown; schema?: object }): SinkRecord {
+function sinkRecord(
+  topic: string,
+  partition: number,
+  message: KafkaMessage,
+  k: { value: unknown; schema?: object },
+  v: { value: unknown; schema?: object },
+): SinkRecord {
   const record: { -readonly [K in keyof SinkRecord]: SinkRecord[K] } = {
     topic,
     kafkaPartition: partition,
@@ -97,7 +113,6 @@ function headersOf(message: KafkaMessage): Headers {
   for (const _ in headers) return Object.freeze(headers) as Headers;
   return NO_HEADERS;
 }
-
 
 /** What a dead letter carries: the record as it was fetched. */
 export function rawPayload(topic: string, partition: number, message: KafkaMessage): DeadLetterPayload {

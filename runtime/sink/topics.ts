@@ -8,7 +8,11 @@ import type { RecordErrorHandler } from '../tasks/record-errors.js';
  * (RUNNING, with a log line) rather than failing; subscribing to a missing topic fails in kafkajs.
  * Resolves false when stopped while waiting.
  */
-export async function waitForTopics(kafka: Kafka, topics: readonly string[], o: { errors: RecordErrorHandler; logger: Logger; signal: AbortSignal }): Promise<boolean> {
+export async function waitForTopics(
+  kafka: Kafka,
+  topics: readonly string[],
+  o: { errors: RecordErrorHandler; logger: Logger; signal: AbortSignal },
+): Promise<boolean> {
   const { errors, logger, signal } = o;
   const admin = kafka.admin();
   await errors.retry('connect', () => connectUnlessStopped(admin, signal));

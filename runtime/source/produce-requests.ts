@@ -9,7 +9,8 @@ const RECORD_OVERHEAD_BYTES = 36;
 /** Upper bound of a header's key and value length varints. */
 const HEADER_OVERHEAD_BYTES = 10;
 
-const byteLength = (v: Buffer | string | null | undefined): number => (v === null || v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length);
+const byteLength = (v: Buffer | string | null | undefined): number =>
+  v === null || v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
 
 /**
  * An upper bound of what `message` adds to a record batch, uncompressed: what the broker's

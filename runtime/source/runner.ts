@@ -163,7 +163,12 @@ export class SourceTaskRunner extends BaseTaskRunner {
         const result = chain.empty ? record : chain.run(record);
         out = isPromise(result) ? await result : result;
       } catch (err) {
-        const outcome = await o.errors.recover('transform', () => sourcePayload(record), () => chain.apply(record), err);
+        const outcome = await o.errors.recover(
+          'transform',
+          () => sourcePayload(record),
+          () => chain.apply(record),
+          err,
+        );
         if (!outcome.ok) {
           handle.ack();
           continue;
@@ -179,13 +184,19 @@ export class SourceTaskRunner extends BaseTaskRunner {
       let value: Buffer | null | undefined;
       try {
         key = o.keyConverter.fromConnectSync(out.topic, out.key, out.keySchema) ?? (await o.keyConverter.fromConnect(out.topic, out.key, out.keySchema));
-        value = o.valueConverter.fromConnectSync(out.topic, out.value, out.valueSchema) ?? (await o.valueConverter.fromConnect(out.topic, out.value, out.valueSchema));
+        value =
+          o.valueConverter.fromConnectSync(out.topic, out.value, out.valueSchema) ??
+          (await o.valueConverter.fromConnect(out.topic, out.value, out.valueSchema));
       } catch (err) {
         const converted = out;
         const outcome = await o.errors.recover(
           'convert',
           () => sourcePayload(record),
-          async () => [await o.keyConverter.fromConnect(converted.topic, converted.key, converted.keySchema), await o.valueConverter.fromConnect(converted.topic, converted.value, converted.valueSchema)] as const,
+          async () =>
+            [
+              await o.keyConverter.fromConnect(converted.topic, converted.key, converted.keySchema),
+              await o.valueConverter.fromConnect(converted.topic, converted.value, converted.valueSchema),
+            ] as const,
           err,
         );
         if (!outcome.ok) {

@@ -60,7 +60,13 @@ export async function withTimeout(work: Promise<unknown>, ms: number, onTimeout:
   const timeout = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), ms);
   });
-  const outcome = await Promise.race([work.then(() => 'done' as const, () => 'done' as const), timeout]);
+  const outcome = await Promise.race([
+    work.then(
+      () => 'done' as const,
+      () => 'done' as const,
+    ),
+    timeout,
+  ]);
   clearTimeout(timer);
   if (outcome === 'timeout') onTimeout();
 }

@@ -9,7 +9,12 @@ export function buildCommit(env: Readonly<Record<string, string | undefined>> = 
   const fromEnv = env.CONFLUX_COMMIT?.trim();
   if (fromEnv) return fromEnv;
   try {
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: projectRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).trim();
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], {
+      cwd: projectRoot(),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 2000,
+    }).trim();
     return /^[0-9a-f]{40}$/.test(head) ? head : 'unknown';
   } catch {
     return 'unknown';

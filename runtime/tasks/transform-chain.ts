@@ -208,7 +208,10 @@ async function createAsync<T>(factory: () => T | Promise<T>, keyPrefix: string):
 
 function prefixed(err: unknown, keyPrefix: string): unknown {
   if (err instanceof ConfigError) {
-    return new ConfigError(err.errors.map((e) => ({ key: e.key ? `${keyPrefix}.${e.key}` : `${keyPrefix}.type`, message: e.message })), { cause: err });
+    return new ConfigError(
+      err.errors.map((e) => ({ key: e.key ? `${keyPrefix}.${e.key}` : `${keyPrefix}.type`, message: e.message })),
+      { cause: err },
+    );
   }
   return err;
 }

@@ -42,7 +42,9 @@ export async function validateRawConfig(plugins: PluginRegistry, resolveConfig: 
   const plain = Object.entries(config).filter(([key, value]) => (marked.has(key) || looksSecret(key)) && typeof value === 'string');
   const short = plain.filter(([, value]) => (value as string).length > 0 && (value as string).length < MIN_SCRUBBED_LENGTH);
   if (short.length > 0) {
-    throw new ConfigError(short.map(([key]) => ({ key, message: `a secret must have at least ${MIN_SCRUBBED_LENGTH} characters: a shorter one cannot be kept out of logs` })));
+    throw new ConfigError(
+      short.map(([key]) => ({ key, message: `a secret must have at least ${MIN_SCRUBBED_LENGTH} characters: a shorter one cannot be kept out of logs` })),
+    );
   }
   return {
     definition,

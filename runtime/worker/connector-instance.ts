@@ -8,7 +8,11 @@ import type { TaskRunner } from '../tasks/task-runner.js';
 /** Raw connector config as given by the user: string values, placeholders unresolved. */
 export type RawConfig = Readonly<Record<string, string>>;
 
-export type ValidatedConfig = { definition: ConnectorDefinition; config: CommonConnectorConfig & Record<string, unknown>; transforms: readonly TransformSpec[] };
+export type ValidatedConfig = {
+  definition: ConnectorDefinition;
+  config: CommonConnectorConfig & Record<string, unknown>;
+  transforms: readonly TransformSpec[];
+};
 
 /** A validated config and the values to scrub once it is in use: resolved placeholders and declared secrets. */
 export type Validated = ValidatedConfig & { secrets: string[] };

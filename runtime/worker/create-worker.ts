@@ -56,7 +56,8 @@ export function createWorker(config: WorkerConfig, plugins: PluginRegistry, opts
     metrics: new WorkerMetrics(),
     sinkConsumer: { sessionTimeoutMs: config['consumer.session.timeout.ms'], heartbeatIntervalMs: config['consumer.heartbeat.interval.ms'] },
     resolveConfig: async (raw: RawConfig) => {
-      if (Object.keys(raw).length > MAX_CONFIG_KEYS) throw new ConfigError([{ key: '', message: `a connector config may have at most ${MAX_CONFIG_KEYS} keys` }]);
+      if (Object.keys(raw).length > MAX_CONFIG_KEYS)
+        throw new ConfigError([{ key: '', message: `a connector config may have at most ${MAX_CONFIG_KEYS} keys` }]);
       const resolved = await resolvePlaceholders({ ...raw }, sources, { literal: isLiteralConnectorKey });
       if (!resolved.ok) throw new ConfigError(resolved.errors);
       return { config: resolved.config, secrets: [...resolved.secrets] };

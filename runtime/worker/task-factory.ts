@@ -51,13 +51,8 @@ export class TaskFactory {
       logErrors: cfg['errors.log.enable'],
       ...(dlqTopic
         ? {
-            deadLetter: new DeadLetterWriter(
-              this.dlqProducerClient(),
-              dlqTopic,
-              c.name,
-              slot.id,
-              cfg['errors.deadletterqueue.context.headers.enable'],
-              (t) => this.o.logs.scrub(t),
+            deadLetter: new DeadLetterWriter(this.dlqProducerClient(), dlqTopic, c.name, slot.id, cfg['errors.deadletterqueue.context.headers.enable'], (t) =>
+              this.o.logs.scrub(t),
             ),
           }
         : {}),
@@ -75,7 +70,11 @@ export class TaskFactory {
     // Lookup tables a transform opens are decoded with the connector's converters and shared by
     // every task of this worker that opens the same topic.
     const buildChain = () =>
-      buildTransformChain(c.transforms, transformLookup(this.o.plugins), { logger, metrics: context.metrics, tables: this.o.tables.forChain(keyConverter, valueConverter) });
+      buildTransformChain(c.transforms, transformLookup(this.o.plugins), {
+        logger,
+        metrics: context.metrics,
+        tables: this.o.tables.forChain(keyConverter, valueConverter),
+      });
     if (c.definition.type === 'source') {
       return new SourceTaskRunner({
         connector: c.name,

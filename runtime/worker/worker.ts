@@ -249,7 +249,8 @@ export class Worker {
   taskStatus(a: TaskSlot | string, id?: number): TaskStatus {
     const slot = typeof a === 'string' ? this.slot(a, id!) : a;
     const state = slot.runner && slot.state !== 'FAILED' && slot.state !== 'RESTARTING' ? slot.runner.state : slot.state;
-    const progress = slot.runner && (state === 'RUNNING' || state === 'PAUSED') && slot.progress?.entries.length ? slot.progress.entries.map((p) => ({ ...p })) : undefined;
+    const progress =
+      slot.runner && (state === 'RUNNING' || state === 'PAUSED') && slot.progress?.entries.length ? slot.progress.entries.map((p) => ({ ...p })) : undefined;
     return { id: slot.id, state, worker_id: this.id, ...(slot.trace && state === 'FAILED' ? { trace: slot.trace } : {}), ...(progress ? { progress } : {}) };
   }
 

@@ -52,14 +52,25 @@ t.test('after a Kafka outage that breaks their group membership, the workers joi
 
   await stack.stop(['kafka']);
   const logs = () => Promise.all(workers.map((w) => readFile(w.logFile, 'utf8')));
-  await waitFor('a worker to lose its group membership', async () => ((await logs()).some((log) => log.includes(MEMBERSHIP_FAILED)) ? true : undefined), 180_000);
+  await waitFor(
+    'a worker to lose its group membership',
+    async () => ((await logs()).some((log) => log.includes(MEMBERSHIP_FAILED)) ? true : undefined),
+    180_000,
+  );
   await stack.up(['kafka']);
 
-  t.same(tasksPer(await waitAgreed(workers, ['orders-src'], 'RUNNING', { tasks: 2, timeoutMs: 180_000 }), ['w1', 'w2']).reduce((a, b) => a + b), 2, 'both tasks run again');
+  t.same(
+    tasksPer(await waitAgreed(workers, ['orders-src'], 'RUNNING', { tasks: 2, timeoutMs: 180_000 }), ['w1', 'w2']).reduce((a, b) => a + b),
+    2,
+    'both tasks run again',
+  );
   await workers[1]!.write('PUT', '/connectors/orders-src/pause');
   await waitAgreed(workers, ['orders-src'], 'PAUSED', { tasks: 2 });
   t.pass('a write is accepted and applied by the cluster after the outage');
-  t.ok(workers.every((w) => w.running), 'both worker processes ran through the outage');
+  t.ok(
+    workers.every((w) => w.running),
+    'both worker processes ran through the outage',
+  );
 
   const admin = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();

@@ -47,7 +47,10 @@ t.test('conflux demo --orders 500 catches up and reconciles; a warehouse row Mon
   t.teardown(async () => {
     await warehouse.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
     await warehouse.end();
-    await mongo.db(`shop_${ns}`).dropDatabase().catch(() => undefined);
+    await mongo
+      .db(`shop_${ns}`)
+      .dropDatabase()
+      .catch(() => undefined);
     await mongo.close();
     const admin = kafka.admin();
     await admin.connect();
@@ -61,7 +64,11 @@ t.test('conflux demo --orders 500 catches up and reconciles; a warehouse row Mon
   const first = demo(['--orders', '500', '--namespace', ns, '--port', '0', '--timeout', '900']);
   const api = await waitFor('the REST API address in the output', () => /REST API (http:\/\/\S+)/.exec(first.output())?.[1], 5 * 60_000);
   const connectors = (await (await fetch(`${api}/connectors`)).json()) as string[];
-  t.same(connectors.sort(), [`orders-source-${ns}`, `warehouse-customers-${ns}`, `warehouse-orders-${ns}`], 'the versioned connectors run, under the namespace');
+  t.same(
+    connectors.sort(),
+    [`orders-source-${ns}`, `warehouse-customers-${ns}`, `warehouse-orders-${ns}`],
+    'the versioned connectors run, under the namespace',
+  );
   const docs = await fetch(`${api}/docs`);
   t.equal(docs.status, 200, 'Swagger UI is served while the demo runs');
   t.match(await docs.text(), /swagger/i);
@@ -80,7 +87,9 @@ t.test('conflux demo --orders 500 catches up and reconciles; a warehouse row Mon
   t.match(output, /Run it again to continue from there/);
 
   // The summary against the data itself, read here independently.
-  const { rows } = await warehouse.query<{ n: string; sum: string }>(`SELECT count(*) AS n, coalesce(sum(total), 0)::numeric(20,2)::text AS sum FROM "${schema}".fact_orders`);
+  const { rows } = await warehouse.query<{ n: string; sum: string }>(
+    `SELECT count(*) AS n, coalesce(sum(total), 0)::numeric(20,2)::text AS sum FROM "${schema}".fact_orders`,
+  );
   t.equal(rows[0]!.n, reconciled![1], 'the warehouse holds as many orders as the summary says');
   t.equal(Number(rows[0]!.sum), Number(reconciled![2]), 'and their totals add up to the summary');
   const orders = mongo.db(`shop_${ns}`).collection('orders');
@@ -88,7 +97,11 @@ t.test('conflux demo --orders 500 catches up and reconciles; a warehouse row Mon
   t.ok(live >= 1000, `MongoDB holds the seeded orders and the new ones, less deletes (${live})`);
   t.equal(Number(reconciled![1]) + Number(reconciled![3]), live, 'every MongoDB order is either in the warehouse or rejected');
   const { rows: stored } = await warehouse.query<{ connector: string }>(`SELECT DISTINCT connector FROM "${schema}".conflux_sink_offsets ORDER BY connector`);
-  t.same(stored.map((r) => r.connector), [`warehouse-customers-${ns}`, `warehouse-orders-${ns}`], 'the sinks stored their offsets with the rows');
+  t.same(
+    stored.map((r) => r.connector),
+    [`warehouse-customers-${ns}`, `warehouse-orders-${ns}`],
+    'the sinks stored their offsets with the rows',
+  );
 
   // A row MongoDB never had: the next run must not reconcile, and must exit non-zero.
   await warehouse.query(
@@ -102,5 +115,9 @@ t.test('conflux demo --orders 500 catches up and reconciles; a warehouse row Mon
   t.match(secondOutput, /already seeded/, 'the second run tops up the data of the first instead of seeding again');
   t.match(secondOutput, /in the warehouse but not a valid MongoDB order: tampered-order/);
   t.match(secondOutput, /NOT RECONCILED/);
-  t.match(secondOutput, /standing still for 90 s \(no lag, no new records\) and the warehouse does not match MongoDB/, 'a lasting mismatch ends the wait before the timeout');
+  t.match(
+    secondOutput,
+    /standing still for 90 s \(no lag, no new records\) and the warehouse does not match MongoDB/,
+    'a lasting mismatch ends the wait before the timeout',
+  );
 });

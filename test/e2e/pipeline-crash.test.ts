@@ -59,7 +59,14 @@ t.test('SIGKILL at five random moments of a live run loses and doubles nothing',
   await workload;
   t.equal(progress.done, CHANGES, 'the generator wrote every live change');
 
-  const { shop, warehouse } = await waitReconciled({ kafka: env.kafka, warehouse: env.warehouse, db: env.db, sinks: sinksOf(env.names), timeoutMs: 150_000, traceTopics: [env.names.ordersTopic, env.names.ordersDlq] });
+  const { shop, warehouse } = await waitReconciled({
+    kafka: env.kafka,
+    warehouse: env.warehouse,
+    db: env.db,
+    sinks: sinksOf(env.names),
+    timeoutMs: 150_000,
+    traceTopics: [env.names.ordersTopic, env.names.ordersDlq],
+  });
   t.pass(`the warehouse reconciles with MongoDB: ${warehouse.orders.size} orders, ${warehouse.customers.size} customers`);
   const items = await env.warehouse.query<{ n: string }>('SELECT count(*)::text AS n FROM fact_order_items');
   const expectedItems = [...warehouse.orders.values()].reduce((n, o) => n + o.items.length, 0);

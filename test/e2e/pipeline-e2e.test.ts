@@ -23,7 +23,14 @@ t.test('a generated workload reaches the warehouse exactly, broken orders the de
   }
   t.comment(`workload: ${JSON.stringify(Object.fromEntries(run.counts))}`);
 
-  const { shop, warehouse } = await waitReconciled({ kafka: env.kafka, warehouse: env.warehouse, db: env.db, sinks: sinksOf(env.names), timeoutMs: 150_000, traceTopics: [env.names.ordersTopic, env.names.ordersDlq] });
+  const { shop, warehouse } = await waitReconciled({
+    kafka: env.kafka,
+    warehouse: env.warehouse,
+    db: env.db,
+    sinks: sinksOf(env.names),
+    timeoutMs: 150_000,
+    traceTopics: [env.names.ordersTopic, env.names.ordersDlq],
+  });
   const invalid = [...shop.orders.values()].filter((o) => rejectionOf(o, shop.customers));
   t.ok(invalid.length > 0, `MongoDB holds orders that break a rule (${invalid.length})`);
   t.equal(warehouse.orders.size, shop.orders.size - invalid.length, 'the warehouse holds every valid order and no other');

@@ -16,7 +16,10 @@ const POSTGRES_OUTAGE_MS = 30_000;
 
 t.test('the pipeline rides out a Kafka restart and 30 s without PostgreSQL, and reconciles', async (t) => {
   const stack = await PrivateStack.start(t, ['kafka', 'postgres']);
-  const env = await pipelineEnv(t, { prefix: 'outage', services: { kafkaBrokers: stack.setting('KAFKA_BROKERS'), databaseUrl: stack.setting('DATABASE_URL') } });
+  const env = await pipelineEnv(t, {
+    prefix: 'outage',
+    services: { kafkaBrokers: stack.setting('KAFKA_BROKERS'), databaseUrl: stack.setting('DATABASE_URL') },
+  });
   await env.worker.start();
 
   const progress: WorkloadRun = { counts: new Map(), done: 0 };
@@ -55,7 +58,14 @@ t.test('the pipeline rides out a Kafka restart and 30 s without PostgreSQL, and 
   await warehouse.connect();
   t.teardown(() => warehouse.end());
 
-  const { warehouse: rows } = await waitReconciled({ kafka: env.kafka, warehouse, db: env.db, sinks: sinksOf(env.names), timeoutMs: 180_000, traceTopics: [env.names.ordersTopic, env.names.ordersDlq] });
+  const { warehouse: rows } = await waitReconciled({
+    kafka: env.kafka,
+    warehouse,
+    db: env.db,
+    sinks: sinksOf(env.names),
+    timeoutMs: 180_000,
+    traceTopics: [env.names.ordersTopic, env.names.ordersDlq],
+  });
   t.pass(`the warehouse reconciles with MongoDB: ${rows.orders.size} orders, ${rows.customers.size} customers`);
   for (const connector of [env.names.source, env.names.customersSink, env.names.ordersSink]) {
     const status = await env.worker.status(connector);

@@ -18,7 +18,11 @@ const CHROMIUM_ARGS = [
 
 t.test('Swagger UI in a real browser: the operations are listed and "Try it out" runs GET /connectors', async (t) => {
   const worker = await startWorker(t, tempDir(t));
-  await worker.createConnector('browser-check', { 'connector.class': 'counting-source', topic: uniqueName('ui'), count: '0', 'value.converter': 'json' }, 'STOPPED');
+  await worker.createConnector(
+    'browser-check',
+    { 'connector.class': 'counting-source', topic: uniqueName('ui'), count: '0', 'value.converter': 'json' },
+    'STOPPED',
+  );
   const app = buildApp({ herder: worker, logs: new LogManager({ level: 'fatal' }) });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => app.close());
@@ -54,7 +58,11 @@ t.test('Swagger UI in a real browser: the operations are listed and "Try it out"
 t.test('Swagger UI with a token: the page loads without it, calls answer 401 until Authorize is given the token', async (t) => {
   const token = 'e2e-token-for-swagger-ui';
   const worker = await startWorker(t, tempDir(t));
-  await worker.createConnector('browser-auth-check', { 'connector.class': 'counting-source', topic: uniqueName('ui'), count: '0', 'value.converter': 'json' }, 'STOPPED');
+  await worker.createConnector(
+    'browser-auth-check',
+    { 'connector.class': 'counting-source', topic: uniqueName('ui'), count: '0', 'value.converter': 'json' },
+    'STOPPED',
+  );
   const app = buildApp({ herder: worker, logs: new LogManager({ level: 'fatal' }), authToken: token });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => app.close());

@@ -88,10 +88,14 @@ export class ClusterWorker {
   async start(): Promise<void> {
     if (this.running) throw new Error(`worker ${this.id} is already running`);
     this.spawn();
-    await waitFor(`worker ${this.id} to answer`, async () => {
-      if (!this.running) throw new Error(`worker ${this.id} exited (code ${await this.exited}); log: ${this.logFile}`);
-      return (await this.rest('GET', '/').catch(() => ({ status: 0 }))).status === 200 ? true : undefined;
-    }, 90_000);
+    await waitFor(
+      `worker ${this.id} to answer`,
+      async () => {
+        if (!this.running) throw new Error(`worker ${this.id} exited (code ${await this.exited}); log: ${this.logFile}`);
+        return (await this.rest('GET', '/').catch(() => ({ status: 0 }))).status === 200 ? true : undefined;
+      },
+      90_000,
+    );
   }
 
   get pid(): number | undefined {

@@ -34,7 +34,13 @@ export interface MongoTestServerOptions {
 export async function startMongoTestServer(t: Test, settings: Record<string, string>, options: MongoTestServerOptions = {}): Promise<string> {
   const stateDir = await mkdtemp(join(tmpdir(), 'conflux-mongo-'));
   const port = await freePort();
-  const env = { ...process.env, ...settings, CONFLUX_STATE_DIR: stateDir, CONFLUX_MONGO_PORT: String(port), CONFLUX_MONGO_TOPOLOGY: options.topology ?? 'replicaset' };
+  const env = {
+    ...process.env,
+    ...settings,
+    CONFLUX_STATE_DIR: stateDir,
+    CONFLUX_MONGO_PORT: String(port),
+    CONFLUX_MONGO_TOPOLOGY: options.topology ?? 'replicaset',
+  };
   t.teardown(async () => {
     await run('bash', [servicesScript, 'down', 'mongo'], { env });
     await rm(stateDir, { recursive: true, force: true });

@@ -103,7 +103,13 @@ export async function pipelineEnv(t: Test, o: PipelineEnvOptions): Promise<Pipel
   });
   const registry = new SchemaRegistry({ host: svc.schemaRegistryUrl });
 
-  const worker = await PipelineWorker.create({ services: svc, names, dir, overrides: o.overrides ?? SHORT_CUSTOMER_WAIT, ...(o.nodeArgs ? { nodeArgs: o.nodeArgs } : {}) });
+  const worker = await PipelineWorker.create({
+    services: svc,
+    names,
+    dir,
+    overrides: o.overrides ?? SHORT_CUSTOMER_WAIT,
+    ...(o.nodeArgs ? { nodeArgs: o.nodeArgs } : {}),
+  });
   cleanups.push(() => worker.kill('SIGKILL'));
   return { names, services: svc, worker, db, warehouse, kafka, registry, dir };
 }

@@ -95,7 +95,9 @@ export function orderOf(doc: RawOrder): Order {
     total: cents(String(doc.total)),
     created_at: ms(doc.created_at),
     updated_at: ms(doc.updated_at),
-    items: doc.items.map((it) => ({ line: it.line, sku: it.sku, name: it.name, quantity: it.quantity, unit_price: cents(String(it.unit_price)) })).sort((a, b) => a.line - b.line),
+    items: doc.items
+      .map((it) => ({ line: it.line, sku: it.sku, name: it.name, quantity: it.quantity, unit_price: cents(String(it.unit_price)) }))
+      .sort((a, b) => a.line - b.line),
   };
 }
 
@@ -107,7 +109,15 @@ export async function readShop(db: Db): Promise<ShopState> {
   }
   const customers = new Map<string, Customer>();
   for (const doc of await db.collection('customers').find({}).toArray()) {
-    const c = doc as unknown as { _id: unknown; name: string; email: string | null; segment: string; address: { city: string; country: string } | null; created_at: Date; updated_at: Date };
+    const c = doc as unknown as {
+      _id: unknown;
+      name: string;
+      email: string | null;
+      segment: string;
+      address: { city: string; country: string } | null;
+      created_at: Date;
+      updated_at: Date;
+    };
     const id = idOf(c._id);
     customers.set(id, {
       customer_id: id,
@@ -137,7 +147,9 @@ export async function readWarehouse(client: pg.Client): Promise<WarehouseState> 
     currency: string;
     created_at: Date;
     updated_at: Date;
-  }>('SELECT order_id, customer_id, customer_name, customer_email, customer_segment, status, item_count, total::text AS total, currency, created_at, updated_at FROM fact_orders');
+  }>(
+    'SELECT order_id, customer_id, customer_name, customer_email, customer_segment, status, item_count, total::text AS total, currency, created_at, updated_at FROM fact_orders',
+  );
   for (const r of rows.rows) {
     orders.set(r.order_id, { ...r, total: cents(r.total), created_at: r.created_at.getTime(), updated_at: r.updated_at.getTime(), items: [] });
   }
@@ -157,9 +169,16 @@ export async function readWarehouse(client: pg.Client): Promise<WarehouseState> 
     orders.set(o.order_id, o);
   }
   const customers = new Map<string, Customer>();
-  const cs = await client.query<{ customer_id: string; name: string; email: string | null; segment: string; city: string | null; country: string | null; created_at: Date; updated_at: Date }>(
-    'SELECT customer_id, name, email, segment, city, country, created_at, updated_at FROM dim_customers',
-  );
+  const cs = await client.query<{
+    customer_id: string;
+    name: string;
+    email: string | null;
+    segment: string;
+    city: string | null;
+    country: string | null;
+    created_at: Date;
+    updated_at: Date;
+  }>('SELECT customer_id, name, email, segment, city, country, created_at, updated_at FROM dim_customers');
   for (const c of cs.rows) customers.set(c.customer_id, { ...c, created_at: c.created_at.getTime(), updated_at: c.updated_at.getTime() });
   return { orders, customers };
 }
@@ -322,7 +341,10 @@ export async function traceKeys(kafka: Kafka, topics: readonly string[], keys: r
  * in between. ParseOrder dead-letters such an event; that loses nothing only when the order is in
  * fact gone, so such a letter is a problem when MongoDB still holds the order.
  */
-export function checkDeadLetters(shop: ShopState, letters: readonly DeadLetter[]): { problems: string[]; rules: Map<Rejection, number>; updatesOfDeleted: number } {
+export function checkDeadLetters(
+  shop: ShopState,
+  letters: readonly DeadLetter[],
+): { problems: string[]; rules: Map<Rejection, number>; updatesOfDeleted: number } {
   let updatesOfDeleted = 0;
   const problems: string[] = [];
   const rules = new Map<Rejection, number>();
@@ -331,7 +353,10 @@ export function checkDeadLetters(shop: ShopState, letters: readonly DeadLetter[]
     const message = letter.headers['conflux.error.message'] ?? '';
     if (!letter.order) {
       if (letter.op === 'u' && !shop.orders.has(letter.key)) updatesOfDeleted++;
-      else problems.push(`order ${letter.key}: a dead letter of op ${letter.op} without an order document, the order is ${shop.orders.has(letter.key) ? 'still in MongoDB' : 'deleted'}: ${message}`);
+      else
+        problems.push(
+          `order ${letter.key}: a dead letter of op ${letter.op} without an order document, the order is ${shop.orders.has(letter.key) ? 'still in MongoDB' : 'deleted'}: ${message}`,
+        );
       continue;
     }
     lettered.add(letter.order.order_id);
@@ -353,10 +378,10 @@ export async function sinkBehind(kafka: Kafka, client: pg.Client, connector: str
   await admin.connect();
   try {
     const ends = await admin.fetchTopicOffsets(topic);
-    const stored = await client.query<{ partition: number; next_offset: string }>('SELECT partition, next_offset::text FROM conflux_sink_offsets WHERE connector = $1 AND topic = $2', [
-      connector,
-      topic,
-    ]);
+    const stored = await client.query<{ partition: number; next_offset: string }>(
+      'SELECT partition, next_offset::text FROM conflux_sink_offsets WHERE connector = $1 AND topic = $2',
+      [connector, topic],
+    );
     const next = new Map(stored.rows.map((r) => [r.partition, BigInt(r.next_offset)]));
     return ends.reduce((sum, p) => sum + Number(BigInt(p.high) - (next.get(p.partition) ?? BigInt(p.low))), 0);
   } finally {

@@ -43,7 +43,8 @@ export const quietSource = defineSourceConnector({
     return Array.from({ length: maxTasks }, (_, task) => ({ ...config, task }));
   },
   // A check across keys that the schema cannot express.
-  validate: (config) => (config.mode === 'slow' && config.topic.startsWith('fast-') ? [{ key: 'mode', message: `slow does not fit topic ${config.topic}` }] : []),
+  validate: (config) =>
+    config.mode === 'slow' && config.topic.startsWith('fast-') ? [{ key: 'mode', message: `slow does not fit topic ${config.topic}` }] : [],
   createTask() {
     return {
       async start() {},

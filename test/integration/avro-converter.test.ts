@@ -5,7 +5,15 @@ import { createConverter } from '../../runtime/converters/index.js';
 import { services, uniqueName } from '../helpers/services.js';
 
 const registry = new SchemaRegistry({ host: services().schemaRegistryUrl });
-const schema = { type: 'record', name: 'Order', namespace: 'conflux.test', fields: [{ name: 'id', type: 'string' }, { name: 'total', type: 'double' }] };
+const schema = {
+  type: 'record',
+  name: 'Order',
+  namespace: 'conflux.test',
+  fields: [
+    { name: 'id', type: 'string' },
+    { name: 'total', type: 'double' },
+  ],
+};
 
 t.test('avro converter against the real registry: subject <topic>-value, wire format, errors as DataError', async (t) => {
   const topic = uniqueName('avro');

@@ -9,7 +9,11 @@ import { uniqueName } from '../helpers/services.js';
 
 async function run(args: string[]) {
   const lines: string[] = [];
-  const code = await main(args, (l) => lines.push(l), (l) => lines.push(l));
+  const code = await main(
+    args,
+    (l) => lines.push(l),
+    (l) => lines.push(l),
+  );
   return { code, text: lines.join('\n') };
 }
 
@@ -68,7 +72,11 @@ t.test('conflux status prints connectors and tasks as a table', async (t) => {
   const app = buildApp({ herder: worker, logs: new LogManager({ level: 'fatal' }) });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => app.close());
-  await worker.createConnector('ticker', { 'connector.class': 'counting-source', topic: uniqueName('status'), count: '0', 'value.converter': 'json' }, 'PAUSED');
+  await worker.createConnector(
+    'ticker',
+    { 'connector.class': 'counting-source', topic: uniqueName('status'), count: '0', 'value.converter': 'json' },
+    'PAUSED',
+  );
   const { code, text } = await run(['status', '--url', url]);
   t.equal(code, 0);
   const lines = text.split('\n');

@@ -18,7 +18,10 @@ interface Cluster {
 
 function privateCluster(): Cluster {
   const group = uniqueName('conflux-cluster');
-  return { group, topics: { 'config.storage.topic': `${group}-configs`, 'offset.storage.topic': `${group}-offsets`, 'status.storage.topic': `${group}-status` } };
+  return {
+    group,
+    topics: { 'config.storage.topic': `${group}-configs`, 'offset.storage.topic': `${group}-offsets`, 'status.storage.topic': `${group}-status` },
+  };
 }
 
 /** One worker of the cluster, in this process, stopped at teardown unless the test stops it. */
@@ -82,9 +85,7 @@ async function whenSettled<T>(write: () => Promise<T>): Promise<T> {
 /** Task starts per `<connector>-<task>` on one worker, from its metrics. */
 async function taskStarts(herder: DistributedHerder): Promise<Map<string, number>> {
   const text = await herder.metrics.text();
-  return new Map(
-    [...text.matchAll(/^conflux_task_starts_total\{connector="([^"]+)",task="(\d+)"\} (\d+)$/gm)].map((m) => [`${m[1]}-${m[2]}`, Number(m[3])]),
-  );
+  return new Map([...text.matchAll(/^conflux_task_starts_total\{connector="([^"]+)",task="(\d+)"\} (\d+)$/gm)].map((m) => [`${m[1]}-${m[2]}`, Number(m[3])]));
 }
 
 /** Waits until every given worker reports the same status, in which every task is in `state`; returns it. */
@@ -101,74 +102,85 @@ function waitForAgreement(workers: DistributedHerder[], name: string, state: str
   );
 }
 
-t.test('workers of one group: connectors created on either spread over both; every worker shows the same status; a third worker takes a share without restarting the tasks that stay; pause on one is seen on all; a worker leaving hands its tasks over', async (t) => {
-  const cluster = privateCluster();
-  const a = await startMember(t, cluster, 'worker-a');
-  const b = await startMember(t, cluster, 'worker-b');
+t.test(
+  'workers of one group: connectors created on either spread over both; every worker shows the same status; a third worker takes a share without restarting the tasks that stay; pause on one is seen on all; a worker leaving hands its tasks over',
+  async (t) => {
+    const cluster = privateCluster();
+    const a = await startMember(t, cluster, 'worker-a');
+    const b = await startMember(t, cluster, 'worker-b');
 
-  await whenSettled(() => a.createConnector('count-a', counter(uniqueName('cluster-a'), 3)));
-  await whenSettled(() => b.createConnector('count-b', counter(uniqueName('cluster-b'), 3)));
+    await whenSettled(() => a.createConnector('count-a', counter(uniqueName('cluster-a'), 3)));
+    await whenSettled(() => b.createConnector('count-b', counter(uniqueName('cluster-b'), 3)));
 
-  const statusA = await waitForAgreement([a, b], 'count-a', 'RUNNING', 3);
-  const apps = [a, b].map((herder) => buildApp({ herder, logs: new LogManager({ level: 'fatal' }) }));
-  t.teardown(() => Promise.all(apps.map((app) => app.close())));
-  const overRest = await Promise.all(apps.map(async (app) => (await app.inject('/connectors/count-a/status')).json() as ConnectorStatus));
-  t.same(overRest, [statusA, statusA], 'GET /connectors/count-a/status answers the same on both workers, with the worker of each task');
-  t.same(
-    await Promise.all(apps.map(async (app) => (await app.inject('/')).json().worker_id + ' ' + (await app.inject('/')).json().group_id)),
-    [`worker-a ${cluster.group}`, `worker-b ${cluster.group}`],
-    'GET / names the worker and its group',
-  );
-  const statusB = await waitForAgreement([a, b], 'count-b', 'RUNNING', 3);
-  const owners = [...statusA.tasks, ...statusB.tasks].map((task) => task.worker_id);
-  t.same(new Set(owners), new Set(['worker-a', 'worker-b']), 'tasks run on both workers');
-  t.same(
-    ['worker-a', 'worker-b'].map((w) => owners.filter((o) => o === w).length),
-    [3, 3],
-    'six tasks, three on each',
-  );
-  t.same(a.connectorNames(), ['count-a', 'count-b'], 'every worker knows every connector');
-  t.same(b.info('count-a').tasks.length, 3);
+    const statusA = await waitForAgreement([a, b], 'count-a', 'RUNNING', 3);
+    const apps = [a, b].map((herder) => buildApp({ herder, logs: new LogManager({ level: 'fatal' }) }));
+    t.teardown(() => Promise.all(apps.map((app) => app.close())));
+    const overRest = await Promise.all(apps.map(async (app) => (await app.inject('/connectors/count-a/status')).json() as ConnectorStatus));
+    t.same(overRest, [statusA, statusA], 'GET /connectors/count-a/status answers the same on both workers, with the worker of each task');
+    t.same(
+      await Promise.all(apps.map(async (app) => (await app.inject('/')).json().worker_id + ' ' + (await app.inject('/')).json().group_id)),
+      [`worker-a ${cluster.group}`, `worker-b ${cluster.group}`],
+      'GET / names the worker and its group',
+    );
+    const statusB = await waitForAgreement([a, b], 'count-b', 'RUNNING', 3);
+    const owners = [...statusA.tasks, ...statusB.tasks].map((task) => task.worker_id);
+    t.same(new Set(owners), new Set(['worker-a', 'worker-b']), 'tasks run on both workers');
+    t.same(
+      ['worker-a', 'worker-b'].map((w) => owners.filter((o) => o === w).length),
+      [3, 3],
+      'six tasks, three on each',
+    );
+    t.same(a.connectorNames(), ['count-a', 'count-b'], 'every worker knows every connector');
+    t.same(b.info('count-a').tasks.length, 3);
 
-  const c = await startMember(t, cluster, 'worker-c');
-  const spread = await waitFor(
-    'the third worker to take its share',
-    () => {
-      const tasks = [a.status('count-a'), a.status('count-b')].flatMap((s) => s.tasks);
-      const counts = ['worker-a', 'worker-b', 'worker-c'].map((w) => tasks.filter((task) => task.worker_id === w && task.state === 'RUNNING').length);
-      return counts.every((n) => n === 2) ? tasks : undefined;
-    },
-    90_000,
-  );
-  t.equal(spread.length, 6, 'a joining worker takes two of the six tasks');
-  for (const [herder, id] of [[a, 'worker-a'], [b, 'worker-b']] as const) {
-    const starts = await taskStarts(herder);
-    for (const task of [...statusA.tasks.map((s) => ['count-a', s] as const), ...statusB.tasks.map((s) => ['count-b', s] as const)]) {
-      const [name, before] = task;
-      const now = a.status(name).tasks.find((x) => x.id === before.id)!;
-      if (before.worker_id === id && now.worker_id === id) t.equal(starts.get(`${name}-${before.id}`), 1, `${name}-${before.id} stayed on ${id} and was not restarted`);
+    const c = await startMember(t, cluster, 'worker-c');
+    const spread = await waitFor(
+      'the third worker to take its share',
+      () => {
+        const tasks = [a.status('count-a'), a.status('count-b')].flatMap((s) => s.tasks);
+        const counts = ['worker-a', 'worker-b', 'worker-c'].map((w) => tasks.filter((task) => task.worker_id === w && task.state === 'RUNNING').length);
+        return counts.every((n) => n === 2) ? tasks : undefined;
+      },
+      90_000,
+    );
+    t.equal(spread.length, 6, 'a joining worker takes two of the six tasks');
+    for (const [herder, id] of [
+      [a, 'worker-a'],
+      [b, 'worker-b'],
+    ] as const) {
+      const starts = await taskStarts(herder);
+      for (const task of [...statusA.tasks.map((s) => ['count-a', s] as const), ...statusB.tasks.map((s) => ['count-b', s] as const)]) {
+        const [name, before] = task;
+        const now = a.status(name).tasks.find((x) => x.id === before.id)!;
+        if (before.worker_id === id && now.worker_id === id)
+          t.equal(starts.get(`${name}-${before.id}`), 1, `${name}-${before.id} stayed on ${id} and was not restarted`);
+      }
     }
-  }
-  await whenSettled(() => b.pause('count-a'));
-  await waitForAgreement([a, b, c], 'count-a', 'PAUSED', 3);
-  t.pass('a pause written on one worker is applied by the workers that run the tasks, and shown by both');
-  await whenSettled(() => a.resume('count-a'));
-  await waitForAgreement([a, b, c], 'count-a', 'RUNNING', 3);
+    await whenSettled(() => b.pause('count-a'));
+    await waitForAgreement([a, b, c], 'count-a', 'PAUSED', 3);
+    t.pass('a pause written on one worker is applied by the workers that run the tasks, and shown by both');
+    await whenSettled(() => a.resume('count-a'));
+    await waitForAgreement([a, b, c], 'count-a', 'RUNNING', 3);
 
-  await b.stop();
-  const moved = await waitFor(
-    'the tasks of the worker that left to run on the other',
-    () => {
-      const all = [a.status('count-a'), a.status('count-b')].flatMap((s) => s.tasks);
-      return all.length === 6 && all.every((task) => task.state === 'RUNNING' && task.worker_id !== 'worker-b') ? all : undefined;
-    },
-    SESSION_MS + 60_000,
-  );
-  t.same(['worker-a', 'worker-c'].map((w) => moved.filter((task) => task.worker_id === w).length), [3, 3], 'a worker that leaves hands its tasks over to the others, balanced');
+    await b.stop();
+    const moved = await waitFor(
+      'the tasks of the worker that left to run on the other',
+      () => {
+        const all = [a.status('count-a'), a.status('count-b')].flatMap((s) => s.tasks);
+        return all.length === 6 && all.every((task) => task.state === 'RUNNING' && task.worker_id !== 'worker-b') ? all : undefined;
+      },
+      SESSION_MS + 60_000,
+    );
+    t.same(
+      ['worker-a', 'worker-c'].map((w) => moved.filter((task) => task.worker_id === w).length),
+      [3, 3],
+      'a worker that leaves hands its tasks over to the others, balanced',
+    );
 
-  await whenSettled(() => a.deleteConnector('count-b'));
-  t.same(a.connectorNames(), ['count-a'], 'delete applies through the config topic');
-});
+    await whenSettled(() => a.deleteConnector('count-b'));
+    t.same(a.connectorNames(), ['count-a'], 'delete applies through the config topic');
+  },
+);
 
 t.test('a worker that has not joined its group yet answers writes with 409 and a clear message', async (t) => {
   const herder = await member(privateCluster(), 'worker-new');

@@ -19,7 +19,8 @@ async function topicConfig(topic: string): Promise<{ policy: string | undefined;
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const [config] = (await admin.describeConfigs({ resources: [{ type: 2, name: topic, configNames: ['cleanup.policy'] }], includeSynonyms: false })).resources;
+    const [config] = (await admin.describeConfigs({ resources: [{ type: 2, name: topic, configNames: ['cleanup.policy'] }], includeSynonyms: false }))
+      .resources;
     const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
     return { policy: config?.configEntries[0]?.configValue, partitions: metadata.topics[0]!.partitions.length };
   } finally {
@@ -39,7 +40,11 @@ t.test('config topic: a write on one worker is seen by another; a worker started
   await a.putConfig('orders', { 'connector.class': 'counting-source', topic: 'x' });
   await a.putTaskConfigs('orders', [{ share: 0 }, { share: 1 }]);
   await a.putConfig('gone', { 'connector.class': 'counting-source', topic: 'y' });
-  t.same(a.get('orders'), { config: { 'connector.class': 'counting-source', topic: 'x' }, target: 'PAUSED', tasks: [{ share: 0 }, { share: 1 }] }, 'the writer reads its own writes');
+  t.same(
+    a.get('orders'),
+    { config: { 'connector.class': 'counting-source', topic: 'x' }, target: 'PAUSED', tasks: [{ share: 0 }, { share: 1 }] },
+    'the writer reads its own writes',
+  );
 
   const seen = await waitFor('the other worker to see the connectors', () => (b.connectorNames().length === 2 ? b.connectorNames() : undefined));
   t.same(seen, ['gone', 'orders']);
@@ -50,7 +55,11 @@ t.test('config topic: a write on one worker is seen by another; a worker started
   await b.remove('gone');
   await b.putConfig('orders', { 'connector.class': 'counting-source', topic: 'z' });
   await waitFor('the deletion to reach the first worker', () => (a.get('gone') === undefined && a.get('orders')?.config.topic === 'z' ? true : undefined));
-  t.same(a.get('orders'), { config: { 'connector.class': 'counting-source', topic: 'z' }, target: 'PAUSED' }, 'a new config drops the stale task configs, keeps the target state');
+  t.same(
+    a.get('orders'),
+    { config: { 'connector.class': 'counting-source', topic: 'z' }, target: 'PAUSED' },
+    'a new config drops the stale task configs, keeps the target state',
+  );
 
   const late = await started(t, new ConfigTopicStore(kafka, { topic, logger }));
   t.same(late.connectorNames(), ['orders'], 'a worker started later sees the deletes too');
@@ -62,7 +71,13 @@ t.test('config topic: an unusable record is skipped, the records after it still 
   const a = await started(t, new ConfigTopicStore(kafka, { topic, logger }));
   const producer = kafka.producer();
   await producer.connect();
-  await producer.send({ topic, messages: [{ key: '["connector","broken"]', value: '{"config":{"tasks.max":3}}' }, { key: 'not json', value: '{}' }] });
+  await producer.send({
+    topic,
+    messages: [
+      { key: '["connector","broken"]', value: '{"config":{"tasks.max":3}}' },
+      { key: 'not json', value: '{}' },
+    ],
+  });
   await producer.disconnect();
   await a.putConfig('fine', { 'connector.class': 'c' });
   t.same(a.connectorNames(), ['fine'], 'a config that is not a map of strings is not taken');
@@ -100,7 +115,10 @@ t.test('status topic: every worker sees the state each worker reports, with its 
     { id: 1, state: 'FAILED', worker_id: 'w2:8083', trace: 'Error: boom', generation: 1 },
     { id: 2, state: 'RUNNING', worker_id: 'w2:8083', generation: 1 },
   ];
-  for (const [store, who] of [[a, 'first'], [b, 'second']] as const) {
+  for (const [store, who] of [
+    [a, 'first'],
+    [b, 'second'],
+  ] as const) {
     const tasks = await waitFor(`the ${who} worker to see three tasks`, () => (store.tasksOf('orders').length === 3 ? store.tasksOf('orders') : undefined));
     t.same(tasks, expected, `the ${who} worker sees every task with the worker that runs it`);
     t.same(store.connector('orders'), { state: 'RUNNING', worker_id: 'w1:8083', generation: 1 });
@@ -108,7 +126,11 @@ t.test('status topic: every worker sees the state each worker reports, with its 
 
   await a.removeTasks('orders', 2);
   const late = await started(t, new StatusTopicStore(kafka, { topic, logger }));
-  t.same(late.tasksOf('orders').map((task) => task.id), [0, 1], 'tasks beyond a smaller count are removed');
+  t.same(
+    late.tasksOf('orders').map((task) => task.id),
+    [0, 1],
+    'tasks beyond a smaller count are removed',
+  );
   await late.removeConnector('orders');
   await waitFor('the deletion to reach the other workers', () => (a.connector('orders') === undefined && b.tasksOf('orders').length === 0 ? true : undefined));
   t.pass('a deleted connector leaves no status behind');

@@ -23,10 +23,14 @@ t.test('the compiled CLI finds its package, validates the shipped configs and re
   await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--outDir', out], { cwd: root, timeout: 300_000 });
 
   const cli = join(out, 'cli/entry.js');
-  const validated = await run(process.execPath, [cli, 'validate', 'config/connectors/orders-source.json', 'config/connectors/warehouse-orders.json', 'config/connectors/warehouse-customers.json'], {
-    cwd: root,
-    env: { ...process.env, MONGODB_URI: 'mongodb://127.0.0.1:1/?replicaSet=rs0', DATABASE_URL: 'postgres://u@127.0.0.1:1/db' },
-  });
+  const validated = await run(
+    process.execPath,
+    [cli, 'validate', 'config/connectors/orders-source.json', 'config/connectors/warehouse-orders.json', 'config/connectors/warehouse-customers.json'],
+    {
+      cwd: root,
+      env: { ...process.env, MONGODB_URI: 'mongodb://127.0.0.1:1/?replicaSet=rs0', DATABASE_URL: 'postgres://u@127.0.0.1:1/db' },
+    },
+  );
   t.match(validated.stdout, /orders-source/, 'the shipped connector configs are checked by the compiled CLI');
 
   // standalone reads the version at start (it once looked for package.json beside dist/ and exited).
@@ -65,7 +69,7 @@ t.test('the compiled CLI finds its package, validates the shipped configs and re
   t.equal(await exited, 0, 'it stops cleanly');
 });
 
-t.test('projectRoot is the directory of conflux\'s package.json', async (t) => {
+t.test("projectRoot is the directory of conflux's package.json", async (t) => {
   t.equal(projectRoot(), join(import.meta.dirname, '..', '..'));
   t.match(packageVersion(), /^\d+\.\d+\.\d+/);
 });

@@ -28,7 +28,10 @@ t.test('mongodb: a password typed unencoded into the URI is cut by the parser an
   await client.close().catch(() => undefined);
   t.ok(err, 'the connection fails');
   t.notMatch(err!.message, SECRET, 'the whole secret is not quoted');
-  t.ok(pieces.some((p) => err!.message.includes(p)), `but a piece of it is: ${err!.message}`);
+  t.ok(
+    pieces.some((p) => err!.message.includes(p)),
+    `but a piece of it is: ${err!.message}`,
+  );
   const { logs, lines } = capture();
   logs.get('task.c-0').error('connect failed', { error: err });
   await new Promise((r) => setImmediate(r));

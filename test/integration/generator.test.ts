@@ -38,7 +38,11 @@ t.test('the same seed writes the same documents; the counts say what was written
   t.equal(counts.get('customer-seeded'), 10);
   t.equal(counts.get('order-seeded'), 30);
   const live = ['order-created', 'status-changed', 'items-edited', 'address-changed', 'customer-created', 'order-deleted'];
-  t.equal(live.reduce((n, k) => n + (counts.get(k) ?? 0), 0), 200, 'live changes add up to --count');
+  t.equal(
+    live.reduce((n, k) => n + (counts.get(k) ?? 0), 0),
+    200,
+    'live changes add up to --count',
+  );
   for (const kind of live) t.ok((counts.get(kind) ?? 0) > 0, `the mix includes ${kind}`);
   t.match(lines.join('\n'), /live changes\s+200 in/);
   const customers = await a.collection('customers').countDocuments();
@@ -74,19 +78,33 @@ t.test('--invalid-ratio 1: every new order breaks one validation rule', async (t
     t.ok(broken, `order ${o._id} breaks a rule`);
   }
   const rules = ['negative-quantity', 'wrong-total', 'unknown-currency', 'missing-customer'];
-  t.equal(rules.reduce((n, r) => n + (counts.get(`invalid ${r}`) ?? 0), 0), 40);
+  t.equal(
+    rules.reduce((n, r) => n + (counts.get(`invalid ${r}`) ?? 0), 0),
+    40,
+  );
 });
 
 t.test('conflux generate on the command line: stops on --duration, bad arguments are usage errors', async (t) => {
   const client = await mongo(t);
   const db = freshDb(t, client);
   const out: string[] = [];
-  const code = await main(['generate', '--uri', services().mongoUri, '--db', db.databaseName, '--seed-customers', '3', '--rate', '20', '--duration', '1'], (l) => out.push(l), (l) => out.push(l));
+  const code = await main(
+    ['generate', '--uri', services().mongoUri, '--db', db.databaseName, '--seed-customers', '3', '--rate', '20', '--duration', '1'],
+    (l) => out.push(l),
+    (l) => out.push(l),
+  );
   t.equal(code, 0);
   t.match(out.join('\n'), /customer-seeded\s+3/);
   const live = Number(/live changes\s+(\d+)/.exec(out.join('\n'))?.[1]);
   t.ok(live >= 5 && live <= 25, `about 20 changes in one second at --rate 20 (${live})`);
   const err: string[] = [];
-  t.equal(await main(['generate', '--invalid-ratio', '2'], () => {}, (l) => err.push(l)), 2);
+  t.equal(
+    await main(
+      ['generate', '--invalid-ratio', '2'],
+      () => {},
+      (l) => err.push(l),
+    ),
+    2,
+  );
   t.match(err.join('\n'), /--invalid-ratio must be a number between 0 and 1/);
 });

@@ -102,7 +102,11 @@ t.test('kafka offset store: replay ends with an emptied partition whose end is a
   await admin.deleteTopicRecords({ topic, partitions: [{ partition: 1, offset: '-1' }] });
   await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: topic, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
   const ends = await admin.fetchTopicOffsets(topic);
-  t.match(ends.find((p) => p.partition === 1), { low: '1', high: '1' }, 'partition 1 is empty with its end at 1');
+  t.match(
+    ends.find((p) => p.partition === 1),
+    { low: '1', high: '1' },
+    'partition 1 is empty with its end at 1',
+  );
 
   const store = new KafkaOffsetStore(kafka, topic);
   await startWithin(store);
@@ -136,5 +140,8 @@ t.test('kafka offset store: an unusable stored offset ends the start with an err
   await producer.send({ topic, messages: [{ key: JSON.stringify(['c', { p: 0 }]), value: '"not an object"' }] });
   await producer.disconnect();
   const store = new KafkaOffsetStore(kafka, topic);
-  await t.rejects(startWithin(store), { name: 'FatalError', message: `the offsets topic ${topic} holds an unusable offset: offset entry 0 of connector c: offset must be a JSON object` });
+  await t.rejects(startWithin(store), {
+    name: 'FatalError',
+    message: `the offsets topic ${topic} holds an unusable offset: offset entry 0 of connector c: offset must be a JSON object`,
+  });
 });

@@ -48,7 +48,11 @@ t.test('kafka: idempotent produce, consume in a group, commit and read back offs
     const done = offsets!.partitions.every((p) => p.offset === (ends.get(p.partition) === '0' ? '-1' : ends.get(p.partition)));
     return done ? offsets!.partitions : undefined;
   });
-  t.equal(committed.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0), 10, 'committed offsets cover all 10 records');
+  t.equal(
+    committed.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0),
+    10,
+    'committed offsets cover all 10 records',
+  );
 });
 
 t.test('kafka: transactional produce is visible to read_committed consumers only after commit', async (t) => {

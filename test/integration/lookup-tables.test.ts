@@ -31,7 +31,15 @@ function chainSpecs(topic: string, policy: string) {
 }
 
 const orderRecord = (id: string, customerId: string): SinkRecord =>
-  Object.freeze({ topic: 'orders-cdc', kafkaPartition: 0, kafkaOffset: '0', key: id, value: envelope('c', 'orders', order(id, { customer_id: customerId }), 1), headers: {}, timestamp: 0 });
+  Object.freeze({
+    topic: 'orders-cdc',
+    kafkaPartition: 0,
+    kafkaOffset: '0',
+    key: id,
+    value: envelope('c', 'orders', order(id, { customer_id: customerId }), 1),
+    headers: {},
+    timestamp: 0,
+  });
 
 t.test('a lookup table is restored before the first record, follows the topic live and is shared per worker', async (t) => {
   const topic = uniqueName('customers-cdc');
@@ -53,7 +61,8 @@ t.test('a lookup table is restored before the first record, follows the topic li
   const converters = () => tables.forChain(createConverter('string', 'key', undefined), createConverter('avro', 'value', schemaRegistry));
   const chain = await buildTransformChain(chainSpecs(topic, 'null'), lookup, { logger: silentLogger, metrics: noopMetrics, tables: converters() });
 
-  const enriched = async (id: string, customerId: string) => ((await chain.apply(orderRecord(id, customerId)))!.value as { order: Record<string, unknown> }).order;
+  const enriched = async (id: string, customerId: string) =>
+    ((await chain.apply(orderRecord(id, customerId)))!.value as { order: Record<string, unknown> }).order;
   t.match(await enriched('o1', 'c-1'), { customer_name: 'Renamed', customer_segment: 'vip' }, 'the latest value of a key, right after the build');
   t.match(await enriched('o0', 'c-499'), { customer_name: 'Customer c-499', customer_email: 'c-499@example.com' }, 'every partition is restored');
   t.match(await enriched('o2', 'c-2'), { customer_name: null }, 'a tombstone removes the key');

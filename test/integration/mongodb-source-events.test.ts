@@ -56,7 +56,11 @@ t.test('insert, $set, $inc, $unset, replace, findOneAndUpdate and delete arrive 
     ['orders', () => orders.replaceOne({ _id: id }, { ...withoutNote, status: 'shipped', items: [], total: Decimal128.fromString('0.00') })],
     ['orders', () => orders.findOneAndUpdate({ _id: id }, { $set: { status: 'delivered' } })],
     ['orders', () => orders.deleteOne({ _id: id })],
-    ['customers', () => customers.insertOne({ _id: 'c-1', name: 'Ada', email: null, segment: 'vip', address: { city: 'Lyon', country: 'FR' }, created_at: T0, updated_at: T0 })],
+    [
+      'customers',
+      () =>
+        customers.insertOne({ _id: 'c-1', name: 'Ada', email: null, segment: 'vip', address: { city: 'Lyon', country: 'FR' }, created_at: T0, updated_at: T0 }),
+    ],
     ['customers', () => customers.updateOne({ _id: 'c-1' }, { $set: { 'address.city': 'Paris' }, $unset: { email: '' } })],
     ['customers', () => customers.findOneAndUpdate({ _id: 'c-1' }, { $inc: { visits: 1 } } as Document)],
     ['customers', () => customers.replaceOne({ _id: 'c-1' }, { name: 'Ada L.', segment: 'vip', created_at: T0, updated_at: T0 })],
@@ -69,24 +73,41 @@ t.test('insert, $set, $inc, $unset, replace, findOneAndUpdate and delete arrive 
   }
 
   const withTombstone = await waitForRecords(worker, capture, 'orders', 8);
-  t.same(withTombstone.map((r) => (r.value === null ? 'tombstone' : (r.value as Envelope).op)), ['c', 'u', 'u', 'u', 'u', 'u', 'd', 'tombstone'], 'ops in order, the delete followed by a tombstone');
+  t.same(
+    withTombstone.map((r) => (r.value === null ? 'tombstone' : (r.value as Envelope).op)),
+    ['c', 'u', 'u', 'u', 'u', 'u', 'd', 'tombstone'],
+    'ops in order, the delete followed by a tombstone',
+  );
   t.equal(withTombstone[7]!.key, id.toHexString(), "the tombstone has the deleted document's key");
   const orderRecords = withTombstone.slice(0, 7);
   const envelopes = orderRecords.map((r) => r.value as Envelope);
-  t.ok(orderRecords.every((r) => r.key === id.toHexString()), 'key: the ObjectId as hex');
+  t.ok(
+    orderRecords.every((r) => r.key === id.toHexString()),
+    'key: the ObjectId as hex',
+  );
   t.ok(envelopes.every((e) => e.source.db === db.databaseName && e.source.collection === 'orders' && !e.source.snapshot));
-  t.ok(envelopes.every((e) => e.source.resume_token.startsWith('{"_data":')), 'the resume token as canonical Extended JSON');
-  t.ok(envelopes.every((e) => e.source.cluster_time_ms > Date.UTC(2026, 0, 1)), 'cluster time in ms');
-  t.same(envelopes[0]!.after, {
-    _id: id.toHexString(),
-    customer_id: 'c-1',
-    status: 'pending',
-    currency: 'EUR',
-    items: [{ line: 1, sku: 'SKU-1', name: 'Mug', quantity: 2, unit_price: '10.25' }],
-    total: '20.50',
-    created_at: T0.getTime(),
-    updated_at: T0.getTime(),
-  }, 'typed after: ObjectId hex, Decimal128 as decimal string, Date as epoch ms');
+  t.ok(
+    envelopes.every((e) => e.source.resume_token.startsWith('{"_data":')),
+    'the resume token as canonical Extended JSON',
+  );
+  t.ok(
+    envelopes.every((e) => e.source.cluster_time_ms > Date.UTC(2026, 0, 1)),
+    'cluster time in ms',
+  );
+  t.same(
+    envelopes[0]!.after,
+    {
+      _id: id.toHexString(),
+      customer_id: 'c-1',
+      status: 'pending',
+      currency: 'EUR',
+      items: [{ line: 1, sku: 'SKU-1', name: 'Mug', quantity: 2, unit_price: '10.25' }],
+      total: '20.50',
+      created_at: T0.getTime(),
+      updated_at: T0.getTime(),
+    },
+    'typed after: ObjectId hex, Decimal128 as decimal string, Date as epoch ms',
+  );
   t.equal(envelopes[0]!.update_description, null);
   t.equal((envelopes[1]!.after as { status: string }).status, 'paid', 'updateLookup: the full document after $set');
   t.same(BSON.EJSON.parse(envelopes[1]!.update_description!.updated_fields), { status: 'paid' });
@@ -97,22 +118,36 @@ t.test('insert, $set, $inc, $unset, replace, findOneAndUpdate and delete arrive 
   t.equal(envelopes[4]!.update_description, null, 'a replace has no update description');
   t.equal((envelopes[5]!.after as { status: string }).status, 'delivered', 'findOneAndUpdate');
   t.equal(envelopes[6]!.after, null, 'delete: after is null');
-  t.ok(envelopes.every((e) => e.before === null), 'before is null without pre-images');
+  t.ok(
+    envelopes.every((e) => e.before === null),
+    'before is null without pre-images',
+  );
 
   const customerRecords = await waitForRecords(worker, capture, 'customers', 6);
-  t.same(customerRecords.map((r) => (r.value === null ? 'tombstone' : (r.value as Envelope).op)), ['c', 'u', 'u', 'u', 'd', 'tombstone'], 'compacted topic: the delete, then the tombstone');
+  t.same(
+    customerRecords.map((r) => (r.value === null ? 'tombstone' : (r.value as Envelope).op)),
+    ['c', 'u', 'u', 'u', 'd', 'tombstone'],
+    'compacted topic: the delete, then the tombstone',
+  );
   const ce = customerRecords.slice(0, 5).map((r) => r.value as Envelope);
-  t.ok(customerRecords.every((r) => r.key === 'c-1'), 'key: a string _id as is');
+  t.ok(
+    customerRecords.every((r) => r.key === 'c-1'),
+    'key: a string _id as is',
+  );
   t.equal(typeof ce[0]!.after, 'string', 'schemaless after: a string');
-  t.same(JSON.parse(ce[0]!.after as string), {
-    _id: 'c-1',
-    name: 'Ada',
-    email: null,
-    segment: 'vip',
-    address: { city: 'Lyon', country: 'FR' },
-    created_at: { $date: { $numberLong: String(T0.getTime()) } },
-    updated_at: { $date: { $numberLong: String(T0.getTime()) } },
-  }, 'canonical Extended JSON of the document');
+  t.same(
+    JSON.parse(ce[0]!.after as string),
+    {
+      _id: 'c-1',
+      name: 'Ada',
+      email: null,
+      segment: 'vip',
+      address: { city: 'Lyon', country: 'FR' },
+      created_at: { $date: { $numberLong: String(T0.getTime()) } },
+      updated_at: { $date: { $numberLong: String(T0.getTime()) } },
+    },
+    'canonical Extended JSON of the document',
+  );
   t.same(ce[1]!.update_description!.removed_fields, ['email']);
   t.same(BSON.EJSON.parse(ce[1]!.update_description!.updated_fields), { 'address.city': 'Paris' });
   t.match(JSON.parse(ce[2]!.after as string), { visits: { $numberInt: '1' } }, 'findOneAndUpdate with $inc');
@@ -123,7 +158,10 @@ t.test('insert, $set, $inc, $unset, replace, findOneAndUpdate and delete arrive 
   t.teardown(() => admin.disconnect());
   const meta = await admin.fetchTopicMetadata({ topics: [capture.topics.orders!] });
   t.equal(meta.topics[0]!.partitions.length, 3, 'orders topic created with topic.partitions');
-  const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: capture.topics.customers!, configNames: ['cleanup.policy'] }] });
+  const configs = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: 2, name: capture.topics.customers!, configNames: ['cleanup.policy'] }],
+  });
   t.equal(configs.resources[0]!.configEntries[0]!.configValue, 'compact', 'customers topic created compacted');
 });
 
@@ -145,7 +183,11 @@ t.test('a document that breaks its schema goes to the dead-letter topic with the
   await orders.insertOne({ ...good('o-bad'), customer_id: undefined, total: 12 });
   await orders.insertOne(good('o-2'));
   const records = await waitForRecords(worker, capture, 'orders', 2);
-  t.same(records.map((r) => r.key), ['o-1', 'o-2'], 'the bad document is not on the topic, the next one is');
+  t.same(
+    records.map((r) => r.key),
+    ['o-1', 'o-2'],
+    'the bad document is not on the topic, the next one is',
+  );
   const { readTopic, header } = await import('../fixtures/kafka.js');
   const [dead] = await readTopic(t, dlq, 1);
   t.equal(header(dead!.headers, 'conflux.error.stage'), 'convert');
@@ -174,9 +216,21 @@ t.test('customers typed and orders schemaless: the same changes, the other way r
   await customers.deleteOne({ _id: id });
   await orders.insertOne({ _id: 'o-1', total: Decimal128.fromString('1.50'), created_at: T0 });
   await orders.updateOne({ _id: 'o-1' }, { $inc: { n: 1 } } as Document);
-  await customers.insertOne({ _id: new ObjectId(), name: 'Bea', email: null, segment: 'vip', address: { city: 'Lyon', country: 'FR' }, created_at: T0, updated_at: T0 });
+  await customers.insertOne({
+    _id: new ObjectId(),
+    name: 'Bea',
+    email: null,
+    segment: 'vip',
+    address: { city: 'Lyon', country: 'FR' },
+    created_at: T0,
+    updated_at: T0,
+  });
   const cs = (await waitForRecords(worker, capture, 'customers', 4)).map((r) => r.value as Envelope);
-  t.same(cs.map((e) => e?.op ?? 'tombstone'), ['c', 'u', 'd', 'c'], 'tombstones.on.delete=false: nothing follows the delete');
+  t.same(
+    cs.map((e) => e?.op ?? 'tombstone'),
+    ['c', 'u', 'd', 'c'],
+    'tombstones.on.delete=false: nothing follows the delete',
+  );
   t.same(cs[0]!.after, {
     _id: id.toHexString(),
     name: 'Ada',
@@ -188,11 +242,18 @@ t.test('customers typed and orders schemaless: the same changes, the other way r
   });
   t.same((cs[1]!.after as { address: unknown }).address, { city: 'Paris', country: 'FR' });
   const os = (await waitForRecords(worker, capture, 'orders', 2)).map((r) => r.value as Envelope);
-  t.same(os.map((e) => e.op), ['c', 'u']);
-  t.same(JSON.parse(os[0]!.after as string), {
-    _id: 'o-1',
-    total: { $numberDecimal: '1.50' },
-    created_at: { $date: { $numberLong: String(T0.getTime()) } },
-  }, 'Decimal128 stays exact in Extended JSON');
+  t.same(
+    os.map((e) => e.op),
+    ['c', 'u'],
+  );
+  t.same(
+    JSON.parse(os[0]!.after as string),
+    {
+      _id: 'o-1',
+      total: { $numberDecimal: '1.50' },
+      created_at: { $date: { $numberLong: String(T0.getTime()) } },
+    },
+    'Decimal128 stays exact in Extended JSON',
+  );
   t.same(BSON.EJSON.parse(os[1]!.update_description!.updated_fields), { n: 1 });
 });

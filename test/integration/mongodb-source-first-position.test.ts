@@ -37,7 +37,9 @@ t.test('the stream position noted before a snapshot is stored before the first c
 
   const client = await mongo(t);
   const db = freshDb(t, client);
-  await db.collection<{ _id: string } & Document>('orders').insertMany(Array.from({ length: 200 }, (_, i) => ({ _id: `o-${String(i).padStart(4, '0')}`, v: 0 })));
+  await db
+    .collection<{ _id: string } & Document>('orders')
+    .insertMany(Array.from({ length: 200 }, (_, i) => ({ _id: `o-${String(i).padStart(4, '0')}`, v: 0 })));
   const name = `first-position-${Date.now()}`;
   connector = name;
   topic = `${name}-orders`;
@@ -54,5 +56,8 @@ t.test('the stream position noted before a snapshot is stored before the first c
   const noted = offset.stream_resume_token ?? offset.stream_start_at;
   t.ok(typeof noted === 'string', 'with the stream position noted before the copy');
   const copied = writes.map((w) => w.write.offset as Record<string, unknown>).filter((o) => o.snapshot === 'running');
-  t.ok(copied.every((o) => (o.stream_resume_token ?? o.stream_start_at) === noted), 'the copy kept that position');
+  t.ok(
+    copied.every((o) => (o.stream_resume_token ?? o.stream_start_at) === noted),
+    'the copy kept that position',
+  );
 });

@@ -29,7 +29,8 @@ interface StoredOffset {
   offset: Record<string, unknown> | null;
 }
 
-const docs = (prefix: string, n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ _id: `${prefix}-${String(from + i).padStart(6, '0')}`, n: from + i, v: 0 }));
+const docs = (prefix: string, n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) => ({ _id: `${prefix}-${String(from + i).padStart(6, '0')}`, n: from + i, v: 0 }));
 
 /** `conflux standalone` as a child process; its output is kept to explain a failure. */
 function startProcess(t: Test, workerFile: string, connectorFile: string): { child: ChildProcess; output: () => string } {
@@ -167,8 +168,15 @@ t.test('SIGKILL during a snapshot of 20k documents: the copy continues from its 
 
   const afterRestart = seen.filter((s) => s.offset >= endAtKill);
   const readsAfterRestart = afterRestart.filter((s) => s.op === 'r');
-  t.equal(readsAfterRestart.length, toCopyAfterRestart, `the copy continued after the stored _id ${lastId}: ${readsAfterRestart.length} op r records, the documents after it`);
-  t.ok(readsAfterRestart.every((s) => s.key > lastId), 'nothing at or before the stored position was copied again');
+  t.equal(
+    readsAfterRestart.length,
+    toCopyAfterRestart,
+    `the copy continued after the stored _id ${lastId}: ${readsAfterRestart.length} op r records, the documents after it`,
+  );
+  t.ok(
+    readsAfterRestart.every((s) => s.key > lastId),
+    'nothing at or before the stored position was copied again',
+  );
   const duplicates = readsBeforeKill - storedCopied;
   t.ok(duplicates <= 10 * CHUNK, `copied twice: ${duplicates} documents, those acknowledged but not yet stored when killed`);
 
@@ -180,9 +188,16 @@ t.test('SIGKILL during a snapshot of 20k documents: the copy continues from its 
     const last = latest.get(d._id);
     return !last?.after || (JSON.parse(last.after) as { v: { $numberInt: string } }).v.$numberInt !== String(d.v);
   });
-  t.same(stale.map((d) => d._id), [], `every one of ${current.length} documents arrived as it is now`);
+  t.same(
+    stale.map((d) => d._id),
+    [],
+    `every one of ${current.length} documents arrived as it is now`,
+  );
   t.equal(latest.get('o-000020')?.op, 'd', 'the delete made while the worker was dead arrived');
-  t.ok(seen.some((s) => s.key === 'o-000020' && s.op === 'tombstone'), 'followed by its tombstone');
+  t.ok(
+    seen.some((s) => s.key === 'o-000020' && s.op === 'tombstone'),
+    'followed by its tombstone',
+  );
   t.ok(latest.get('o-new-1'), 'the insert made while the worker was dead arrived');
 
   second.child.kill('SIGTERM');

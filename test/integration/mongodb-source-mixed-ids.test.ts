@@ -57,5 +57,9 @@ t.test('a snapshot of a collection with mixed _id types copies every document on
   await waitForOffsets(worker, capture.source, (o) => typeof o[0]?.offset?.resume_token === 'string');
   const records = await waitForRecords(worker, capture, 'orders', IDS.length);
   const reads = records.filter((r) => (r.value as { op: string }).op === 'r').map((r) => r.key);
-  t.same(reads, IDS.map((id) => keyOf(typeof id === 'object' && id instanceof Long ? id.toNumber() : id)), 'every document, once, in _id order');
+  t.same(
+    reads,
+    IDS.map((id) => keyOf(typeof id === 'object' && id instanceof Long ? id.toNumber() : id)),
+    'every document, once, in _id order',
+  );
 });

@@ -30,11 +30,15 @@ t.test('a quiet collection: the stored position advances by heartbeats, and the 
   // its postBatchResumeToken, which the heartbeat stores.
   const other = db.collection<{ _id: string } & Document>('other');
   let i = 0;
-  const moved = await waitFor('the quiet stream position to move', async () => {
-    await other.insertOne({ _id: `x-${i++}` });
-    const now = token(await worker.offsets(capture.source));
-    return now !== undefined && now !== first ? now : undefined;
-  }, 60_000);
+  const moved = await waitFor(
+    'the quiet stream position to move',
+    async () => {
+      await other.insertOne({ _id: `x-${i++}` });
+      const now = token(await worker.offsets(capture.source));
+      return now !== undefined && now !== first ? now : undefined;
+    },
+    60_000,
+  );
   t.not(moved, first, 'a newer position is stored without any change on the collection');
   t.equal(capture.records('orders').length, 0, 'heartbeats write nothing to the topic');
 
@@ -79,10 +83,14 @@ async function historyLostSetup(t: Test, policy: 'fail' | 'resnapshot') {
 
 t.test('token lost with token.lost.policy=fail: the task fails with a message that names the fix', async (t) => {
   const { worker, capture } = await historyLostSetup(t, 'fail');
-  const task = await waitFor('the task to fail', () => {
-    const s = worker.status(capture.source).tasks[0];
-    return s?.state === 'FAILED' ? s : undefined;
-  }, 60_000);
+  const task = await waitFor(
+    'the task to fail',
+    () => {
+      const s = worker.status(capture.source).tasks[0];
+      return s?.state === 'FAILED' ? s : undefined;
+    },
+    60_000,
+  );
   t.match(task.trace, /no longer in the oplog \(ChangeStreamHistoryLost, code 286\)/);
   t.match(task.trace, /token\.lost\.policy=resnapshot/);
   t.match(task.trace, new RegExp(`DELETE /connectors/${capture.source}/offsets`));
@@ -103,7 +111,10 @@ t.test('token lost with token.lost.policy=resnapshot: the collection is copied a
   const records = await waitForRecords(worker, capture, 'orders', 1 + 21 + 1);
   const reads = new Set(records.filter((r) => (r.value as Envelope).op === 'r').map((r) => r.key));
   for (let i = 0; i <= 20; i++) t.ok(reads.has(`o-${i}`), `o-${i} re-copied`);
-  t.ok(records.some((r) => r.key === 'o-after' && (r.value as Envelope).op === 'c'), 'streaming continues after the copy');
+  t.ok(
+    records.some((r) => r.key === 'o-after' && (r.value as Envelope).op === 'c'),
+    'streaming continues after the copy',
+  );
   const metrics = await worker.metrics.text();
   t.match(metrics, new RegExp(`conflux_plugin_token_lost_resnapshots_total\\{connector="${capture.source}",task="0"\\} 1`), 'counted in metrics');
 });
@@ -131,11 +142,22 @@ t.test('token.lost.policy=resnapshot when every copy outlasts the history: FAILE
   const worker = await startWorker(t, tempDir(t));
   const name = uniqueName('outlasted');
   // One document per chunk: each copy takes 200 polls, far longer than 4 changes of history.
-  await startCapture(t, worker, db, ['orders'], { 'token.lost.policy': 'resnapshot', 'snapshot.chunk.size': '1', 'heartbeat.interval.ms': '0' }, { uri, name, waitRunning: false });
-  const task = await waitFor('the task to fail', () => {
-    const s = worker.status(name).tasks[0];
-    return s?.state === 'FAILED' ? s : undefined;
-  }, 180_000);
+  await startCapture(
+    t,
+    worker,
+    db,
+    ['orders'],
+    { 'token.lost.policy': 'resnapshot', 'snapshot.chunk.size': '1', 'heartbeat.interval.ms': '0' },
+    { uri, name, waitRunning: false },
+  );
+  const task = await waitFor(
+    'the task to fail',
+    () => {
+      const s = worker.status(name).tasks[0];
+      return s?.state === 'FAILED' ? s : undefined;
+    },
+    180_000,
+  );
   writing = false;
   await writer;
   t.match(task.trace, /was copied 3 times in a row \(token\.lost\.policy=resnapshot\)/);

@@ -49,9 +49,19 @@ t.test('the status shows the snapshot progress rising while it copies, and none 
   }
 
   t.ok(seen.length >= 2, `progress seen at ${seen.length} different points (${seen.map((p) => p.done).join(', ')})`);
-  t.ok(seen.some((p) => p.done > 0 && p.done < TOTAL), 'seen part-way through the copy');
-  t.same(new Set(seen.map((p) => `${p.phase} ${p.source} of ${p.total}`)), new Set([`snapshot ${db.databaseName}.orders of ${TOTAL}`]), 'names the phase, the collection and the estimated total');
-  t.ok(seen.every((p, i) => i === 0 || p.done > seen[i - 1]!.done), 'the documents copied only rise');
+  t.ok(
+    seen.some((p) => p.done > 0 && p.done < TOTAL),
+    'seen part-way through the copy',
+  );
+  t.same(
+    new Set(seen.map((p) => `${p.phase} ${p.source} of ${p.total}`)),
+    new Set([`snapshot ${db.databaseName}.orders of ${TOTAL}`]),
+    'names the phase, the collection and the estimated total',
+  );
+  t.ok(
+    seen.every((p, i) => i === 0 || p.done > seen[i - 1]!.done),
+    'the documents copied only rise',
+  );
 
   const after = await waitForOffsets(worker, name, (o) => typeof o[0]?.offset?.resume_token === 'string');
   t.ok(after, 'the task streams');

@@ -15,7 +15,8 @@ interface Envelope {
   after: string | null;
 }
 
-const docs = (prefix: string, n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ _id: `${prefix}-${String(from + i).padStart(6, '0')}`, n: from + i, v: 0 }));
+const docs = (prefix: string, n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) => ({ _id: `${prefix}-${String(from + i).padStart(6, '0')}`, n: from + i, v: 0 }));
 
 t.test('stop the worker, write more changes, start it: every change arrives', async (t) => {
   const state = tempDir(t);
@@ -80,7 +81,10 @@ t.test('a snapshot of 20k documents interrupted half-way continues from its last
   const records = capture.records('orders');
   const reads = records.filter((r) => (r.value as Envelope).op === 'r');
   const distinct = new Set(reads.map((r) => r.key));
-  t.ok(docs('o', TOTAL).every((d) => distinct.has(d._id)), `every document copied (${distinct.size} distinct, documents inserted before the copy reached them included)`);
+  t.ok(
+    docs('o', TOTAL).every((d) => distinct.has(d._id)),
+    `every document copied (${distinct.size} distinct, documents inserted before the copy reached them included)`,
+  );
   t.ok(reads.length < TOTAL + 2 * 500 + copiedBeforeStop / 2, `the copy continued instead of restarting (${reads.length} op r records for ${TOTAL} documents)`);
   // The latest record per document is the document as it is now: nothing changed during the copy was missed.
   const latest = new Map<string, Envelope>();

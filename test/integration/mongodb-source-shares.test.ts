@@ -39,14 +39,22 @@ t.test('tasks.max = 3: every change arrives in exactly one task, and per-documen
   });
   const records = capture.records('orders');
   t.equal(records.length, total, 'each change exactly once (three readers of all changes would give three times as many)');
-  t.same(new Set(records.filter((r) => (r.value as Envelope).op === 'r').map((r) => r.key)).size, 30, 'the snapshot split across tasks copied every document once');
+  t.same(
+    new Set(records.filter((r) => (r.value as Envelope).op === 'r').map((r) => r.key)).size,
+    30,
+    'the snapshot split across tasks copied every document once',
+  );
   for (const _id of ids) {
     const changes = records.filter((r) => r.key === _id).map((r) => r.value as Envelope);
     // updateLookup gives the document as it is when the event is read, not as the update left it
     // (MongoDB manual, "Lookup Full Document for Update Operations"), so a later version may show
     // up early; it never goes back.
     const versions = changes.map((c) => Number(JSON.parse(c.after!).v.$numberInt));
-    t.same(changes.map((c) => c.op), ['c', 'u', 'u', 'u'], `${_id}: its insert and three updates, once each`);
+    t.same(
+      changes.map((c) => c.op),
+      ['c', 'u', 'u', 'u'],
+      `${_id}: its insert and three updates, once each`,
+    );
     t.ok(versions.every((v, i) => i === 0 || v >= versions[i - 1]!) && versions.at(-1) === 3, `${_id} in order (${versions.join(',')})`);
   }
 });

@@ -19,10 +19,14 @@ const base = (uri: string): Record<string, string> => ({
 });
 
 const failedTask = (worker: Herder, name: string) =>
-  waitFor(`${name} task FAILED`, () => {
-    const task = worker.status(name).tasks[0];
-    return task?.state === 'FAILED' ? task : undefined;
-  }, 60_000);
+  waitFor(
+    `${name} task FAILED`,
+    () => {
+      const task = worker.status(name).tasks[0];
+      return task?.state === 'FAILED' ? task : undefined;
+    },
+    60_000,
+  );
 
 t.test('a connection string that does not parse fails the task with a clear message', async (t) => {
   const worker = await startWorker(t, tempDir(t));
@@ -46,10 +50,12 @@ t.test('an unreachable server fails with its host named and the password nowhere
 t.test('a config key naming an unknown collection is refused at create with that key', async (t) => {
   const worker = await startWorker(t, tempDir(t));
   const name = uniqueName('unknown-key');
-  const err = await worker.createConnector(name, { ...base('mongodb://127.0.0.1:27117/?replicaSet=rs0'), 'value.schema.products': 'config/schemas/orders.avsc' }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+  const err = await worker
+    .createConnector(name, { ...base('mongodb://127.0.0.1:27117/?replicaSet=rs0'), 'value.schema.products': 'config/schemas/orders.avsc' })
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   t.type(err, ConfigError, 'a 400 through REST, not a connector that fails later');
   t.match((err as ConfigError).errors, [{ key: 'value.schema.products', message: /names collection "products", which is not in collections \(orders\)/ }]);
   t.notOk(worker.has(name), 'nothing was created');
@@ -57,7 +63,7 @@ t.test('a config key naming an unknown collection is refused at create with that
 
 t.test('unknown keys and bad values are refused at create, each with its key', async (t) => {
   const worker = await startWorker(t, tempDir(t));
-  await t.rejects(worker.createConnector(uniqueName('typo'), { ...base('mongodb://x/?replicaSet=rs0'), 'collection': 'orders', 'token.lost.policy': 'ignore' }), {
+  await t.rejects(worker.createConnector(uniqueName('typo'), { ...base('mongodb://x/?replicaSet=rs0'), collection: 'orders', 'token.lost.policy': 'ignore' }), {
     message: /collection.*|token\.lost\.policy/,
   });
 });
@@ -67,22 +73,30 @@ const standaloneUri = async (t: Test): Promise<string> =>
   services().mongoTestServer ? startMongoTestServer(t, {}, { topology: 'standalone' }) : process.env.MONGODB_STANDALONE_URI!;
 const noStandalone = !services().mongoTestServer && !process.env.MONGODB_STANDALONE_URI;
 
-t.test('a standalone server fails the task with a message that asks for a replica set, not a driver error', { skip: noStandalone && 'needs a standalone mongod: set MONGODB_STANDALONE_URI' }, async (t) => {
-  const uri = await standaloneUri(t);
-  // What MongoDB documents for a standalone mongod: no setName in hello, and $changeStream refused.
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });
-  t.teardown(() => client.close());
-  const hello = await client.db('admin').command({ hello: 1 });
-  t.equal(hello.isWritablePrimary, true, 'a standalone is writable');
-  t.notOk('setName' in hello, 'a standalone reports no replica set');
-  await t.rejects(client.db('shop').collection('orders').watch().tryNext(), { code: 40573, message: /only supported on replica sets/ }, 'a standalone refuses $changeStream');
+t.test(
+  'a standalone server fails the task with a message that asks for a replica set, not a driver error',
+  { skip: noStandalone && 'needs a standalone mongod: set MONGODB_STANDALONE_URI' },
+  async (t) => {
+    const uri = await standaloneUri(t);
+    // What MongoDB documents for a standalone mongod: no setName in hello, and $changeStream refused.
+    const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });
+    t.teardown(() => client.close());
+    const hello = await client.db('admin').command({ hello: 1 });
+    t.equal(hello.isWritablePrimary, true, 'a standalone is writable');
+    t.notOk('setName' in hello, 'a standalone reports no replica set');
+    await t.rejects(
+      client.db('shop').collection('orders').watch().tryNext(),
+      { code: 40573, message: /only supported on replica sets/ },
+      'a standalone refuses $changeStream',
+    );
 
-  const worker = await startWorker(t, tempDir(t));
-  const name = uniqueName('standalone');
-  await worker.createConnector(name, base(uri));
-  const task = await failedTask(worker, name);
-  t.match(task.trace, /connection\.uri: the server is a standalone MongoDB, but change streams need a replica set or a sharded cluster/);
-  t.match(task.trace, /--replSet/, 'says how to run a replica set');
-  t.notMatch(task.trace, /MongoServerError|node_modules[\\/]mongodb/, 'no driver error or driver stack');
-  t.equal(worker.status(name).tasks[0]!.state, 'FAILED');
-});
+    const worker = await startWorker(t, tempDir(t));
+    const name = uniqueName('standalone');
+    await worker.createConnector(name, base(uri));
+    const task = await failedTask(worker, name);
+    t.match(task.trace, /connection\.uri: the server is a standalone MongoDB, but change streams need a replica set or a sharded cluster/);
+    t.match(task.trace, /--replSet/, 'says how to run a replica set');
+    t.notMatch(task.trace, /MongoServerError|node_modules[\\/]mongodb/, 'no driver error or driver stack');
+    t.equal(worker.status(name).tasks[0]!.state, 'FAILED');
+  },
+);

@@ -40,7 +40,11 @@ t.test('mongodb: change stream sees insert, update, delete and resumes from a st
   const [insert, update] = await nextEvents(stream, 2);
   await orders.deleteOne({ _id: 'o-1' });
   const [remove] = await nextEvents(stream, 1);
-  t.same([insert, update, remove].map((e) => e!.operationType), ['insert', 'update', 'delete'], 'insert, update, delete in order');
+  t.same(
+    [insert, update, remove].map((e) => e!.operationType),
+    ['insert', 'update', 'delete'],
+    'insert, update, delete in order',
+  );
   t.equal(insert!.operationType === 'insert' && insert.fullDocument._id, 'o-1', 'insert carries the document');
   t.same(update!.operationType === 'update' && update.documentKey, { _id: 'o-1' }, 'update documentKey is {_id}');
   t.same(update!.operationType === 'update' && update.updateDescription.updatedFields, { status: 'paid' });

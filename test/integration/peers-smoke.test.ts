@@ -31,7 +31,14 @@ t.test('the peer scripts parse', async (t) => {
 
 t.test('each peer connector file is JSON with a connector class, and every placeholder is known', async (t) => {
   const files = readdirSync(peerConfigDir).filter((f) => f.endsWith('.json'));
-  t.same(files.sort(), ['jdbc-sink-avro.json', 'jdbc-sink.json', 'mongo-source-events-avro.json', 'mongo-source-events.json', 'mongo-source-rows-avro.json', 'mongo-source-rows.json']);
+  t.same(files.sort(), [
+    'jdbc-sink-avro.json',
+    'jdbc-sink.json',
+    'mongo-source-events-avro.json',
+    'mongo-source-events.json',
+    'mongo-source-rows-avro.json',
+    'mongo-source-rows.json',
+  ]);
   for (const file of files) {
     const { name, config } = await peerConnectorConfig(file, placeholders);
     t.equal(name, 'n', `${file}: name from {{name}}`);

@@ -51,5 +51,8 @@ t.test('topic and dead-letter topic keys refuse placeholders, so no topic is eve
     const topics = await listTopics();
     return topics.includes(source) && topics.includes(dlq) ? true : undefined;
   });
-  t.notOk((await listTopics()).some((name) => name.includes(secret)), 'no topic carries the secret');
+  t.notOk(
+    (await listTopics()).some((name) => name.includes(secret)),
+    'no topic carries the secret',
+  );
 });

@@ -43,14 +43,22 @@ t.test('a worker runs the whole chain, ParseOrder -> EnrichCustomer -> ValidateO
     'errors.deadletterqueue.topic.name': dlq,
   });
 
-  const rows = await waitFor('two enriched orders in the warehouse', async () => {
-    const { rows } = await client.query(`SELECT order_id, customer_name, customer_email, customer_segment FROM "${schema}".fact_orders ORDER BY order_id`);
-    return rows.length >= 2 ? rows : undefined;
-  }, 120_000);
-  t.same(rows, [
-    { order_id: 'o1', customer_name: 'Ada Lovelace', customer_email: 'c-1@example.com', customer_segment: 'vip' },
-    { order_id: 'o2', customer_name: 'Alan Turing', customer_email: 'alan@example.com', customer_segment: 'consumer' },
-  ], 'the customer fields come from the customers topic, through the worker\'s lookup table');
+  const rows = await waitFor(
+    'two enriched orders in the warehouse',
+    async () => {
+      const { rows } = await client.query(`SELECT order_id, customer_name, customer_email, customer_segment FROM "${schema}".fact_orders ORDER BY order_id`);
+      return rows.length >= 2 ? rows : undefined;
+    },
+    120_000,
+  );
+  t.same(
+    rows,
+    [
+      { order_id: 'o1', customer_name: 'Ada Lovelace', customer_email: 'c-1@example.com', customer_segment: 'vip' },
+      { order_id: 'o2', customer_name: 'Alan Turing', customer_email: 'alan@example.com', customer_segment: 'consumer' },
+    ],
+    "the customer fields come from the customers topic, through the worker's lookup table",
+  );
   const [dead] = await readTopic(t, dlq, 1);
   t.equal(header(dead!.headers, 'conflux.error.stage'), 'transform:enrich', 'an order of an unknown customer is dead-lettered by the enrichment');
   t.equal(worker.status(name).tasks[0]!.state, 'RUNNING');

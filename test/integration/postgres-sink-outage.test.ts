@@ -54,7 +54,11 @@ t.test('PostgreSQL stopped for a few seconds mid-stream: the task retries, recov
 
   await pgs.up(['postgres']);
   const total = before.length + during.length;
-  await waitFor(`the sink to store offsets summing to ${total}`, async () => ((await storedOffsetSum(query, schema, name)) >= total ? true : undefined), 180_000);
+  await waitFor(
+    `the sink to store offsets summing to ${total}`,
+    async () => ((await storedOffsetSum(query, schema, name)) >= total ? true : undefined),
+    180_000,
+  );
   await assertLatestOrders(t, query, schema, 3000);
   t.equal(await storedOffsetSum(query, schema, name), total, 'the stored offsets end at the end of the topic');
   t.equal(worker.status(name).tasks[0]!.state, 'RUNNING', 'the task recovered by itself');

@@ -21,7 +21,9 @@ async function waitForOffsets(client: import('pg').Client, schema: string, conne
   await waitFor(
     `${connector} to store offsets summing to ${total}`,
     async () => {
-      const { rows } = await client.query(`SELECT coalesce(sum(next_offset), 0)::int AS n FROM "${schema}".conflux_sink_offsets WHERE connector = $1`, [connector]);
+      const { rows } = await client.query(`SELECT coalesce(sum(next_offset), 0)::int AS n FROM "${schema}".conflux_sink_offsets WHERE connector = $1`, [
+        connector,
+      ]);
       return rows[0].n >= total ? true : undefined;
     },
     timeoutMs,
@@ -64,10 +66,7 @@ t.test('known envelopes, with out-of-order updates, deletes and duplicates, give
 
   const worker = await startWarehouseWorker(t, tempDir(t));
   const name = uniqueName('orders-sink');
-  await worker.createConnector(
-    name,
-    sinkConfig(topic, schema, { 'errors.tolerance': 'all', 'errors.deadletterqueue.topic.name': dlq }),
-  );
+  await worker.createConnector(name, sinkConfig(topic, schema, { 'errors.tolerance': 'all', 'errors.deadletterqueue.topic.name': dlq }));
   await waitForOffsets(client, schema, name, events.length);
 
   const { rows: orders } = await client.query(
@@ -75,10 +74,46 @@ t.test('known envelopes, with out-of-order updates, deletes and duplicates, give
        FROM "${schema}".fact_orders ORDER BY order_id`,
   );
   t.same(orders, [
-    { order_id: 'o1', customer_id: 'c-1', status: 'shipped', item_count: 1, total: o1shipped.total, currency: 'EUR', updated_at: new Date(o1shipped.updated_at), source_ts_ms: 2000 },
-    { order_id: 'o3', customer_id: 'c-3', status: 'paid', item_count: 2, total: o3.total, currency: 'EUR', updated_at: new Date(o3.updated_at), source_ts_ms: 1000 },
-    { order_id: 'o4', customer_id: 'c-1', status: 'paid', item_count: 1, total: o4less.total, currency: 'EUR', updated_at: new Date(o4less.updated_at), source_ts_ms: 2000 },
-    { order_id: 'o5', customer_id: 'c-1', status: 'delivered', item_count: 2, total: o5.total, currency: 'EUR', updated_at: new Date(o5.updated_at), source_ts_ms: 500 },
+    {
+      order_id: 'o1',
+      customer_id: 'c-1',
+      status: 'shipped',
+      item_count: 1,
+      total: o1shipped.total,
+      currency: 'EUR',
+      updated_at: new Date(o1shipped.updated_at),
+      source_ts_ms: 2000,
+    },
+    {
+      order_id: 'o3',
+      customer_id: 'c-3',
+      status: 'paid',
+      item_count: 2,
+      total: o3.total,
+      currency: 'EUR',
+      updated_at: new Date(o3.updated_at),
+      source_ts_ms: 1000,
+    },
+    {
+      order_id: 'o4',
+      customer_id: 'c-1',
+      status: 'paid',
+      item_count: 1,
+      total: o4less.total,
+      currency: 'EUR',
+      updated_at: new Date(o4less.updated_at),
+      source_ts_ms: 2000,
+    },
+    {
+      order_id: 'o5',
+      customer_id: 'c-1',
+      status: 'delivered',
+      item_count: 2,
+      total: o5.total,
+      currency: 'EUR',
+      updated_at: new Date(o5.updated_at),
+      source_ts_ms: 500,
+    },
   ]);
   const { rows: items } = await client.query(
     `SELECT order_id, line, sku, quantity, unit_price::text FROM "${schema}".fact_order_items ORDER BY order_id, line`,
@@ -95,7 +130,10 @@ t.test('known envelopes, with out-of-order updates, deletes and duplicates, give
   const dead = await readTopic(t, dlq, 2);
   const rules = dead.map((d) => header(d.headers, 'conflux.error.message')).sort();
   t.match(rules, [/^currency-iso4217: "XYZ"/, /^total-matches-lines: total 999.00/], 'each invalid order is dead-lettered with its rule');
-  t.same(dead.map((d) => header(d.headers, 'conflux.error.stage')), ['transform:validate', 'transform:validate']);
+  t.same(
+    dead.map((d) => header(d.headers, 'conflux.error.stage')),
+    ['transform:validate', 'transform:validate'],
+  );
   t.equal(worker.status(name).tasks[0]!.state, 'RUNNING');
 });
 
@@ -137,7 +175,11 @@ t.test('killed mid-stream and restarted with the group offsets lost: every order
   const first = await startWarehouseWorker(t, state);
   // Small flushes, so that the stop (which flushes what is staged) comes with most records unwritten.
   await first.createConnector(name, sinkConfig(topic, schema, { 'batch.max.records': '2000' }));
-  await waitFor('some rows', async () => ((await client.query(`SELECT count(*)::int AS n FROM "${schema}".fact_orders`)).rows[0].n > 0 ? true : undefined), 120_000);
+  await waitFor(
+    'some rows',
+    async () => ((await client.query(`SELECT count(*)::int AS n FROM "${schema}".fact_orders`)).rows[0].n > 0 ? true : undefined),
+    120_000,
+  );
   await first.stop();
   const { rows: partial } = await client.query(`SELECT coalesce(sum(next_offset), 0)::int AS n FROM "${schema}".conflux_sink_offsets`);
   t.ok(partial[0].n > 0 && partial[0].n < events.length, `stopped mid-stream, with ${partial[0].n} of ${events.length} records written`);
@@ -171,10 +213,9 @@ t.test('a dropped PostgreSQL connection mid-stream is retried and nothing is los
     await produceAvro(topic, ordersEnvelopeSchema(), batch);
     produced += batch.length;
     // Kill the sink's backend(s) while it writes, the way a failover or an admin would.
-    const { rows } = await client.query(
-      `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1`,
-      [`conflux:${name}`],
-    );
+    const { rows } = await client.query(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1`, [
+      `conflux:${name}`,
+    ]);
     terminated += rows[0].n;
   }
   t.ok(terminated > 0, `terminated ${terminated} sink connection(s)`);

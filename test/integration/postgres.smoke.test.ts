@@ -20,9 +20,7 @@ t.test('postgres: COPY rows in with pg-copy-streams and read them back', async (
   const rows = Array.from({ length: 1000 }, (_, i) => `o-${i}\t${(i * 1.25).toFixed(2)}\t${i % 7 === 0 ? '\\N' : `note ${i}`}\n`);
   await pipeline(Readable.from(rows), client.query(copyFrom(`COPY ${table} (id, total, note) FROM STDIN`)));
 
-  const { rows: summary } = await client.query(
-    `SELECT count(*)::int AS n, sum(total)::text AS total, count(note)::int AS notes FROM ${table}`,
-  );
+  const { rows: summary } = await client.query(`SELECT count(*)::int AS n, sum(total)::text AS total, count(note)::int AS notes FROM ${table}`);
   const expectedTotal = Array.from({ length: 1000 }, (_, i) => i * 1.25).reduce((a, b) => a + b, 0);
   t.equal(summary[0].n, 1000, 'every row arrived');
   t.equal(Number(summary[0].total), expectedTotal, 'values arrived intact');

@@ -5,7 +5,12 @@ import { uniqueSchema } from '../helpers/warehouse.js';
 
 t.test("the README's analyst queries run on the warehouse schema and answer from its rows", async (t) => {
   const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
-  const queries = [...readme.matchAll(/```sql\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split(/;\s*\n/).map((q) => q.trim()).filter((q) => /\bSELECT\b/i.test(q)));
+  const queries = [...readme.matchAll(/```sql\n([\s\S]*?)```/g)].flatMap((m) =>
+    m[1]!
+      .split(/;\s*\n/)
+      .map((q) => q.trim())
+      .filter((q) => /\bSELECT\b/i.test(q)),
+  );
   t.ok(queries.length >= 2, `the README shows at least two queries (${queries.length})`);
   const { schema, client } = await uniqueSchema(t, 'readme');
   await migrate(client, schema);
@@ -21,5 +26,9 @@ t.test("the README's analyst queries run on the warehouse schema and answer from
     t.ok(rows.length > 0, `returns rows: ${query.split('\n')[0]}`);
   }
   const segments = (await client.query<{ customer_segment: string; revenue: string }>(queries[0]!)).rows;
-  t.same(segments.map((r) => [r.customer_segment, r.revenue]), [['vip', '15.00']], 'revenue by segment, cancelled orders aside');
+  t.same(
+    segments.map((r) => [r.customer_segment, r.revenue]),
+    [['vip', '15.00']],
+    'revenue by segment, cancelled orders aside',
+  );
 });

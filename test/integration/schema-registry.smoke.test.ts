@@ -22,11 +22,9 @@ t.test('schema registry: register, encode/decode in the Confluent wire format, e
   const registry = new SchemaRegistry({ host: schemaRegistryUrl });
   const subject = `${uniqueName('orders')}-value`;
 
-  const { id } = await registry
-    .register({ type: SchemaType.AVRO, schema: JSON.stringify(v1) }, { subject })
-    .catch((err: Error) => {
-      throw new Error(`Schema Registry at ${schemaRegistryUrl} failed: ${err.message}`);
-    });
+  const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(v1) }, { subject }).catch((err: Error) => {
+    throw new Error(`Schema Registry at ${schemaRegistryUrl} failed: ${err.message}`);
+  });
   t.type(id, 'number', 'registry assigned a schema id');
 
   const encoded = await registry.encode(id, { id: 'o-1', total: 12.5 });

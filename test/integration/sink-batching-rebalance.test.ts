@@ -32,12 +32,19 @@ t.test('records staged but not flushed when a rebalance comes are dropped, never
   await waitForGroup(`connect-${name}`, 2);
   await waitFor('the second task to write its partition', () => ((collected.get(collector)?.length ?? 0) >= 10 ? true : undefined), 60_000);
   const moved = [...numbers(collector)].sort((a, b) => a - b);
-  t.ok(JSON.stringify(moved) === JSON.stringify(range(0, 10)) || JSON.stringify(moved) === JSON.stringify(range(10, 20)), `the moved partition, once: ${moved.join(',')}`);
+  t.ok(
+    JSON.stringify(moved) === JSON.stringify(range(0, 10)) || JSON.stringify(moved) === JSON.stringify(range(10, 20)),
+    `the moved partition, once: ${moved.join(',')}`,
+  );
 
   // The first task dropped what it had staged and fetched its remaining partition again; a stop flushes it.
   await first.stopConnector(name);
   await waitFor('every record', () => ((collected.get(collector)?.length ?? 0) >= 20 ? true : undefined), 60_000);
-  t.same([...numbers(collector)].sort((a, b) => a - b), range(0, 20), 'every record once: nothing the first task staged for the moved partition was written');
+  t.same(
+    [...numbers(collector)].sort((a, b) => a - b),
+    range(0, 20),
+    'every record once: nothing the first task staged for the moved partition was written',
+  );
   await waitFor('both partitions committed', async () => {
     const committed = await committedOffsets(`connect-${name}`, topic);
     return committed[0] === '10' && committed[1] === '10' ? true : undefined;

@@ -39,7 +39,11 @@ t.test('partitions revoked by a rebalance are closed at once, not when the next 
     30_000,
   );
   const closes = sinkEvents.get(collector)!.filter((e) => e.call === 'close');
-  t.same(closes.flatMap((e) => e.partitions), [`${topic}-1`], 'only the partition that moved was closed');
+  t.same(
+    closes.flatMap((e) => e.partitions),
+    [`${topic}-1`],
+    'only the partition that moved was closed',
+  );
 });
 
 t.test('preCommit offsets of partitions the task does not own are not committed', async (t) => {
@@ -52,7 +56,13 @@ t.test('preCommit offsets of partitions the task does not own are not committed'
   await produceNumbers(topic, [0, 1, 2]);
   const worker = await startWorker(t, tempDir(t));
   // The sink's preCommit also names partition 0 of a topic the connector does not consume.
-  await worker.createConnector(name, { 'connector.class': 'scripted-sink', topics: topic, collector, 'precommit.extra.topic': other, 'value.converter': 'json' });
+  await worker.createConnector(name, {
+    'connector.class': 'scripted-sink',
+    topics: topic,
+    collector,
+    'precommit.extra.topic': other,
+    'value.converter': 'json',
+  });
   await waitForCollected(worker, name, collector, 3, 30_000);
   await waitFor('the commit of the batch', async () => ((await committedOffsets(`connect-${name}`, topic))[0] === '3' ? true : undefined));
   t.same(await committedOffsets(`connect-${name}`, other), { 0: '-1' }, 'nothing committed for the foreign partition');

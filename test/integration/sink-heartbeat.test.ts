@@ -33,14 +33,19 @@ t.test('a put longer than the session timeout keeps its member in the group: wit
     () => {
       const slow = events().find((e) => e.call === 'put');
       if (!slow) return undefined;
-      const after = events().slice(events().indexOf(slow) + 1).filter((e) => e.task === slow.task);
+      const after = events()
+        .slice(events().indexOf(slow) + 1)
+        .filter((e) => e.task === slow.task);
       const done = after.findIndex((e) => e.call === 'put-done');
       return done >= 0 && after.slice(done + 1).some((e) => e.call === 'flush' || e.call === 'close') ? true : undefined;
     },
     SESSION_TIMEOUT_MS * 3,
   );
   await waitForCollected(worker, name, collector, 10, 30_000);
-  t.same([...numbers(collector)].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'every record written once: no replay by another task, no zombie write');
+  t.same(
+    [...numbers(collector)].sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    'every record written once: no replay by another task, no zombie write',
+  );
   t.same(await committedOffsets(`connect-${name}`, topic), { 0: '5', 1: '5' }, 'both partitions committed');
 });
-

@@ -29,10 +29,18 @@ t.test('pausing a sink that waits for its topic pauses every task; resume then c
   // The tasks found the topic and joined the group, yet fetch nothing while paused.
   await waitForGroup(`connect-${name}`, 2);
   t.same(numbers(collector), [], 'nothing consumed while paused');
-  t.same(worker.status(name).tasks.map((task) => task.state), ['PAUSED', 'PAUSED'], 'still PAUSED after the topic appeared');
+  t.same(
+    worker.status(name).tasks.map((task) => task.state),
+    ['PAUSED', 'PAUSED'],
+    'still PAUSED after the topic appeared',
+  );
 
   await worker.resume(name);
-  t.same(worker.status(name).tasks.map((task) => task.state), ['RUNNING', 'RUNNING'], 'both tasks RUNNING again');
+  t.same(
+    worker.status(name).tasks.map((task) => task.state),
+    ['RUNNING', 'RUNNING'],
+    'both tasks RUNNING again',
+  );
   t.equal(worker.status(name).connector.state, 'RUNNING');
   await waitForCollected(worker, name, collector, 4, 30_000);
   t.same([...numbers(collector)].sort(), [0, 1, 2, 3], 'all records once after resume');
@@ -66,5 +74,9 @@ t.test('stopping a sink closes its partitions before stop()', async (t) => {
   const events = sinkEvents.get(collector)!;
   const close = events.find((e) => e.call === 'close');
   t.same([...(close?.partitions ?? [])].sort(), [`${topic}-0`, `${topic}-1`], 'close() named both partitions');
-  t.same(events.slice(-2).map((e) => e.call), ['close', 'stop'], 'close() came right before stop()');
+  t.same(
+    events.slice(-2).map((e) => e.call),
+    ['close', 'stop'],
+    'close() came right before stop()',
+  );
 });

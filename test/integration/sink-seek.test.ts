@@ -89,6 +89,9 @@ t.test('a rewind during put is what gets committed, so a crash right after it lo
   await waitForCollected(worker, name, collector, 5, 30_000);
   t.same(numbers(collector), range(0, 5), 'the rewound records, once');
   await waitFor('the commit of the batch', async () => ((await committedOffsets(`connect-${name}`, topic))[0] === '5' ? true : undefined));
-  const flushes = sinkEvents.get(collector)!.filter((e) => e.call === 'flush').map((e) => e.offsets);
+  const flushes = sinkEvents
+    .get(collector)!
+    .filter((e) => e.call === 'flush')
+    .map((e) => e.offsets);
   t.same(flushes[0], [`${topic}-0@0`], 'flush after the rewind was told the rewound position');
 });

@@ -51,5 +51,9 @@ t.test('a source polling ahead of Kafka keeps poll order, and a graceful stop in
   const seen = await topicNumbers(topic, count);
   await second.stop();
   t.equal(seen.length, count, 'exactly one record per number: nothing repeated by the stop, nothing lost');
-  t.same(seen, Array.from({ length: count }, (_, n) => n), 'in poll order');
+  t.same(
+    seen,
+    Array.from({ length: count }, (_, n) => n),
+    'in poll order',
+  );
 });

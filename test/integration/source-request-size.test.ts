@@ -17,7 +17,10 @@ async function smallTopic(t: Test, prefix: string): Promise<string> {
   const admin = kafka.admin();
   await admin.connect();
   t.teardown(() => admin.disconnect());
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: String(TOPIC_LIMIT) }] }] });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: String(TOPIC_LIMIT) }] }],
+  });
   return topic;
 }
 
@@ -35,7 +38,8 @@ async function readUntil(t: Test, topic: string, done: (records: Read[]) => bool
   await consumer.subscribe({ topic, fromBeginning: true });
   const records: Read[] = [];
   await consumer.run({
-    eachMessage: async ({ message }) => void records.push({ key: String(message.key), value: message.value === null ? null : message.value.toString(), headers: message.headers }),
+    eachMessage: async ({ message }) =>
+      void records.push({ key: String(message.key), value: message.value === null ? null : message.value.toString(), headers: message.headers }),
   });
   await waitFor(`records on ${topic}`, () => (done(records) ? true : undefined), 60_000);
   return records;
@@ -72,7 +76,11 @@ t.test('a poll larger than one request allows is sent as several, in order, ever
   const name = uniqueName('split-src');
   await worker.createConnector(name, source(topic, {}));
   const records = await readUntil(t, topic, (r) => r.length >= 200);
-  t.same(numbers(records), Array.from({ length: 200 }, (_, n) => n), 'every record once, in poll order');
+  t.same(
+    numbers(records),
+    Array.from({ length: 200 }, (_, n) => n),
+    'every record once, in poll order',
+  );
   await waitFor('the last offset stored', async () => ((await worker.offsets(name))[0]?.offset?.n === 199 ? true : undefined));
   t.equal(worker.status(name).tasks[0]!.state, 'RUNNING');
   const metrics = await worker.metrics.text();
@@ -84,13 +92,23 @@ t.test('a record larger than producer.max.request.size is dead-lettered with the
   const dlq = uniqueName('huge-dlq');
   const worker = await startWorker(t, tempDir(t));
   const name = uniqueName('huge-src');
-  await worker.createConnector(name, source(topic, { 'huge.at': '50', 'huge.bytes': '40000', 'errors.tolerance': 'all', 'errors.deadletterqueue.topic.name': dlq }));
+  await worker.createConnector(
+    name,
+    source(topic, { 'huge.at': '50', 'huge.bytes': '40000', 'errors.tolerance': 'all', 'errors.deadletterqueue.topic.name': dlq }),
+  );
   const records = await readUntil(t, topic, (r) => r.length >= 199);
-  t.same(numbers(records), Array.from({ length: 200 }, (_, n) => n).filter((n) => n !== 50), 'every other record, in order');
+  t.same(
+    numbers(records),
+    Array.from({ length: 200 }, (_, n) => n).filter((n) => n !== 50),
+    'every other record, in order',
+  );
   const [dead] = await readUntil(t, dlq, (r) => r.length >= 1);
   t.equal(JSON.parse(dead!.key), '0-50', 'the dead letter is the record, by its key (as JSON, as source records are dead-lettered)');
   t.equal(dead!.value, null, 'without the value Kafka cannot take');
-  t.match(header(dead!.headers, 'conflux.error.message'), /about \d+ bytes once converted, more than producer\.max\.request\.size \(16384\).*MESSAGE_TOO_LARGE/);
+  t.match(
+    header(dead!.headers, 'conflux.error.message'),
+    /about \d+ bytes once converted, more than producer\.max\.request\.size \(16384\).*MESSAGE_TOO_LARGE/,
+  );
   t.equal(header(dead!.headers, 'conflux.error.stage'), 'produce');
   await waitFor('the last offset stored', async () => ((await worker.offsets(name))[0]?.offset?.n === 199 ? true : undefined));
 });
@@ -104,9 +122,16 @@ t.test('a record larger than producer.max.request.size fails the task under erro
     const s = worker.status(name).tasks[0];
     return s?.state === 'FAILED' ? s : undefined;
   });
-  t.match(task.trace, /produce failed and errors\.tolerance=none: the record for topic \S+ is about \d+ bytes once converted, more than producer\.max\.request\.size/);
+  t.match(
+    task.trace,
+    /produce failed and errors\.tolerance=none: the record for topic \S+ is about \d+ bytes once converted, more than producer\.max\.request\.size/,
+  );
   const [stored] = await worker.offsets(name);
   t.equal(stored?.offset?.n, 99, 'the batch before it was sent and committed; nothing of its own batch or after it');
   const records = await readUntil(t, topic, (r) => r.length >= 100);
-  t.same(numbers(records), Array.from({ length: 100 }, (_, n) => n), 'Kafka holds the records before its batch, once');
+  t.same(
+    numbers(records),
+    Array.from({ length: 100 }, (_, n) => n),
+    'Kafka holds the records before its batch, once',
+  );
 });

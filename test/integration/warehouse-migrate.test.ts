@@ -8,7 +8,15 @@ t.test('conflux warehouse migrate creates the warehouse once and is idempotent',
   const { schema, client } = await uniqueSchema(t);
   const out: string[] = [];
   const args = ['warehouse', 'migrate', '--database-url', services().databaseUrl, '--schema', schema];
-  t.equal(await main(args, (l) => out.push(l), (l) => out.push(l)), 0, out.join('\n'));
+  t.equal(
+    await main(
+      args,
+      (l) => out.push(l),
+      (l) => out.push(l),
+    ),
+    0,
+    out.join('\n'),
+  );
   t.match(out, ['applied 0001_warehouse.sql', 'applied 0002_sink_state.sql', /is at version 2$/]);
 
   const { rows: tables } = await client.query<{ table_name: string }>(
@@ -23,7 +31,10 @@ t.test('conflux warehouse migrate creates the warehouse once and is idempotent',
     schema,
     'fact_orders',
   ]);
-  t.same(indexes.map((r) => r.indexname), ['fact_orders_created_at_idx', 'fact_orders_customer_id_idx', 'fact_orders_pkey', 'fact_orders_status_idx']);
+  t.same(
+    indexes.map((r) => r.indexname),
+    ['fact_orders_created_at_idx', 'fact_orders_customer_id_idx', 'fact_orders_pkey', 'fact_orders_status_idx'],
+  );
   const { rows: numeric } = await client.query(
     "SELECT data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'fact_orders' AND column_name = 'total'",
     [schema],
@@ -31,7 +42,14 @@ t.test('conflux warehouse migrate creates the warehouse once and is idempotent',
   t.equal(numeric[0].data_type, 'numeric');
 
   out.length = 0;
-  t.equal(await main(args, (l) => out.push(l), (l) => out.push(l)), 0);
+  t.equal(
+    await main(
+      args,
+      (l) => out.push(l),
+      (l) => out.push(l),
+    ),
+    0,
+  );
   t.same(out, [`schema ${schema} is at version 2 (nothing to do)`]);
   const { rows: recorded } = await client.query(`SELECT version, name FROM "${schema}".conflux_migrations ORDER BY version`);
   t.same(recorded, [
@@ -60,7 +78,11 @@ t.test('a migration edited after it was applied is refused', async (t) => {
 
 t.test('warehouse migrate refuses a schema name that is not a plain identifier', async (t) => {
   const errors: string[] = [];
-  const code = await main(['warehouse', 'migrate', '--database-url', services().databaseUrl, '--schema', 'x"; DROP TABLE y; --'], () => undefined, (l) => errors.push(l));
+  const code = await main(
+    ['warehouse', 'migrate', '--database-url', services().databaseUrl, '--schema', 'x"; DROP TABLE y; --'],
+    () => undefined,
+    (l) => errors.push(l),
+  );
   t.equal(code, 1);
   t.match(errors.join('\n'), /schema: must be a plain identifier/);
 });

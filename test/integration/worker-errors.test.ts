@@ -3,7 +3,6 @@ import { header, kafka, numbers, readTopic } from '../fixtures/kafka.js';
 import { startWorker, tempDir } from '../fixtures/worker.js';
 import { uniqueName, waitFor } from '../helpers/services.js';
 
-
 t.test('errors.tolerance=all: a throwing transform dead-letters the record with its reason and the flow continues', async (t) => {
   const topic = uniqueName('dlq-src');
   const dlq = uniqueName('dlq');
@@ -33,7 +32,11 @@ t.test('errors.tolerance=all: a throwing transform dead-letters the record with 
   t.same(numbers(collector), expected, 'every record but the rejected ones arrived');
 
   const dead = await readTopic(t, dlq, 4);
-  t.same(dead.map((d) => JSON.parse(d.value).n), [0, 5, 10, 15], 'the rejected records, with their original value');
+  t.same(
+    dead.map((d) => JSON.parse(d.value).n),
+    [0, 5, 10, 15],
+    'the rejected records, with their original value',
+  );
   const first = dead[0]!.headers;
   t.equal(header(first, 'conflux.error.stage'), 'transform:reject');
   t.equal(header(first, 'conflux.error.class'), 'DataError');
@@ -80,7 +83,11 @@ t.test('a sink reports a poison record: dead-lettered from the put stage under a
   t.same(numbers(collector), [1, 2, 3, 5, 6, 7, 9, 10, 11], 'the rest of each batch was written');
 
   const dead = await readTopic(t, dlq, 3);
-  t.same(dead.map((d) => JSON.parse(d.value).n), [0, 4, 8], 'the original bytes of the poison records');
+  t.same(
+    dead.map((d) => JSON.parse(d.value).n),
+    [0, 4, 8],
+    'the original bytes of the poison records',
+  );
   t.equal(header(dead[1]!.headers, 'conflux.error.stage'), 'put');
   t.equal(header(dead[1]!.headers, 'conflux.error.message'), 'cannot write n=4');
   t.equal(header(dead[1]!.headers, 'conflux.error.offset'), '4', 'the original offset');

@@ -25,7 +25,11 @@ t.test('records flow source -> Kafka (Avro) -> sink and resume after a worker re
   const sinkName = uniqueName('collector');
   await first.createConnector(sinkName, sink);
   await waitFor('30 records in the sink', () => (numbers(collector).length >= 30 ? true : undefined));
-  t.same(numbers(collector), Array.from({ length: 30 }, (_, i) => i), 'the sink got 0..29 in order');
+  t.same(
+    numbers(collector),
+    Array.from({ length: 30 }, (_, i) => i),
+    'the sink got 0..29 in order',
+  );
   t.ok(collected.get(collector)![0]!.valueSchema, 'the sink sees the Avro writer schema');
   await waitFor('the source offset of n=29', async () => {
     const offsets = await first.offsets('counter');
@@ -39,8 +43,16 @@ t.test('records flow source -> Kafka (Avro) -> sink and resume after a worker re
   await second.createConnector('counter', source(60));
   await second.createConnector(sinkName, sink);
   await waitFor('60 records in the sink', () => (numbers(collector).length >= 60 ? true : undefined));
-  t.same(numbers(collector), Array.from({ length: 60 }, (_, i) => i), 'after the restart: 30..59, no gap, no repeat');
-  t.same((await second.offsets(sinkName))[0], { partition: { kafka_topic: topic, kafka_partition: 0 }, offset: { kafka_offset: 60 } }, 'sink offsets committed to the group');
+  t.same(
+    numbers(collector),
+    Array.from({ length: 60 }, (_, i) => i),
+    'after the restart: 30..59, no gap, no repeat',
+  );
+  t.same(
+    (await second.offsets(sinkName))[0],
+    { partition: { kafka_topic: topic, kafka_partition: 0 }, offset: { kafka_offset: 60 } },
+    'sink offsets committed to the group',
+  );
 });
 
 t.test('pause stops the flow and resume restarts it', async (t) => {
@@ -94,8 +106,13 @@ t.test('a retriable sink failure is retried and then succeeds', async (t) => {
     'value.converter': 'json',
   });
   await waitFor('10 records despite two failed puts', () => (numbers(collector).length >= 10 ? true : undefined));
-  t.same(numbers(collector), Array.from({ length: 10 }, (_, i) => i));
+  t.same(
+    numbers(collector),
+    Array.from({ length: 10 }, (_, i) => i),
+  );
   t.equal(worker.status(flaky).tasks[0]!.state, 'RUNNING', 'the task kept running');
-  const retried = (await worker.metrics.errors.get()).values.find((v) => v.labels.connector === flaky && v.labels.stage === 'put' && v.labels.outcome === 'retried');
+  const retried = (await worker.metrics.errors.get()).values.find(
+    (v) => v.labels.connector === flaky && v.labels.stage === 'put' && v.labels.outcome === 'retried',
+  );
   t.equal(retried?.value, 2, 'two retries counted');
 });

@@ -16,14 +16,26 @@ import { uniqueName, waitFor } from '../helpers/services.js';
 const COUNT = 2000;
 
 function source(topic: string, extra: Record<string, string> = {}) {
-  return { 'connector.class': 'counting-source', topic, count: String(COUNT), 'batch.size': '10', 'value.converter': 'json', 'offset.flush.interval.ms': '50', ...extra };
+  return {
+    'connector.class': 'counting-source',
+    topic,
+    count: String(COUNT),
+    'batch.size': '10',
+    'value.converter': 'json',
+    'offset.flush.interval.ms': '50',
+    ...extra,
+  };
 }
 
 async function producing(topic: string, atLeast = 100): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await waitFor(`${atLeast} records in ${topic}`, async () => (Number((await admin.fetchTopicOffsets(topic))[0]?.high ?? 0) >= atLeast ? true : undefined), 60_000);
+    await waitFor(
+      `${atLeast} records in ${topic}`,
+      async () => (Number((await admin.fetchTopicOffsets(topic))[0]?.high ?? 0) >= atLeast ? true : undefined),
+      60_000,
+    );
   } finally {
     await admin.disconnect();
   }
@@ -69,7 +81,10 @@ t.test('two concurrent config changes leave one set of tasks', async (t) => {
     worker.putConnectorConfig('src', source(topic, { 'batch.size': '20' })),
     worker.putConnectorConfig('src', source(topic, { 'batch.size': '30' })),
   ]);
-  t.same(results.map((r) => r.created), [false, false]);
+  t.same(
+    results.map((r) => r.created),
+    [false, false],
+  );
   t.equal(worker.config('src')['batch.size'], '30', 'the later change wins');
   await oneTask(t, topic);
   await allCommitted(worker, 'src');
@@ -123,7 +138,7 @@ t.test('a restart racing worker.stop() leaves no task running', async (t) => {
 
 /** Asks for `change` as soon as it is accepted: while the tasks may still be stopping. */
 async function changeWhenAccepted(change: () => Promise<void>): Promise<void> {
-  for (const deadline = Date.now() + 60_000; ; ) {
+  for (const deadline = Date.now() + 60_000; ;) {
     await new Promise((resolve) => setImmediate(resolve));
     const refused = await change().then(
       () => undefined,

@@ -66,7 +66,12 @@ t.test('automatic restarts count again from zero after a healthy run', async (t)
   });
   // Each run is healthy for 600 ms, then fails: with one attempt allowed, only a count that starts
   // again after a healthy run keeps restarting it.
-  await worker.createConnector('flaky', { 'connector.class': 'counting-source', topic: uniqueName('flaky'), 'value.converter': 'json', 'fail.after.ms': '600' });
+  await worker.createConnector('flaky', {
+    'connector.class': 'counting-source',
+    topic: uniqueName('flaky'),
+    'value.converter': 'json',
+    'fail.after.ms': '600',
+  });
   await waitFor('three automatic restarts', async () => ((await restarts(worker)) >= 3 ? true : undefined), 60_000);
   t.pass('restarted more often than task.restart.max.attempts');
 });

@@ -10,7 +10,13 @@ t.test('sink-managed offsets: the sink seeks to its own offsets, so a lost group
   const sinkName = uniqueName('managed-sink');
   await createTopic(topic, 1);
   const state = tempDir(t);
-  const source = (count: number) => ({ 'connector.class': 'counting-source', topic, count: String(count), 'value.converter': 'json', 'offset.flush.interval.ms': '50' });
+  const source = (count: number) => ({
+    'connector.class': 'counting-source',
+    topic,
+    count: String(count),
+    'value.converter': 'json',
+    'offset.flush.interval.ms': '50',
+  });
   const sink = { 'connector.class': 'collecting-sink', topics: topic, collector, 'offsets.managed': 'true', 'value.converter': 'json' };
 
   const first = await startWorker(t, state);
@@ -30,7 +36,11 @@ t.test('sink-managed offsets: the sink seeks to its own offsets, so a lost group
   await second.createConnector('counter', source(30));
   await second.createConnector(sinkName, sink);
   await waitFor('30 records', () => (numbers(collector).length >= 30 ? true : undefined));
-  t.same(numbers(collector), Array.from({ length: 30 }, (_, i) => i), 'records 20..29 once, nothing from before the stored offset again');
+  t.same(
+    numbers(collector),
+    Array.from({ length: 30 }, (_, i) => i),
+    'records 20..29 once, nothing from before the stored offset again',
+  );
 });
 
 t.test('a sink with tasks.max=2 shares the partitions of its group; with sink-managed offsets every record arrives once, across rebalances', async (t) => {
@@ -52,7 +62,11 @@ t.test('a sink with tasks.max=2 shares the partitions of its group; with sink-ma
   });
   t.equal(worker.status(sinkName).tasks.length, 2, 'two tasks');
   await waitForCollected(worker, sinkName, collector, 200);
-  t.same([...numbers(collector)].sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => i), 'each record exactly once');
+  t.same(
+    [...numbers(collector)].sort((a, b) => a - b),
+    Array.from({ length: 200 }, (_, i) => i),
+    'each record exactly once',
+  );
   const partitionsByTask = new Set(collected.get(collector)!.map((r) => r.kafkaPartition));
   t.equal(partitionsByTask.size, 4, 'records came from all four partitions');
   const text = await worker.metrics.text();

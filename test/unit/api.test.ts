@@ -96,14 +96,21 @@ t.test('typed definitions fit the registry type', async (t) => {
 t.test('topicPartitionKey: one key per partition, parsed back whatever the topic name holds', async (t) => {
   const { topicPartitionKey, parseTopicPartitionKey } = await import('../../runtime/api/index.js');
   t.not(topicPartitionKey('a1', 0), topicPartitionKey('a', 10), 'topic a1 partition 0 and topic a partition 10 differ');
-  for (const [topic, partition] of [['orders-cdc', 3], ['a.b_c-d', 0], ['x', 2147483647]] as const) {
+  for (const [topic, partition] of [
+    ['orders-cdc', 3],
+    ['a.b_c-d', 0],
+    ['x', 2147483647],
+  ] as const) {
     t.same(parseTopicPartitionKey(topicPartitionKey(topic, partition)), { topic, partition });
   }
 });
 
 t.test('backoffDelay doubles from the initial delay up to the ceiling, never beyond', async (t) => {
   const { backoffDelay } = await import('../../runtime/api/index.js');
-  t.same([0, 1, 2, 3, 4, 5].map((a) => backoffDelay(a, 250, 3000)), [250, 500, 1000, 2000, 3000, 3000]);
+  t.same(
+    [0, 1, 2, 3, 4, 5].map((a) => backoffDelay(a, 250, 3000)),
+    [250, 500, 1000, 2000, 3000, 3000],
+  );
   t.equal(backoffDelay(10_000, 1, 60_000), 60_000, 'a huge attempt count stays finite and capped');
   t.equal(backoffDelay(-1, 100, 1000), 100, 'a negative attempt is the first');
 });

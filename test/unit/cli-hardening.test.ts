@@ -27,11 +27,19 @@ t.test('the apply plan prints (sensitive value) for secrets typed in literally, 
 
 t.test('--token on the command line warns that other users can read it', async (t) => {
   const lines: string[] = [];
-  const code = await main(['status', '--url', 'http://127.0.0.1:1', '--token', 'cli-token-0123456789'], () => undefined, (l) => lines.push(l));
+  const code = await main(
+    ['status', '--url', 'http://127.0.0.1:1', '--token', 'cli-token-0123456789'],
+    () => undefined,
+    (l) => lines.push(l),
+  );
   t.equal(code, 1, 'the worker is not reachable');
   t.match(lines.join('\n'), /warning: --token is visible to other users.*CONFLUX_REST_TOKEN/);
   const quiet: string[] = [];
-  await main(['status', '--url', 'http://127.0.0.1:1'], () => undefined, (l) => quiet.push(l));
+  await main(
+    ['status', '--url', 'http://127.0.0.1:1'],
+    () => undefined,
+    (l) => quiet.push(l),
+  );
   t.notMatch(quiet.join('\n'), /warning/);
 });
 
@@ -46,7 +54,11 @@ t.test('JSON parse errors of connector and worker files do not echo the file con
   const worker = join(dir, 'worker.json');
   writeFileSync(worker, '{"rest.auth.token": Worker-Secret-4242}');
   const lines: string[] = [];
-  const code = await main(['standalone', '--worker', worker], () => undefined, (l) => lines.push(l));
+  const code = await main(
+    ['standalone', '--worker', worker],
+    () => undefined,
+    (l) => lines.push(l),
+  );
   t.equal(code, 1);
   t.match(lines.join('\n'), /worker\.json is not valid JSON/);
   t.notMatch(lines.join('\n'), 'Secr');
@@ -57,11 +69,14 @@ t.test('the properties parser is linear: a long run of blanks before a line sepa
   const props = parseProperties(`${line}\nother = 1\n`);
   t.equal(props.get('key'), 'value\u2028tail');
   t.equal(props.get('other'), '1');
-  t.same([...parseProperties('a=1\nb : 2\nc 3\n  d=\n# x\n! y\ne')], [
-    ['a', '1'],
-    ['b', '2'],
-    ['c', '3'],
-    ['d', ''],
-    ['e', ''],
-  ]);
+  t.same(
+    [...parseProperties('a=1\nb : 2\nc 3\n  d=\n# x\n! y\ne')],
+    [
+      ['a', '1'],
+      ['b', '2'],
+      ['c', '3'],
+      ['d', ''],
+      ['e', ''],
+    ],
+  );
 });

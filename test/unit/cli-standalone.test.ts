@@ -9,7 +9,11 @@ async function standalone(worker: Record<string, unknown>) {
   const file = join(dir, 'worker.json');
   writeFileSync(file, JSON.stringify({ 'state.dir': join(dir, 'state'), ...worker }));
   const lines: string[] = [];
-  const code = await main(['standalone', '--worker', file], (l) => lines.push(l), (l) => lines.push(l));
+  const code = await main(
+    ['standalone', '--worker', file],
+    (l) => lines.push(l),
+    (l) => lines.push(l),
+  );
   return { code, text: lines.join('\n') };
 }
 

@@ -28,11 +28,31 @@ t.test('conflux validate exits non-zero on a bad file and names the key', async 
   const bad = join(dir, 'bad.json');
   writeFileSync(bad, JSON.stringify({ name: 'bad', config: { 'connector.class': 'no-such-plugin' } }));
   const out: string[] = [];
-  const code = await main(['validate', bad], (l) => out.push(l), (l) => out.push(l));
+  const code = await main(
+    ['validate', bad],
+    (l) => out.push(l),
+    (l) => out.push(l),
+  );
   t.equal(code, 1);
   t.match(out.join('\n'), /connector\.class: unknown connector plugin 'no-such-plugin'/);
   const notJson = join(dir, 'broken.json');
   writeFileSync(notJson, '{ nope');
-  t.equal(await main(['validate', notJson], () => {}, () => {}), 1, 'unparseable file');
-  t.equal(await main(['frobnicate'], () => {}, () => {}), 2, 'unknown command is a usage error');
+  t.equal(
+    await main(
+      ['validate', notJson],
+      () => {},
+      () => {},
+    ),
+    1,
+    'unparseable file',
+  );
+  t.equal(
+    await main(
+      ['frobnicate'],
+      () => {},
+      () => {},
+    ),
+    2,
+    'unknown command is a usage error',
+  );
 });

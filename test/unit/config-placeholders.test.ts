@@ -17,12 +17,15 @@ const sources: PlaceholderSources = {
 
 t.test('parseProperties', async (t) => {
   const p = parseProperties(files['/run/secrets/db.properties'] ?? '');
-  t.same([...p], [
-    ['user', 'app'],
-    ['password', 's3cr=t'],
-    ['spaced', 'value with spaces'],
-    ['flag', ''],
-  ]);
+  t.same(
+    [...p],
+    [
+      ['user', 'app'],
+      ['password', 's3cr=t'],
+      ['spaced', 'value with spaces'],
+      ['flag', ''],
+    ],
+  );
 });
 
 t.test('resolves env and file placeholders anywhere in strings', async (t) => {

@@ -69,10 +69,7 @@ t.test('redactConnectorConfig also hides transform secrets', async (t) => {
 });
 
 t.test('redactString removes resolved values, longest first', async (t) => {
-  t.equal(
-    redactString('auth failed for app:s3cret@db and s3cret again', ['s3cret', 'app:s3cret', '']),
-    `auth failed for ${REDACTED}@db and ${REDACTED} again`,
-  );
+  t.equal(redactString('auth failed for app:s3cret@db and s3cret again', ['s3cret', 'app:s3cret', '']), `auth failed for ${REDACTED}@db and ${REDACTED} again`);
   t.equal(redactString('nothing here', []), 'nothing here');
   t.equal(redactString('a.b*c', ['.b*']), `a${REDACTED}c`, 'secrets are literal, not patterns');
 });

@@ -13,8 +13,12 @@ t.test('a failed write does not poison later writes of the connector config stor
   rmSync(path, { recursive: true });
   await store.save('b', { b: '2' }, 'PAUSED');
   const reloaded = await new FileConnectorConfigStore(path).load();
-  t.same(reloaded, [
-    { name: 'a', config: { a: '1' }, target: 'RUNNING' },
-    { name: 'b', config: { b: '2' }, target: 'PAUSED' },
-  ], 'the next write succeeds and carries both');
+  t.same(
+    reloaded,
+    [
+      { name: 'a', config: { a: '1' }, target: 'RUNNING' },
+      { name: 'b', config: { b: '2' }, target: 'PAUSED' },
+    ],
+    'the next write succeeds and carries both',
+  );
 });

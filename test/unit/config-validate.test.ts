@@ -173,7 +173,11 @@ t.test('plugin keys may narrow common keys', async (t) => {
   const single = Type.Object({ 'tasks.max': Type.Integer({ minimum: 1, maximum: 1, default: 1 }) });
   const r = validateConnectorConfig(single, { 'connector.class': 'x', 'tasks.max': 2 });
   t.notOk(r.ok);
-  if (!r.ok) t.same(r.errors.map((e) => e.key), ['tasks.max']);
+  if (!r.ok)
+    t.same(
+      r.errors.map((e) => e.key),
+      ['tasks.max'],
+    );
 });
 
 t.test('a predicate plugin with defaults', async (t) => {
@@ -185,7 +189,16 @@ t.test('a predicate plugin with defaults', async (t) => {
   });
   const r = validateConnectorConfig(
     plugin,
-    { 'connector.class': 'c', 'connection.uri': 'x', predicates: 'p', 'predicates.p.type': 'P', transforms: 't', 'transforms.t.type': 'Rename', 'transforms.t.to': 'y', 'transforms.t.predicate': 'p' },
+    {
+      'connector.class': 'c',
+      'connection.uri': 'x',
+      predicates: 'p',
+      'predicates.p.type': 'P',
+      transforms: 't',
+      'transforms.t.type': 'Rename',
+      'transforms.t.to': 'y',
+      'transforms.t.predicate': 'p',
+    },
     { lookup: lookupFromMaps({ Rename }, { P }) },
   );
   t.ok(r.ok);

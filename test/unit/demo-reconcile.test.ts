@@ -39,27 +39,77 @@ t.test('each kind of disagreement fails the reconciliation and is named', async 
     ['b', 'shipped', '5.00'],
     ['c', 'pending', '7.00'],
   ]);
-  const cases: Array<{ name: string; warehouse: Map<string, OrderFacts>; dead?: Map<string, Set<string>>; field: 'missing' | 'unexpected' | 'different' | 'notDeadLettered'; ids: string[]; line: RegExp }> = [
-    { name: 'an order missing from the warehouse', warehouse: facts([['a', 'paid', '10.00'], ['b', 'shipped', '5.00']]), field: 'missing', ids: ['c'], line: /missing from the warehouse: c/ },
+  const cases: Array<{
+    name: string;
+    warehouse: Map<string, OrderFacts>;
+    dead?: Map<string, Set<string>>;
+    field: 'missing' | 'unexpected' | 'different' | 'notDeadLettered';
+    ids: string[];
+    line: RegExp;
+  }> = [
+    {
+      name: 'an order missing from the warehouse',
+      warehouse: facts([
+        ['a', 'paid', '10.00'],
+        ['b', 'shipped', '5.00'],
+      ]),
+      field: 'missing',
+      ids: ['c'],
+      line: /missing from the warehouse: c/,
+    },
     {
       name: 'a deleted order still in the warehouse',
-      warehouse: facts([['a', 'paid', '10.00'], ['b', 'shipped', '5.00'], ['c', 'pending', '7.00'], ['gone', 'delivered', '1.00']]),
+      warehouse: facts([
+        ['a', 'paid', '10.00'],
+        ['b', 'shipped', '5.00'],
+        ['c', 'pending', '7.00'],
+        ['gone', 'delivered', '1.00'],
+      ]),
       field: 'unexpected',
       ids: ['gone'],
       line: /not a valid MongoDB order: gone/,
     },
     {
       name: 'an invalid order that reached the warehouse',
-      warehouse: facts([['a', 'paid', '10.00'], ['b', 'shipped', '5.00'], ['c', 'pending', '7.00'], ['x', 'pending', '3.00']]),
+      warehouse: facts([
+        ['a', 'paid', '10.00'],
+        ['b', 'shipped', '5.00'],
+        ['c', 'pending', '7.00'],
+        ['x', 'pending', '3.00'],
+      ]),
       field: 'unexpected',
       ids: ['x'],
       line: /not a valid MongoDB order: x/,
     },
-    { name: 'a stale status', warehouse: facts([['a', 'paid', '10.00'], ['b', 'paid', '5.00'], ['c', 'pending', '7.00']]), field: 'different', ids: ['b'], line: /status or total differ: b/ },
-    { name: 'a total off by a cent', warehouse: facts([['a', 'paid', '10.01'], ['b', 'shipped', '5.00'], ['c', 'pending', '7.00']]), field: 'different', ids: ['a'], line: /status or total differ: a/ },
+    {
+      name: 'a stale status',
+      warehouse: facts([
+        ['a', 'paid', '10.00'],
+        ['b', 'paid', '5.00'],
+        ['c', 'pending', '7.00'],
+      ]),
+      field: 'different',
+      ids: ['b'],
+      line: /status or total differ: b/,
+    },
+    {
+      name: 'a total off by a cent',
+      warehouse: facts([
+        ['a', 'paid', '10.01'],
+        ['b', 'shipped', '5.00'],
+        ['c', 'pending', '7.00'],
+      ]),
+      field: 'different',
+      ids: ['a'],
+      line: /status or total differ: a/,
+    },
     {
       name: 'an invalid order dead-lettered under another rule',
-      warehouse: facts([['a', 'paid', '10.00'], ['b', 'shipped', '5.00'], ['c', 'pending', '7.00']]),
+      warehouse: facts([
+        ['a', 'paid', '10.00'],
+        ['b', 'shipped', '5.00'],
+        ['c', 'pending', '7.00'],
+      ]),
       dead: rejected([['quantity-positive', ['x']]]),
       field: 'notDeadLettered',
       ids: ['x'],
@@ -67,7 +117,12 @@ t.test('each kind of disagreement fails the reconciliation and is named', async 
     },
   ];
   for (const c of cases) {
-    const r = reconcile({ expected, invalid: new Map([['x', 'currency-iso4217']]), warehouse: c.warehouse, rejected: c.dead ?? rejected([['currency-iso4217', ['x']]]) });
+    const r = reconcile({
+      expected,
+      invalid: new Map([['x', 'currency-iso4217']]),
+      warehouse: c.warehouse,
+      rejected: c.dead ?? rejected([['currency-iso4217', ['x']]]),
+    });
     t.equal(r.ok, false, c.name);
     t.same(r[c.field], c.ids, c.name);
     const text = formatReconciliation(r).join('\n');
@@ -78,7 +133,10 @@ t.test('each kind of disagreement fails the reconciliation and is named', async 
 
 t.test('the counts and sums of both sides are shown, with the rows that differ marked', async (t) => {
   const r = reconcile({
-    expected: facts([['a', 'paid', '10.00'], ['b', 'shipped', '5.00']]),
+    expected: facts([
+      ['a', 'paid', '10.00'],
+      ['b', 'shipped', '5.00'],
+    ]),
     invalid: new Map(),
     warehouse: facts([['a', 'paid', '10.00']]),
     rejected: new Map(),

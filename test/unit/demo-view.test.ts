@@ -63,7 +63,10 @@ t.test('on a narrow terminal the lines are cut, so that none wraps and the redra
   new TtyView(out).show(snapshot(1000), 'writing');
   const lines = out.chunks[0]!.replace(`${ESC}[J`, '').split('\n').slice(0, -1);
   t.equal(lines.length, frame(snapshot(0), 'x').length);
-  t.ok(lines.every((l) => l.length <= 39), 'every line fits');
+  t.ok(
+    lines.every((l) => l.length <= 39),
+    'every line fits',
+  );
 });
 
 t.test('without a terminal the view prints plain lines at an interval', async (t) => {
@@ -76,13 +79,26 @@ t.test('without a terminal the view prints plain lines at an interval', async (t
     t.notOk(chunk.includes(ESC), 'no terminal control sequences');
     t.equal(chunk.split('\n').length, 2, 'one line each');
   }
-  t.match(out.chunks[1]!, /^\[00:05\] writing: mongo orders=1200 customers=230 changes=4321 \| kafka orders-cdc=5000 customers-cdc=300 \| warehouse orders=1180 items=3500 customers=229 \| dlq=7 lag=12 \| 50\.0\/s in, 48\.5\/s out \| p50 240 ms {2}p99 1830 ms\n$/);
+  t.match(
+    out.chunks[1]!,
+    /^\[00:05\] writing: mongo orders=1200 customers=230 changes=4321 \| kafka orders-cdc=5000 customers-cdc=300 \| warehouse orders=1180 items=3500 customers=229 \| dlq=7 lag=12 \| 50\.0\/s in, 48\.5\/s out \| p50 240 ms {2}p99 1830 ms\n$/,
+  );
   t.match(out.chunks[3]!, /^\[00:12\] caught up:/);
 });
 
 t.test('options: defaults, limits and clear errors', async (t) => {
   const o = parseDemoArgs([]);
-  t.match(o, { orders: undefined, rate: 50, seedCustomers: 200, seedOrders: 1000, invalidRatio: 0.02, timeoutS: 300, reset: false, workerFile: 'config/worker.json', connectorsDir: 'config/connectors' });
+  t.match(o, {
+    orders: undefined,
+    rate: 50,
+    seedCustomers: 200,
+    seedOrders: 1000,
+    invalidRatio: 0.02,
+    timeoutS: 300,
+    reset: false,
+    workerFile: 'config/worker.json',
+    connectorsDir: 'config/connectors',
+  });
   t.equal(parseDemoArgs(['--orders', '500', '--seed', '7']).orders, 500);
   t.equal(parseDemoArgs(['--seed', '7']).seed, 7);
   t.throws(() => parseDemoArgs(['--orders', '0']), new UsageError("--orders must be a number between 1 and 9007199254740991, got '0'"));

@@ -7,7 +7,9 @@ import { WorkerMetrics } from '../../runtime/observability/metrics.js';
 const original = () => ({ key: 'k', value: 'v', headers: {}, topic: 'orders', partition: 0, offset: '7' });
 
 function handler(policy: Partial<ErrorPolicy>, dead: string[] = []) {
-  const deadLetter = { send: async (_payload: unknown, stage: string, err: Error) => void dead.push(`${stage}: ${err.message}`) } as unknown as DeadLetterWriter;
+  const deadLetter = {
+    send: async (_payload: unknown, stage: string, err: Error) => void dead.push(`${stage}: ${err.message}`),
+  } as unknown as DeadLetterWriter;
   return new RecordErrorHandler(
     { tolerance: 'all', retryTimeoutMs: 5_000, retryMaxDelayMs: 1, logErrors: false, deadLetter, ...policy },
     { connector: 'c', task: '0' },
@@ -34,7 +36,10 @@ t.test('recover: a data error is rejected at once and dead-lettered under tolera
 });
 
 t.test('recover: under tolerance none the first failure fails the task', async (t) => {
-  await t.rejects(handler({ tolerance: 'none' }).recover('convert', original, async () => 1, new DataError('bad bytes')), FatalError);
+  await t.rejects(
+    handler({ tolerance: 'none' }).recover('convert', original, async () => 1, new DataError('bad bytes')),
+    FatalError,
+  );
 });
 
 t.test('recover: without retries (timeout 0) a retriable failure is rejected like a data error', async (t) => {

@@ -35,7 +35,10 @@ t.test('levels can be changed per logger and below it', async (t) => {
   orders.info('hidden now');
   other.info('still shown');
   await new Promise((r) => setImmediate(r));
-  t.same(lines.map((l) => l.msg), ['still shown']);
+  t.same(
+    lines.map((l) => l.msg),
+    ['still shown'],
+  );
   t.equal(logs.levels().get('task.orders-0')!.level, 'error');
 });
 

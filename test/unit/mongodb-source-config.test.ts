@@ -70,10 +70,22 @@ t.test('keys that name a collection not in collections are config errors with th
 });
 
 t.test('pipeline must be a JSON array of $match stages; schema files must be Avro records', async (t) => {
-  t.same(configErrorKeys(() => planTasks(validated({ pipeline: '{not json' }), 1)), ['pipeline']);
-  t.same(configErrorKeys(() => planTasks(validated({ pipeline: '[{"$project": {"a": 1}}]' }), 1)), ['pipeline']);
-  t.same(configErrorKeys(() => planTasks(validated({ 'value.schema.orders': 'config/schemas/missing.avsc' }), 1)), ['value.schema.orders']);
-  t.same(configErrorKeys(() => planTasks(validated({ 'startup.mode': 'timestamp' }), 1)), ['startup.timestamp.ms']);
+  t.same(
+    configErrorKeys(() => planTasks(validated({ pipeline: '{not json' }), 1)),
+    ['pipeline'],
+  );
+  t.same(
+    configErrorKeys(() => planTasks(validated({ pipeline: '[{"$project": {"a": 1}}]' }), 1)),
+    ['pipeline'],
+  );
+  t.same(
+    configErrorKeys(() => planTasks(validated({ 'value.schema.orders': 'config/schemas/missing.avsc' }), 1)),
+    ['value.schema.orders'],
+  );
+  t.same(
+    configErrorKeys(() => planTasks(validated({ 'startup.mode': 'timestamp' }), 1)),
+    ['startup.timestamp.ms'],
+  );
   const [task] = planTasks(validated({ pipeline: '[{"$match": {"operationType": "insert"}}]', 'value.schema.orders': 'config/schemas/orders.avsc' }), 1);
   t.same(task!.pipeline, [{ $match: { operationType: 'insert' } }]);
   t.equal((task!.collections[0]!.documentSchema as { name: string }).name, 'Order');

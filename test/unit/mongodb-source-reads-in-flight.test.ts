@@ -41,13 +41,13 @@ t.test('a poll returns as soon as one reader has records; a read still waiting g
   const first = reads.poll([busy, quiet]);
   await tick();
   busy.give('b1', 'b2');
-  t.same(names(await first), ['b1', 'b2'], 'the busy reader\'s records, without waiting for the quiet one');
+  t.same(names(await first), ['b1', 'b2'], "the busy reader's records, without waiting for the quiet one");
   const second = reads.poll([busy, quiet]);
   await tick();
-  t.equal(quiet.reads, 1, 'the quiet reader\'s read was not started again');
+  t.equal(quiet.reads, 1, "the quiet reader's read was not started again");
   t.equal(busy.reads, 2, 'the busy reader reads again');
   quiet.give('q1');
-  t.same(names(await second), ['q1'], 'the quiet reader\'s records come with the poll its read ended in');
+  t.same(names(await second), ['q1'], "the quiet reader's records come with the poll its read ended in");
 });
 
 t.test('a poll where every read comes back empty returns empty', async (t) => {

@@ -132,7 +132,10 @@ t.test('file: concurrent sets are serialised and all land', async (t) => {
 });
 
 t.test('file: absent file is an empty store; corrupt file is a clear error', async (t) => {
-  const dir = t.testdir({ 'bad.json': '{"version":1,"connectors":', 'wrong.json': '{"version":7}', 'entries.json': '{"version":1,"connectors":{"c":[{"partition":1}]}}',
+  const dir = t.testdir({
+    'bad.json': '{"version":1,"connectors":',
+    'wrong.json': '{"version":7}',
+    'entries.json': '{"version":1,"connectors":{"c":[{"partition":1}]}}',
     'leaky.json': '{"version":1,"connectors":{"c":[{"partition":{"p":1},"offset":{"token": s3cr3t-value}}]}}',
   });
   const empty = new FileOffsetStore(join(dir, 'missing', 'offsets.json'));

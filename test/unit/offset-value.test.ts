@@ -6,8 +6,10 @@ import { FileOffsetStore } from '../../runtime/offsets/file-store.js';
 import { MemoryOffsetStore } from '../../runtime/offsets/memory-store.js';
 import { MAX_OFFSET_DEPTH, validateOffsetWrites } from '../../runtime/offsets/offset-value.js';
 
-const write = (offset: unknown, partition: unknown = { p: 0 }) => () =>
-  validateOffsetWrites('c', [{ partition: partition as Record<string, unknown>, offset: offset as Record<string, unknown> | null }]);
+const write =
+  (offset: unknown, partition: unknown = { p: 0 }) =>
+  () =>
+    validateOffsetWrites('c', [{ partition: partition as Record<string, unknown>, offset: offset as Record<string, unknown> | null }]);
 
 t.test('JSON values pass; a null offset deletes and needs no checking', async (t) => {
   t.doesNotThrow(write({ s: 'x', n: 1.5, b: true, z: null, a: [1, 'two', { three: 3 }], o: Object.create(null) as object }));

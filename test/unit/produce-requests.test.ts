@@ -18,7 +18,11 @@ t.test('requests stay within the budget and keep the order of the messages acros
   }
   const requests = builder.finish();
   t.ok(requests.length > 1, `${requests.length} requests`);
-  t.same(requests.flatMap((r) => r.handles), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'handles in order, each once');
+  t.same(
+    requests.flatMap((r) => r.handles),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    'handles in order, each once',
+  );
   for (const r of requests) {
     const bytes = BATCH_OVERHEAD_BYTES + r.topicMessages.flatMap((tm) => tm.messages).reduce((sum, m) => sum + recordBytes(m), 0);
     t.ok(bytes <= 1000, `a request of ${bytes} bytes`);

@@ -20,7 +20,12 @@ t.test('JSON bodies with __proto__ or constructor.prototype are refused and poll
     t.equal(res.statusCode, 400, body);
     t.equal(json(res.body)['error_code'], 400);
   }
-  const patch = await app.inject({ method: 'PATCH', url: '/connectors/x/config', headers: { 'content-type': 'application/json' }, payload: '{"__proto__":{"polluted":"yes"}}' });
+  const patch = await app.inject({
+    method: 'PATCH',
+    url: '/connectors/x/config',
+    headers: { 'content-type': 'application/json' },
+    payload: '{"__proto__":{"polluted":"yes"}}',
+  });
   t.equal(patch.statusCode, 400);
   t.equal(({} as Record<string, unknown>)['polluted'], undefined, 'Object.prototype untouched');
   t.same(worker.connectorNames(), []);
@@ -60,7 +65,11 @@ t.test('an empty, whitespace or whitespace-padded token is refused when the work
   for (const token of ['', ' '.repeat(20), '  padded-token-0123456789  ', 'inner space-token-0123456789', 'tab\ttoken-0123456789']) {
     const r = validateWorkerConfig({ 'rest.auth.token': token }, 'box');
     t.notOk(r.ok, JSON.stringify(token));
-    if (!r.ok) t.ok(r.errors.some((e) => e.key === 'rest.auth.token'), 'names the key');
+    if (!r.ok)
+      t.ok(
+        r.errors.some((e) => e.key === 'rest.auth.token'),
+        'names the key',
+      );
   }
   t.ok(validateWorkerConfig({ 'rest.auth.token': TOKEN }, 'box').ok);
 });
@@ -86,12 +95,20 @@ t.test('/admin/loggers: prototype names are just unknown loggers, bad names are 
   t.ok(Object.keys(json((await app.inject('/admin/loggers')).body)).length <= 6, 'root and at most 5 named loggers');
   t.equal((await app.inject({ method: 'PUT', url: '/admin/loggers/root', payload: { level: 'INFO' } })).statusCode, 200, 'existing loggers stay settable');
   await new Promise((r) => setImmediate(r));
-  t.ok(lines.some((l) => l['msg'] === 'log level changed' && l['logger'] === 'rest.audit' && l['target'] === 'root' && l['new_level'] === 'INFO'), 'level changes are logged');
+  t.ok(
+    lines.some((l) => l['msg'] === 'log level changed' && l['logger'] === 'rest.audit' && l['target'] === 'root' && l['new_level'] === 'INFO'),
+    'level changes are logged',
+  );
 });
 
 t.test('with a token, / needs it; /health tells an anonymous caller the status only', async (t) => {
   const { app } = await restHarness(t, { authToken: TOKEN, health: async () => ({ kafka: 'up', schema_registry: 'up' }) });
-  await app.inject({ method: 'POST', url: '/connectors', headers: { authorization: `Bearer ${TOKEN}` }, payload: { name: 'secret-project', config: sourceConfig(), initial_state: 'STOPPED' } });
+  await app.inject({
+    method: 'POST',
+    url: '/connectors',
+    headers: { authorization: `Bearer ${TOKEN}` },
+    payload: { name: 'secret-project', config: sourceConfig(), initial_state: 'STOPPED' },
+  });
   for (const url of ['/', '/connectors', '/metrics', '/admin/loggers']) t.equal((await app.inject(url)).statusCode, 401, url);
   const health = await app.inject('/health');
   t.same(json(health.body), { status: 'healthy' });
@@ -107,23 +124,43 @@ t.test('a hidden secret is kept only while the connection target stays the same'
   t.equal(kept.statusCode, 200, 'an unrelated change keeps the secret');
   t.equal(worker.config('m')['connection.password'], SECRET);
 
-  const moved = await app.inject({ method: 'PUT', url: '/connectors/m/config', payload: { ...base, 'connection.host': 'attacker.example', 'connection.password': '[hidden]' } });
+  const moved = await app.inject({
+    method: 'PUT',
+    url: '/connectors/m/config',
+    payload: { ...base, 'connection.host': 'attacker.example', 'connection.password': '[hidden]' },
+  });
   t.equal(moved.statusCode, 400, 'a new target with a kept secret is refused');
   t.match(json(moved.body), { errors: [{ key: 'connection.password', message: /send the secret again: connection.host changed/ }] });
-  const patched = await app.inject({ method: 'PATCH', url: '/connectors/m/config', payload: { 'connection.host': 'attacker.example', 'connection.password': '[hidden]' } });
+  const patched = await app.inject({
+    method: 'PATCH',
+    url: '/connectors/m/config',
+    payload: { 'connection.host': 'attacker.example', 'connection.password': '[hidden]' },
+  });
   t.equal(patched.statusCode, 400, 'PATCH too');
   t.equal(worker.config('m')['connection.host'], 'db.internal', 'nothing changed');
 
-  const resent = await app.inject({ method: 'PUT', url: '/connectors/m/config', payload: { ...base, 'connection.host': 'new.internal', 'connection.password': 'the-new-password' } });
+  const resent = await app.inject({
+    method: 'PUT',
+    url: '/connectors/m/config',
+    payload: { ...base, 'connection.host': 'new.internal', 'connection.password': 'the-new-password' },
+  });
   t.equal(resent.statusCode, 200, 'with the secret sent again the target may change');
 });
 
 t.test('a declared secret shorter than 3 characters is refused: it could not be kept out of logs', async (t) => {
   const { app } = await restHarness(t);
-  const res = await app.inject({ method: 'POST', url: '/connectors', payload: { name: 's', config: sourceConfig({ 'connection.password': 'ab' }), initial_state: 'STOPPED' } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/connectors',
+    payload: { name: 's', config: sourceConfig({ 'connection.password': 'ab' }), initial_state: 'STOPPED' },
+  });
   t.equal(res.statusCode, 400);
   t.match(json(res.body), { errors: [{ key: 'connection.password', message: /at least 3 characters/ }] });
   t.notMatch(res.body, '"ab"');
-  const empty = await app.inject({ method: 'POST', url: '/connectors', payload: { name: 's', config: sourceConfig({ 'connection.password': '' }), initial_state: 'STOPPED' } });
+  const empty = await app.inject({
+    method: 'POST',
+    url: '/connectors',
+    payload: { name: 's', config: sourceConfig({ 'connection.password': '' }), initial_state: 'STOPPED' },
+  });
   t.equal(empty.statusCode, 201, 'an empty value means no secret');
 });

@@ -23,7 +23,11 @@ t.test('pause, resume, stop and restart are reflected in the status', async (t) 
   t.equal(resumed.body, '', 'no body');
   const running = await status();
   t.equal(running.connector.state, 'RUNNING');
-  t.same(running.tasks.map((x) => x.id), [0, 1], 'resume from STOPPED starts the tasks');
+  t.same(
+    running.tasks.map((x) => x.id),
+    [0, 1],
+    'resume from STOPPED starts the tasks',
+  );
 
   t.equal((await put('pause')).statusCode, 202);
   t.equal((await status()).connector.state, 'PAUSED');
@@ -79,7 +83,11 @@ t.test('tasks: status and restart of one task', async (t) => {
 t.test('a failure trace never shows a secret, literal or resolved', async (t) => {
   const { app } = await restHarness(t);
   const create = (name: string, password: string) =>
-    app.inject({ method: 'POST', url: '/connectors', payload: { name, config: sourceConfig({ 'fail.task.configs': 'true', 'connection.password': password }) } });
+    app.inject({
+      method: 'POST',
+      url: '/connectors',
+      payload: { name, config: sourceConfig({ 'fail.task.configs': 'true', 'connection.password': password }) },
+    });
   t.equal((await create('lit', SECRET)).statusCode, 201);
   t.equal((await create('env', '${env:REST_TEST_SECRET}')).statusCode, 201);
 

@@ -30,20 +30,46 @@ t.test('every error catalogue code is documented in openapi.yaml', async (t) => 
   t.match(committed, /^x-error-catalogue:/m, 'top-level catalogue');
 });
 
-type Operation = { summary?: string; tags?: string[]; security?: unknown[]; responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }> };
+type Operation = {
+  summary?: string;
+  tags?: string[];
+  security?: unknown[];
+  responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }>;
+};
 
 t.test('every operation has a summary, tags and the error body for its error codes', async (t) => {
   const { app } = await restHarness(t);
   const doc = (await app.inject('/openapi.json')).json() as { paths: Record<string, Record<string, Operation>> };
   const expected = [
-    'GET /', 'GET /connectors', 'POST /connectors', 'GET /connectors/{name}', 'DELETE /connectors/{name}',
-    'GET /connectors/{name}/config', 'PUT /connectors/{name}/config', 'PATCH /connectors/{name}/config',
-    'GET /connectors/{name}/status', 'POST /connectors/{name}/restart', 'PUT /connectors/{name}/pause',
-    'PUT /connectors/{name}/resume', 'PUT /connectors/{name}/stop', 'GET /connectors/{name}/tasks',
-    'GET /connectors/{name}/tasks/{id}/status', 'POST /connectors/{name}/tasks/{id}/restart', 'GET /connectors/{name}/offsets',
-    'PATCH /connectors/{name}/offsets', 'DELETE /connectors/{name}/offsets', 'GET /connectors/{name}/topics',
-    'GET /connector-plugins', 'GET /connector-plugins/{plugin}/config', 'PUT /connector-plugins/{plugin}/config/validate',
-    'GET /admin/loggers', 'GET /admin/loggers/{name}', 'PUT /admin/loggers/{name}', 'GET /health', 'GET /metrics', 'GET /openapi.json',
+    'GET /',
+    'GET /connectors',
+    'POST /connectors',
+    'GET /connectors/{name}',
+    'DELETE /connectors/{name}',
+    'GET /connectors/{name}/config',
+    'PUT /connectors/{name}/config',
+    'PATCH /connectors/{name}/config',
+    'GET /connectors/{name}/status',
+    'POST /connectors/{name}/restart',
+    'PUT /connectors/{name}/pause',
+    'PUT /connectors/{name}/resume',
+    'PUT /connectors/{name}/stop',
+    'GET /connectors/{name}/tasks',
+    'GET /connectors/{name}/tasks/{id}/status',
+    'POST /connectors/{name}/tasks/{id}/restart',
+    'GET /connectors/{name}/offsets',
+    'PATCH /connectors/{name}/offsets',
+    'DELETE /connectors/{name}/offsets',
+    'GET /connectors/{name}/topics',
+    'GET /connector-plugins',
+    'GET /connector-plugins/{plugin}/config',
+    'PUT /connector-plugins/{plugin}/config/validate',
+    'GET /admin/loggers',
+    'GET /admin/loggers/{name}',
+    'PUT /admin/loggers/{name}',
+    'GET /health',
+    'GET /metrics',
+    'GET /openapi.json',
   ];
   const found: string[] = [];
   for (const [path, methods] of Object.entries(doc.paths)) {

@@ -49,7 +49,11 @@ function routes(app: Awaited<ReturnType<typeof realWorkerHarness>>['app']) {
 /** The error text for the password key, from a 400 (create) or a ConfigInfos (validate). */
 function passwordError(body: string): string {
   const parsed = json(body);
-  if (parsed.errors) return parsed.errors.filter((e) => e.key === 'connection.password').map((e) => e.message).join('\n');
+  if (parsed.errors)
+    return parsed.errors
+      .filter((e) => e.key === 'connection.password')
+      .map((e) => e.message)
+      .join('\n');
   const configs = (parsed as unknown as { configs: Array<{ value: { name: string; errors: string[] } }> }).configs;
   return configs.find((c) => c.value.name === 'connection.password')?.value.errors.join('\n') ?? '';
 }

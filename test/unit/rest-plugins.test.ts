@@ -36,10 +36,16 @@ t.test('GET /connector-plugins/:plugin/config describes common and plugin keys f
   t.ok(keys.findIndex((k) => k.name === 'connector.class') < keys.findIndex((k) => k.name === 'topic'), 'common keys first');
 
   const sink = JSON.parse((await app.inject('/connector-plugins/quiet-sink/config')).body) as KeyInfo[];
-  t.match(sink.find((k) => k.name === 'topics'), { type: 'LIST', required: true });
+  t.match(
+    sink.find((k) => k.name === 'topics'),
+    { type: 'LIST', required: true },
+  );
 
   const transform = JSON.parse((await app.inject('/connector-plugins/salt/config')).body) as KeyInfo[];
-  t.same(transform.map((k) => k.name), ['pepper']);
+  t.same(
+    transform.map((k) => k.name),
+    ['pepper'],
+  );
 
   const missing = await app.inject('/connector-plugins/nope/config');
   t.equal(missing.statusCode, 404);
@@ -93,7 +99,9 @@ t.test('PUT /connector-plugins/:plugin/config/validate reports every key in Conf
 t.test("a plugin's own cross-key checks answer config/validate and refuse a create with a 400, each with its key", async (t) => {
   const { app, worker } = await restHarness(t);
   const config = { ...sourceConfig(), topic: 'fast-lane', mode: 'slow' };
-  const checked = JSON.parse((await app.inject({ method: 'PUT', url: '/connector-plugins/quiet-source/config/validate', payload: config })).body) as ConfigInfos;
+  const checked = JSON.parse(
+    (await app.inject({ method: 'PUT', url: '/connector-plugins/quiet-source/config/validate', payload: config })).body,
+  ) as ConfigInfos;
   t.equal(checked.error_count, 1);
   t.match(checked.configs.find((c) => c.definition.name === 'mode')?.value.errors, [/slow does not fit topic fast-lane/]);
   const created = await app.inject({ method: 'POST', url: '/connectors', payload: { name: 'cross-key', config } });

@@ -77,7 +77,10 @@ t.test('validation never echoes resolved values: placeholders in names are refus
     t.equal(created.statusCode, 400);
     t.same(leaks(created.body), [], 'create: nothing resolved is echoed');
     const keys = (json(created.body)['errors'] as Array<{ key: string }>).map((e) => e.key);
-    t.ok(keys.every((k) => !k.includes('Secret')), 'no key is built from a resolved value');
+    t.ok(
+      keys.every((k) => !k.includes('Secret')),
+      'no key is built from a resolved value',
+    );
   }
 });
 
@@ -126,7 +129,11 @@ t.test('log scrubbing reaches nested arrays and objects and Error messages and s
   t.equal(lines.length, 2);
   const text = JSON.stringify(lines);
   t.notMatch(text, 'nested-Secret-3141');
-  t.match(lines[0], { topics: ['[hidden]'], deep: { a: { b: ['x [hidden] y'] } }, error: { message: 'login failed for [hidden]', stack: /login failed for \[hidden\]/ } });
+  t.match(lines[0], {
+    topics: ['[hidden]'],
+    deep: { a: { b: ['x [hidden] y'] } },
+    error: { message: 'login failed for [hidden]', stack: /login failed for \[hidden\]/ },
+  });
   t.match(lines[1], { message: 'login failed for [hidden]', msg: 'top-level error object' });
 });
 

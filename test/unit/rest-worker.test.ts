@@ -10,7 +10,11 @@ const TOKEN = 'a-long-enough-test-token-0123456789';
 t.test('GET / reports version, commit and worker id', async (t) => {
   const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   const { app } = await restHarness(t, { commit: 'abc123' });
-  t.same(json((await app.inject('/')).body), { version: pkg.version, commit: 'abc123', worker_id: 'test-worker:8083' }, 'the worker that answered; no group standalone');
+  t.same(
+    json((await app.inject('/')).body),
+    { version: pkg.version, commit: 'abc123', worker_id: 'test-worker:8083' },
+    'the worker that answered; no group standalone',
+  );
 });
 
 t.test('admin/loggers: list, get, set with log4j level names', async (t) => {
@@ -74,7 +78,10 @@ t.test('probeServices: a listening port is up, a closed one down', async (t) => 
   t.teardown(() => server.close());
   const port = (server.address() as AddressInfo).port;
   t.same(await probeServices({ brokers: [`127.0.0.1:${port}`], timeoutMs: 500 })(), { kafka: 'up', schema_registry: 'disabled' });
-  t.same(await probeServices({ brokers: ['127.0.0.1:1'], schemaRegistryUrl: 'http://127.0.0.1:1/', timeoutMs: 500 })(), { kafka: 'down', schema_registry: 'down' });
+  t.same(await probeServices({ brokers: ['127.0.0.1:1'], schemaRegistryUrl: 'http://127.0.0.1:1/', timeoutMs: 500 })(), {
+    kafka: 'down',
+    schema_registry: 'down',
+  });
 });
 
 t.test('GET /metrics serves Prometheus text', async (t) => {
@@ -120,7 +127,12 @@ t.test('auth: 401 without or with a wrong token, 200 with it; /health open', asy
     t.equal((await app.inject(url)).statusCode < 400, true, `${url} is served without the token`);
   }
   t.equal((await app.inject({ method: 'POST', url: '/docs/' })).statusCode, 401, 'only reads of the docs are public');
-  const created = await app.inject({ method: 'POST', url: '/connectors', headers: { authorization: `Bearer ${TOKEN}` }, payload: { name: 'private-pipeline-7', config: sourceConfig(), initial_state: 'STOPPED' } });
+  const created = await app.inject({
+    method: 'POST',
+    url: '/connectors',
+    headers: { authorization: `Bearer ${TOKEN}` },
+    payload: { name: 'private-pipeline-7', config: sourceConfig(), initial_state: 'STOPPED' },
+  });
   t.equal(created.statusCode, 201);
   t.notMatch((await app.inject('/openapi.json')).body, /private-pipeline-7/, 'the public description names no connector of this worker');
   t.equal((await app.inject({ method: 'POST', url: '/connectors', payload: {} })).statusCode, 401, 'auth before validation');

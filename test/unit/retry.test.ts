@@ -102,7 +102,10 @@ t.test('already aborted: no attempt, the abort reason is thrown', async (t) => {
   const ac = new AbortController();
   ac.abort(new Error('stopped'));
   let calls = 0;
-  await t.rejects(withRetry(async () => ++calls, { timeoutMs: -1, maxDelayMs: 10, signal: ac.signal }), { message: 'stopped' });
+  await t.rejects(
+    withRetry(async () => ++calls, { timeoutMs: -1, maxDelayMs: 10, signal: ac.signal }),
+    { message: 'stopped' },
+  );
   t.equal(calls, 0);
 });
 

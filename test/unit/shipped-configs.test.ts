@@ -12,10 +12,7 @@ const connectorFiles = readdirSync(root('config/connectors'))
 const envNames = (text: string) => [...text.matchAll(/\$\{env:([^}]+)\}/g)].map((m) => m[1]!);
 
 t.test('the versioned connector configs pass conflux validate', async (t) => {
-  t.same(
-    connectorFiles.map((f) => f.split('/').pop()).sort(),
-    ['orders-source.json', 'warehouse-customers.json', 'warehouse-orders.json'],
-  );
+  t.same(connectorFiles.map((f) => f.split('/').pop()).sort(), ['orders-source.json', 'warehouse-customers.json', 'warehouse-orders.json']);
   const lines: string[] = [];
   const invalid = await validateFiles(connectorFiles, { connectors, transforms, predicates }, (line) => lines.push(line));
   t.equal(invalid, 0, lines.join('\n'));

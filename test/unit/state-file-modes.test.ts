@@ -39,7 +39,9 @@ t.test('a symlink planted at the old predictable temporary name redirects nothin
   const store = new FileConnectorConfigStore(join(state, 'connectors.json'));
   await store.save('db', { 'connection.password': 'typed-in-plain-text' }, 'RUNNING');
   t.equal(await fsp.readFile(victim, 'utf8'), 'untouched', 'the link target was not written');
-  t.same(JSON.parse(await fsp.readFile(join(state, 'connectors.json'), 'utf8')), { db: { config: { 'connection.password': 'typed-in-plain-text' }, target: 'RUNNING' } });
+  t.same(JSON.parse(await fsp.readFile(join(state, 'connectors.json'), 'utf8')), {
+    db: { config: { 'connection.password': 'typed-in-plain-text' }, target: 'RUNNING' },
+  });
   t.same(readdirSync(state).sort(), ['connectors.json', 'connectors.json.tmp'], 'no temporary file is left behind');
 });
 

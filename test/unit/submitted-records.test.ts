@@ -39,7 +39,10 @@ t.test('independent partitions progress independently', async (t) => {
   t.same(c.offsets, [{ partition: { db: 'shop', coll: 'customers' }, offset: { n: 2 } }], 'orders being blocked does not block customers');
   t.equal(c.pending, 1);
   o1.ack();
-  t.same(s.committableOffsets().offsets.map((e) => e.offset), [{ n: 1 }]);
+  t.same(
+    s.committableOffsets().offsets.map((e) => e.offset),
+    [{ n: 1 }],
+  );
 });
 
 t.test('acks are idempotent; dropped records do not block and are not committed', async (t) => {
@@ -53,7 +56,11 @@ t.test('acks are idempotent; dropped records do not block and are not committed'
   t.equal(s.inFlight, 2);
   c.drop();
   b.ack();
-  t.same(s.committableOffsets().offsets.map((e) => e.offset), [{ n: 2 }], 'the dropped last record is skipped');
+  t.same(
+    s.committableOffsets().offsets.map((e) => e.offset),
+    [{ n: 2 }],
+    'the dropped last record is skipped',
+  );
   t.equal(s.inFlight, 0);
   const d = s.submit(rec('orders', 4));
   d.drop();

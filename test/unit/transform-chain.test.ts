@@ -146,7 +146,21 @@ t.test('a failing stage is named; classification follows the cause', async (t) =
 t.test('a throwing predicate is named too', async (t) => {
   const chain = await buildTransformChain(
     [{ alias: 't', type: 'Append', config: { suffix: '', async: false, fail: '' }, negate: false, predicate: { alias: 'p', type: 'Boom', config: {} } }],
-    lookupFromMaps({ Append }, { Boom: { name: 'Boom', description: '', config: Type.Object({}), create: () => ({ test: () => { throw new Error('x'); } }) } }),
+    lookupFromMaps(
+      { Append },
+      {
+        Boom: {
+          name: 'Boom',
+          description: '',
+          config: Type.Object({}),
+          create: () => ({
+            test: () => {
+              throw new Error('x');
+            },
+          }),
+        },
+      },
+    ),
   );
   t.match(await chain.apply(record).catch((e: unknown) => e), { stage: 'predicate:p' });
 });
@@ -177,10 +191,9 @@ t.test('build errors: unknown plugin, refused config; earlier stages are closed'
   await t.rejects(buildTransformChain([{ alias: 'x', type: 'Missing', config: {}, negate: false }], lookup), {
     errors: [{ key: 'transforms.x.type', message: 'unknown transform "Missing"' }],
   });
-  await t.rejects(
-    buildTransformChain([{ alias: 'x', type: 'Drop', config: {}, negate: false, predicate: { alias: 'p', type: 'Nope', config: {} } }], lookup),
-    { errors: [{ key: 'predicates.p.type', message: 'unknown predicate "Nope"' }] },
-  );
+  await t.rejects(buildTransformChain([{ alias: 'x', type: 'Drop', config: {}, negate: false, predicate: { alias: 'p', type: 'Nope', config: {} } }], lookup), {
+    errors: [{ key: 'predicates.p.type', message: 'unknown predicate "Nope"' }],
+  });
 });
 
 t.test('a predicate alias shared by stages is one instance', async (t) => {
@@ -198,7 +211,13 @@ t.test('a predicate alias shared by stages is one instance', async (t) => {
 });
 
 t.test('run: synchronous while every stage is, a promise from the first asynchronous stage on', async (t) => {
-  const sync = await chainFor({ transforms: 'a,b', 'transforms.a.type': 'Append', 'transforms.a.suffix': '-1', 'transforms.b.type': 'Append', 'transforms.b.suffix': '-2' });
+  const sync = await chainFor({
+    transforms: 'a,b',
+    'transforms.a.type': 'Append',
+    'transforms.a.suffix': '-1',
+    'transforms.b.type': 'Append',
+    'transforms.b.suffix': '-2',
+  });
   const out = sync.run(record);
   t.notOk(out instanceof Promise, 'no promise when every stage is synchronous');
   t.equal((out as SinkRecord).topic, 'orders-1-2');

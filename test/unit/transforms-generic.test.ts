@@ -29,19 +29,30 @@ const apply = (tr: Transform, r: SinkRecord) => tr.apply(r) as SinkRecord | null
 
 t.test('InsertField adds metadata and static fields, and optional schema fields', async (t) => {
   const tr = InsertField.create(
-    { part: 'value', 'topic.field': 'src_topic', 'partition.field': 'p', 'offset.field': 'off', 'timestamp.field': 'ts', 'static.field': 'env', 'static.value': 'prod' },
+    {
+      part: 'value',
+      'topic.field': 'src_topic',
+      'partition.field': 'p',
+      'offset.field': 'off',
+      'timestamp.field': 'ts',
+      'static.field': 'env',
+      'static.value': 'prod',
+    },
     ctx,
   ) as Transform;
   const input = rec(value);
   const out = apply(tr, input)!;
   t.same(out.value, { ...value, src_topic: 't', p: 3, off: '42', ts: 1000, env: 'prod' });
-  t.same((out.valueSchema as { fields: Array<{ name: string; default?: unknown }> }).fields.slice(4).map((f) => [f.name, f.default]), [
-    ['src_topic', null],
-    ['p', null],
-    ['off', null],
-    ['ts', null],
-    ['env', null],
-  ]);
+  t.same(
+    (out.valueSchema as { fields: Array<{ name: string; default?: unknown }> }).fields.slice(4).map((f) => [f.name, f.default]),
+    [
+      ['src_topic', null],
+      ['p', null],
+      ['off', null],
+      ['ts', null],
+      ['env', null],
+    ],
+  );
   t.same(input.value, value, 'the input is not mutated');
   t.throws(() => InsertField.create({ part: 'value' }, ctx), ConfigError);
   t.throws(() => InsertField.create({ part: 'value', 'static.field': 'x' }, ctx), ConfigError);
@@ -52,7 +63,10 @@ t.test('ReplaceField includes, excludes and renames, in the value and its schema
   const tr = ReplaceField.create({ part: 'value', include: '', exclude: 'secret', renames: 'cust_id:customer_id' }, ctx) as Transform;
   const out = apply(tr, rec(value))!;
   t.same(out.value, { id: 'o1', customer_id: 'c1', at: value.at });
-  t.same((out.valueSchema as { fields: Array<{ name: string }> }).fields.map((f) => f.name), ['id', 'customer_id', 'at']);
+  t.same(
+    (out.valueSchema as { fields: Array<{ name: string }> }).fields.map((f) => f.name),
+    ['id', 'customer_id', 'at'],
+  );
   const only = ReplaceField.create({ part: 'value', include: 'id', exclude: '', renames: '' }, ctx) as Transform;
   t.same(apply(only, rec(value))!.value, { id: 'o1' });
   t.throws(() => ReplaceField.create({ part: 'value', include: '', exclude: '', renames: 'a' }, ctx), ConfigError);

@@ -120,7 +120,16 @@ t.test('ParseCustomer turns customer envelopes into dim_customers rows', async (
 
 function fakeTable(entries: Record<string, unknown>): LookupTable {
   const map = new Map(Object.entries(entries));
-  return { topic: 'customers-cdc', get: (k) => map.get(k), get size() { return map.size; }, get currentAt() { return Date.now(); } };
+  return {
+    topic: 'customers-cdc',
+    get: (k) => map.get(k),
+    get size() {
+      return map.size;
+    },
+    get currentAt() {
+      return Date.now();
+    },
+  };
 }
 
 async function enrich(policy: 'wait' | 'deadletter' | 'null', table: LookupTable, timeout = 30000) {
@@ -145,7 +154,9 @@ t.test('EnrichCustomer adds the customer fields from the lookup table', async (t
   const { transform, opened } = await enrich('deadletter', table);
   t.same(opened, ['customers-cdc'], 'the table is opened when the transform is created');
   t.match(transform.apply(parsed(order('o1'))).value, { order: { customer_name: 'Ada', customer_email: 'ada@example.com', customer_segment: 'vip' } });
-  t.match(transform.apply(parsed(order('o2', { customer_id: 'c-2' }))).value, { order: { customer_name: 'Bob', customer_email: null, customer_segment: 'consumer' } });
+  t.match(transform.apply(parsed(order('o2', { customer_id: 'c-2' }))).value, {
+    order: { customer_name: 'Bob', customer_email: null, customer_segment: 'consumer' },
+  });
   const del = parsed(null, 'd', order('o3'));
   t.equal(transform.apply(del), del, 'deletes pass unchanged');
 });
@@ -183,7 +194,10 @@ t.test('EnrichCustomer miss policy wait: retriable until the timeout, then a dat
       return e as RetriableError;
     }
   })();
-  t.ok(first!.retryAfterMs! >= 250 && first!.retryAfterMs! <= 1100, `asks to be retried once the table may have read up to the miss (${first!.retryAfterMs} ms)`);
+  t.ok(
+    first!.retryAfterMs! >= 250 && first!.retryAfterMs! <= 1100,
+    `asks to be retried once the table may have read up to the miss (${first!.retryAfterMs} ms)`,
+  );
   lagging.currentAt = Date.now() + 1;
   const caught = (r: SinkRecord) => {
     try {

@@ -5,7 +5,7 @@ import { DataError, withRecord, type ConnectRecord, type RecordSchema } from '..
 export type Part = 'key' | 'value';
 
 export const partConfig = Type.Union([Type.Literal('value'), Type.Literal('key')], {
-  description: 'The part of the record to transform: `value` (like Kafka Connect\'s $Value) or `key` ($Key).',
+  description: "The part of the record to transform: `value` (like Kafka Connect's $Value) or `key` ($Key).",
   default: 'value',
 });
 

@@ -6,7 +6,17 @@
  */
 import t, { type Test } from 'tap';
 import { MongoServerError, type Db, type Document, type ResumeToken, type Timestamp } from 'mongodb';
-import { connect, type Doc, eventsUntilMarker, eventsUntilToken, freshCollection, mongoTestServer, nextEvents, openStream, summary } from '../../helpers/change-streams.js';
+import {
+  connect,
+  type Doc,
+  eventsUntilMarker,
+  eventsUntilToken,
+  freshCollection,
+  mongoTestServer,
+  nextEvents,
+  openStream,
+  summary,
+} from '../../helpers/change-streams.js';
 
 interface CursorReply {
   cursor: { id: bigint | number | { toString(): string }; firstBatch?: Document[]; nextBatch?: Document[]; postBatchResumeToken: { _data: string } };
@@ -72,7 +82,10 @@ t.test('getMore waits up to maxTimeMS for events, and returns as soon as one arr
   const before = Date.now();
   await writer.db(orders.dbName).collection<Doc>(orders.collectionName).insertOne({ _id: 'wake' });
   const woken = await pending;
-  t.same(woken.cursor.nextBatch?.map((e) => (e.documentKey as { _id: unknown })._id), ['wake']);
+  t.same(
+    woken.cursor.nextBatch?.map((e) => (e.documentKey as { _id: unknown })._id),
+    ['wake'],
+  );
   t.ok(Date.now() - before < 15_000, 'the write ended the wait long before maxTimeMS');
 });
 
@@ -134,7 +147,10 @@ t.test('startAfter an invalidate starts a new stream; resumeAfter refuses it', a
 t.test('the pipeline after $changeStream filters and reshapes events', async (t) => {
   const client = await connect(t);
   const orders = await freshCollection(t, client);
-  await orders.insertMany([{ _id: 'o-1', status: 'new' }, { _id: 'o-2', status: 'new' }]);
+  await orders.insertMany([
+    { _id: 'o-1', status: 'new' },
+    { _id: 'o-2', status: 'new' },
+  ]);
 
   const updatesOnly = await openStream(t, orders, [{ $match: { operationType: 'update' } }]);
   const oneDocument = await openStream(t, orders, [{ $match: { 'documentKey._id': 'o-2' } }]);
@@ -150,7 +166,11 @@ t.test('the pipeline after $changeStream filters and reshapes events', async (t)
 
   await orders.insertOne({ _id: 'last', status: 'new' });
   const shaped = await nextEvents(projected, 4);
-  t.same(shaped.map((e) => Object.keys(e).sort()), Array(4).fill(['_id', 'documentKey', 'operationType']), '$project keeps the listed fields and _id');
+  t.same(
+    shaped.map((e) => Object.keys(e).sort()),
+    Array(4).fill(['_id', 'documentKey', 'operationType']),
+    '$project keeps the listed fields and _id',
+  );
   const end = shaped[3]!._id; // the insert of 'last': every stream below has seen everything up to it
 
   t.same((await eventsUntilToken(updatesOnly, end)).map(summary), ['update o-1'], '$match on operationType');

@@ -20,7 +20,10 @@ t.test('insert events: one per document, with _id token, clusterTime, wallTime, 
   const stream = await openStream(t, orders);
 
   await orders.insertOne({ _id: 'o-1', status: 'new', total: 10 });
-  await orders.insertMany([{ _id: 'o-2', status: 'new' }, { _id: 'o-3', status: 'new' }]);
+  await orders.insertMany([
+    { _id: 'o-2', status: 'new' },
+    { _id: 'o-3', status: 'new' },
+  ]);
   const events = await eventsUntilMarker(stream, orders);
   t.same(events.map(summary), ['insert o-1', 'insert o-2', 'insert o-3']);
 
@@ -61,7 +64,11 @@ t.test('update events: documentKey {_id}, updateDescription, no fullDocument unl
   if (update!.operationType !== 'update') return;
   t.same(update.documentKey, { _id: 'o-1' });
   t.same(update.ns, { db: orders.dbName, coll: orders.collectionName });
-  t.same(update.updateDescription.updatedFields, { status: 'paid', 'customer.tier': 'gold', total: 15 }, 'new values of the changed fields, nested ones as dotted paths');
+  t.same(
+    update.updateDescription.updatedFields,
+    { status: 'paid', 'customer.tier': 'gold', total: 15 },
+    'new values of the changed fields, nested ones as dotted paths',
+  );
   t.same(update.updateDescription.removedFields, ['note']);
   t.same(update.updateDescription.truncatedArrays ?? [], []);
   t.notOk('fullDocument' in update, 'fullDocument appears on updates only with updateLookup');
@@ -102,7 +109,11 @@ t.test('replaceOne emits a replace event with the new document', async (t) => {
 t.test('findOneAndUpdate, findOneAndReplace and findOneAndDelete emit update, replace and delete', async (t) => {
   const client = await connect(t);
   const orders = await freshCollection<Order>(t, client);
-  await orders.insertMany([{ _id: 'o-1', status: 'new' }, { _id: 'o-2', status: 'new' }, { _id: 'o-3', status: 'new' }]);
+  await orders.insertMany([
+    { _id: 'o-1', status: 'new' },
+    { _id: 'o-2', status: 'new' },
+    { _id: 'o-3', status: 'new' },
+  ]);
   const stream = await openStream(t, orders);
 
   await orders.findOneAndUpdate({ _id: 'o-1' }, { $set: { status: 'paid' } });
@@ -208,7 +219,10 @@ t.test('dropDatabase: drop events, dropDatabase, then invalidate on a database s
 
   await db.dropDatabase();
   const events = await nextEvents(stream, 3);
-  t.same(events.map((e) => e.operationType), ['drop', 'dropDatabase', 'invalidate']);
+  t.same(
+    events.map((e) => e.operationType),
+    ['drop', 'dropDatabase', 'invalidate'],
+  );
   t.same(events[1]!.operationType === 'dropDatabase' && events[1].ns, { db: orders.dbName });
 });
 
@@ -229,6 +243,10 @@ t.test('renameCollection: a rename event with `to`, then invalidate on a stream 
 
   await renamed.insertOne({ _id: 'o-2' });
   const events = await nextEvents(dbStream, 2);
-  t.same(events.map((e) => e.operationType), ['rename', 'insert'], 'a database stream sees the rename and goes on');
+  t.same(
+    events.map((e) => e.operationType),
+    ['rename', 'insert'],
+    'a database stream sees the rename and goes on',
+  );
   t.same(events[1]!.operationType === 'insert' && events[1].ns, { db: orders.dbName, coll: 'orders_v2' }, 'later events carry the new name');
 });

@@ -33,7 +33,13 @@ t.test('a ?replicaSet= connection string reaches the primary; a wrong set name d
   const rs = new MongoClient(`mongodb://${(hosts as string[]).join(',')}/?replicaSet=${setName}`, { serverSelectionTimeoutMS: 10_000 });
   t.teardown(() => rs.close());
   await rs.db(db).collection<Doc>('c').insertOne({ _id: 'x' });
-  t.same(await rs.db(db).collection('c').findOne({ _id: 'x' as never }), { _id: 'x' });
+  t.same(
+    await rs
+      .db(db)
+      .collection('c')
+      .findOne({ _id: 'x' as never }),
+    { _id: 'x' },
+  );
   await rs.db(db).dropDatabase();
 
   const wrong = new MongoClient(`mongodb://${(hosts as string[])[0]}/?replicaSet=not-${setName}`, { serverSelectionTimeoutMS: 2000 });
@@ -41,10 +47,14 @@ t.test('a ?replicaSet= connection string reaches the primary; a wrong set name d
   await t.rejects(wrong.db(db).command({ ping: 1 }), { name: 'MongoServerSelectionError' });
 });
 
-t.test('test server: `services env` prints a replicaSet=rs0 connection string', { skip: mongoTestServer ? false : 'about the test server scripts' }, async (t) => {
-  const { stdout } = await promisify(execFile)('bash', [servicesScript, 'env', 'mongo']);
-  t.match(stdout, /^MONGODB_URI=mongodb:\/\/127\.0\.0\.1:\d+\/\?replicaSet=rs0$/m);
-});
+t.test(
+  'test server: `services env` prints a replicaSet=rs0 connection string',
+  { skip: mongoTestServer ? false : 'about the test server scripts' },
+  async (t) => {
+    const { stdout } = await promisify(execFile)('bash', [servicesScript, 'env', 'mongo']);
+    t.match(stdout, /^MONGODB_URI=mongodb:\/\/127\.0\.0\.1:\d+\/\?replicaSet=rs0$/m);
+  },
+);
 
 t.test('$toHashedIndexKey: the documented example value', async (t) => {
   const client = await connect(t);
@@ -65,7 +75,8 @@ t.test('$toHashedIndexKey: deterministic and evenly spread over _ids', async (t)
   const orders = await freshCollection(t, client);
   await orders.insertMany(Array.from({ length: 400 }, (_, i) => ({ _id: `order-${i}` })));
 
-  const hashes = async () => (await orders.aggregate([{ $project: { h: { $toHashedIndexKey: '$_id' } } }, { $sort: { _id: 1 } }]).toArray()).map((d) => String(d.h));
+  const hashes = async () =>
+    (await orders.aggregate([{ $project: { h: { $toHashedIndexKey: '$_id' } } }, { $sort: { _id: 1 } }]).toArray()).map((d) => String(d.h));
   const first = await hashes();
   t.same(await hashes(), first, 'the same _id always hashes to the same value');
   t.equal(new Set(first).size, 400, 'distinct _ids get distinct hashes');
@@ -93,5 +104,8 @@ t.test('$toHashedIndexKey in a change stream $match $expr: hash shares split the
     return seen.flat().length >= ids.length ? true : undefined;
   });
   t.same(seen.flat().sort(), [...ids].sort(), 'each event reaches exactly one share');
-  t.ok(seen.every((s) => s.length > 0), `every share gets events (${seen.map((s) => s.length).join(', ')})`);
+  t.ok(
+    seen.every((s) => s.length > 0),
+    `every share gets events (${seen.map((s) => s.length).join(', ')})`,
+  );
 });
