@@ -16,6 +16,24 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules for what a runtime full of background work gets wrong most: a promise
+    // nobody awaits or catches, a promise where a callback expects a plain value, an await on a
+    // value that is not a promise.
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          // tap queues subtests itself: t.test() needs no await.
+          allowForKnownSafeCalls: [{ from: 'package', package: '@tapjs/test', name: 'test' }],
+        },
+      ],
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
+  {
     // Plugins see the runtime only through its API, so the engine can change without breaking them.
     files: ['connectors/**', 'transforms/**'],
     rules: {
