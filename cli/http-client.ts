@@ -1,3 +1,14 @@
+/** A worker's answer that was not a success, with its HTTP status. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
 /** A small client for a worker's REST API, used by `apply` and `status`. */
 export class WorkerClient {
   constructor(
@@ -24,7 +35,7 @@ export class WorkerClient {
     const parsed = text ? (JSON.parse(text) as unknown) : undefined;
     if (!response.ok) {
       const message = (parsed as { message?: string } | undefined)?.message ?? text;
-      throw new Error(`${method} ${path}: ${response.status} ${message}`);
+      throw new HttpError(response.status, `${method} ${path}: ${response.status} ${message}`);
     }
     return parsed as T;
   }

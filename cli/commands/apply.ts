@@ -1,5 +1,6 @@
 import { readConnectorDir } from '../connector-files.js';
-import type { WorkerClient } from '../http-client.js';
+import { backoffDelay } from '../../runtime/api/index.js';
+import { HttpError, type WorkerClient } from '../http-client.js';
 import { TRANSFORM_KEY, PREDICATE_KEY } from '../../runtime/config/connector-schema.js';
 import type { ConnectorFile } from '../connector-files.js';
 import { formatPlan, planApply, type SecretKeyTest } from '../plan.js';
@@ -8,6 +9,28 @@ export interface ApplyOptions {
   dir: string;
   dryRun: boolean;
   prune: boolean;
+  /** How long a step answered 409 (a cluster rebalancing) is asked again; a minute by default. */
+  conflictRetryMs?: number;
+}
+
+const CONFLICT_RETRY_MS = 60_000;
+
+/**
+ * Runs `request` again while the worker answers 409: a cluster answers writes so while it
+ * rebalances ("try again in a moment"), which passes within seconds.
+ */
+async function retryingConflicts<T>(request: () => Promise<T>, boundMs: number, onRetry: (delayMs: number) => void): Promise<T> {
+  const deadline = Date.now() + boundMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await request();
+    } catch (err) {
+      const delayMs = Math.min(backoffDelay(attempt, 250, 5_000), deadline - Date.now());
+      if (!(err instanceof HttpError) || err.status !== 409 || delayMs <= 0) throw err;
+      onRetry(delayMs);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
 }
 
 /**
@@ -23,12 +46,16 @@ export async function applyDir(client: WorkerClient, opts: ApplyOptions, out: (l
   out(formatPlan(steps, await secretKeysOf(client, files)));
   if (opts.dryRun) return 0;
   let failed = 0;
+  const bound = opts.conflictRetryMs ?? CONFLICT_RETRY_MS;
   for (const step of steps) {
+    const send = () => {
+      if (step.action === 'create') return client.request('POST', '/connectors', { name: step.name, config: step.config });
+      if (step.action === 'update') return client.request('PUT', `/connectors/${encodeURIComponent(step.name)}/config`, step.config);
+      return client.request('DELETE', `/connectors/${encodeURIComponent(step.name)}`);
+    };
+    if (step.action !== 'create' && step.action !== 'update' && step.action !== 'delete') continue;
     try {
-      if (step.action === 'create') await client.request('POST', '/connectors', { name: step.name, config: step.config });
-      else if (step.action === 'update') await client.request('PUT', `/connectors/${encodeURIComponent(step.name)}/config`, step.config);
-      else if (step.action === 'delete') await client.request('DELETE', `/connectors/${encodeURIComponent(step.name)}`);
-      else continue;
+      await retryingConflicts(send, bound, (ms) => out(`${step.action} ${step.name}: the worker answered 409 (rebalancing); asking again in ${ms} ms`));
       out(`${step.action}d ${step.name}`);
     } catch (err) {
       failed += 1;

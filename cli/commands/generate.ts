@@ -1,14 +1,17 @@
 import { MongoClient } from 'mongodb';
+import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ShopGenerator } from '../../generator/shop-generator.js';
 import { delay } from '../../runtime/support/abortable.js';
 
 export const GENERATE_USAGE = `  conflux generate [--uri U] [--db shop] [--seed-customers N] [--seed-orders M] [--rate R]
-                   [--count N | --duration S] [--invalid-ratio 0.02] [--seed 1]
+                   [--count N | --duration S] [--invalid-ratio 0.02] [--seed S]
       Write shop data to MongoDB: an initial load, then R live changes/s (new orders,
       status changes, item edits, address changes, new customers, deletes) until --count
       changes, --duration seconds or Ctrl-C. --rate 0 writes as fast as it can.
-      --uri defaults to $MONGODB_URI. Prints the documents written per kind.`;
+      --uri defaults to $MONGODB_URI. Run again, it continues the shop it finds with new ids:
+      --seed picks the random choices and ids, a new one each run unless given (printed).
+      Prints the documents written per kind.`;
 
 export interface GenerateArgs {
   uri: string;
@@ -44,7 +47,7 @@ export function parseGenerateArgs(argv: string[], env: NodeJS.ProcessEnv = proce
       count: { type: 'string' },
       duration: { type: 'string' },
       'invalid-ratio': { type: 'string', default: '0' },
-      seed: { type: 'string', default: '1' },
+      seed: { type: 'string' },
     },
   });
   if (positionals.length > 0) throw new ArgumentError(`generate takes no positional arguments (got ${positionals.join(' ')})`);
@@ -57,7 +60,9 @@ export function parseGenerateArgs(argv: string[], env: NodeJS.ProcessEnv = proce
     count: number('count', values.count, 0),
     durationS: number('duration', values.duration, 0),
     invalidRatio: number('invalid-ratio', values['invalid-ratio'], 0, 1)!,
-    seed: Math.floor(number('seed', values.seed, 0)!),
+    // A new seed per run by default: ids come from it, so the seed of an earlier run on its own
+    // data would write the same ids again.
+    seed: Math.floor(number('seed', values.seed, 0, 2 ** 31 - 1) ?? randomInt(2 ** 31 - 1)),
   };
 }
 
@@ -69,6 +74,7 @@ export async function runGenerate(args: GenerateArgs, out: (line: string) => voi
   const client = new MongoClient(args.uri, { serverSelectionTimeoutMS: 15_000 });
   await client.connect();
   try {
+    out(`generator seed ${args.seed}`);
     const generator = new ShopGenerator(client.db(args.db), { seed: args.seed, invalidRatio: args.invalidRatio });
     await generator.load();
     await generator.seed(args.seedCustomers, args.seedOrders);

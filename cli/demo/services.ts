@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { projectRoot } from '../../runtime/support/project-root.js';
+import { ExplainedError } from '../failures.js';
 
 /** Each connection setting and the local service that provides it. */
 export const SETTINGS = {
@@ -24,7 +25,16 @@ function run(args: string[], onStderr: (text: string) => void): Promise<string> 
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => onStderr(d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`scripts/services/services.sh ${args.join(' ')} exited with ${code}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(stdout)
+        : reject(
+            new ExplainedError(
+              `the local services did not start (scripts/services/services.sh ${args.join(' ')} exited with ${code}; its [services] lines above say why): ` +
+                'free a port that is taken or move the service with its CONFLUX_<SERVICE>_PORT variable, or set MONGODB_URI, KAFKA_BROKERS, SCHEMA_REGISTRY_URL and DATABASE_URL to use your own servers',
+            ),
+          ),
+    );
   });
 }
 

@@ -108,3 +108,55 @@ t.test('conflux generate on the command line: stops on --duration, bad arguments
   );
   t.match(err.join('\n'), /--invalid-ratio must be a number between 0 and 1/);
 });
+
+t.test('conflux generate run again continues the shop with new ids; the same --seed on its own data is one clear line', async (t) => {
+  const client = await mongo(t);
+  const db = freshDb(t, client);
+  const base = [
+    'generate',
+    '--uri',
+    services().mongoUri,
+    '--db',
+    db.databaseName,
+    '--seed-customers',
+    '5',
+    '--seed-orders',
+    '5',
+    '--count',
+    '5',
+    '--rate',
+    '0',
+  ];
+  for (const run of [1, 2]) {
+    const out: string[] = [];
+    const code = await main(
+      base,
+      (l) => out.push(l),
+      (l) => out.push(l),
+    );
+    t.equal(code, 0, `run ${run} succeeds: ${out.join(' | ')}`);
+    t.match(out.join('\n'), /generator seed \d+/, 'the seed it picked is printed');
+  }
+  t.ok((await db.collection('customers').countDocuments()) >= 10, 'the second run added customers beside the first run’s');
+  const seeded = [...base, '--seed', '4242'];
+  t.equal(
+    await main(
+      seeded,
+      () => {},
+      () => {},
+    ),
+    0,
+  );
+  const err: string[] = [];
+  t.equal(
+    await main(
+      seeded,
+      () => {},
+      (l) => err.push(l),
+    ),
+    1,
+    'the same seed on its own data fails',
+  );
+  t.match(err.join('\n'), /already in the database.*--seed/);
+  t.notMatch(err.join('\n'), /\n\s+at /, 'no stack trace');
+});
