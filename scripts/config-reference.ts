@@ -50,7 +50,7 @@ export function renderConfigReference(): string {
     'Every key conflux accepts, with its type, default and meaning: the same descriptions',
     '`GET /connector-plugins/<plugin>/config` serves. Connector and transform values are strings in the',
     'JSON files (`"tasks.max": "2"`); any value may be a `${env:NAME}` or `${file:/path:key}` placeholder,',
-    'except the keys that name things (see the README). A *secret* key is hidden in every API response',
+    'except the keys that name things (see configuring.md). A *secret* key is hidden in every API response',
     'and log line.',
     '',
     '## Worker (`config/worker.json`)',
