@@ -43,11 +43,14 @@ export function redactConnectorConfig<T extends Record<string, unknown>>(config:
 }
 
 /**
- * Keys of a connector config that a schema declares secret: the plugin's, and those of the
- * transforms and predicates its `transforms.<alias>.type` / `predicates.<alias>.type` keys name.
+ * The secret keys of a connector config: those a schema declares secret (the plugin's, and those
+ * of the transforms and predicates its `transforms.<alias>.type` / `predicates.<alias>.type` keys
+ * name), and those whose name looks secret. The one answer to "is this key secret" for logs,
+ * responses, validation and the scrubber alike.
  */
-export function connectorSecretKeys(config: Readonly<Record<string, unknown>>, pluginSchema: TSchema, lookup?: TransformLookup): Set<string> {
-  const marked = new Set(secretKeys(pluginSchema));
+export function connectorSecretKeys(config: Readonly<Record<string, unknown>>, pluginSchema: TSchema | undefined, lookup?: TransformLookup): Set<string> {
+  const marked = new Set(pluginSchema ? secretKeys(pluginSchema) : []);
+  for (const key of Object.keys(config)) if (looksSecret(key)) marked.add(key);
   if (lookup) {
     for (const [key, value] of Object.entries(config)) {
       const t = TRANSFORM_KEY.exec(key);
@@ -60,7 +63,13 @@ export function connectorSecretKeys(config: Readonly<Record<string, unknown>>, p
   return marked;
 }
 
-function redactKeys<T extends Record<string, unknown>>(config: T, marked: ReadonlySet<string>): T {
+/**
+ * The redaction rule: the literal value of a secret key is hidden; a value that is only a
+ * `${env:..}` or `${file:..}` reference is a pointer, not a secret, and is shown as written, so a
+ * config read back equals the one sent (GitOps diffs stay empty) and users see where a secret comes
+ * from. A value mixing text and a reference is hidden: its text may be part of the secret.
+ */
+export function redactKeys<T extends Record<string, unknown>>(config: T, marked: ReadonlySet<string>): T {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
     const secret = marked.has(key) || looksSecret(key);

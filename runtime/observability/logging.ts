@@ -4,6 +4,9 @@ import { SecretScrubber } from './secret-scrubber.js';
 
 export type LogLevel = Exclude<LevelWithSilent, 'silent'> | 'silent';
 
+/** What a log line or a response says instead of what could not be scrubbed. */
+export const SCRUB_FAILED = '[scrub failed]';
+
 /** Upper bound of named loggers, so that level changes for made-up names cannot grow memory. */
 export const MAX_LOGGERS = 10_000;
 
@@ -23,6 +26,15 @@ export class LogManager {
     // The message and the whole object of a log line are scrubbed, nested arrays, objects and
     // Errors (message and stack) included.
     const scrubArg = (arg: unknown): unknown => this.secrets.scrubDeep(arg);
+    // Fails closed: a line that cannot be scrubbed is written as a marker, never as it was, and
+    // the failure (whose text might quote what it was scrubbing) goes nowhere.
+    const scrubArgs = (args: unknown[]): unknown[] => {
+      try {
+        return args.map(scrubArg);
+      } catch {
+        return [SCRUB_FAILED];
+      }
+    };
     const level = options.level ?? (process.env.CONFLUX_LOG_LEVEL as LogLevel | undefined) ?? 'info';
     this.root = pino(
       {
@@ -32,7 +44,7 @@ export class LogManager {
         hooks: {
           // `this` is the logger being called (a child keeps its bindings), so no arrow function.
           logMethod(args, method) {
-            method.apply(this, args.map(scrubArg) as Parameters<typeof method>);
+            method.apply(this, scrubArgs(args) as Parameters<typeof method>);
           },
         },
       },
@@ -59,13 +71,22 @@ export class LogManager {
     return this.secrets.size;
   }
 
+  /** Removes every registered secret from `text`; {@link SCRUB_FAILED} instead when that fails. */
   scrub(text: string): string {
-    return this.secrets.scrub(text);
+    try {
+      return this.secrets.scrub(text);
+    } catch {
+      return SCRUB_FAILED;
+    }
   }
 
   /** {@link scrub} applied to every string inside a value (see SecretScrubber.scrubDeep). */
   scrubDeep(value: unknown, maxDepth?: number): unknown {
-    return this.secrets.scrubDeep(value, 0, maxDepth);
+    try {
+      return this.secrets.scrubDeep(value, 0, maxDepth);
+    } catch {
+      return SCRUB_FAILED;
+    }
   }
 
   /** A logger for one component (`worker`, `connector.<name>`, `task.<name>-<id>`). */

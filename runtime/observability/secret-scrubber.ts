@@ -1,16 +1,25 @@
 import { REDACTED } from '../config/redact.js';
+import { StringMatcher } from './string-matcher.js';
 
 // A shorter value cannot be scrubbed from free text without destroying it ("a", "ok").
 export const MIN_SCRUBBED_LENGTH = 3;
+/**
+ * Bounds of one secret value: a private key in PEM fits, a 30 KB list of thousands of parts does
+ * not. Within them the matcher's dictionary stays small and its build fast; a config beyond them
+ * is refused with the key named (see worker/config-validator.ts).
+ */
+export const MAX_SECRET_LENGTH = 8192;
+export const MAX_SECRET_PARTS = 64;
+/** The secret values of one connector together, in characters. */
+export const MAX_SECRET_CHARS_PER_OWNER = 65_536;
 const MAX_DEPTH = 8;
-
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * The set of secret values to remove from everything the worker writes out, grouped by owner (a
  * connector's values are replaced when its config changes and dropped when it is deleted, so the
- * set does not only grow). One combined regular expression matches them all in a single pass,
- * longest first, so the cost of a scrub does not grow with a loop over every value. A value is
+ * set does not only grow). One multi-string matcher (Aho–Corasick) finds them all in a single
+ * pass whose cost is linear in the text, whatever the number of values; overlapping secrets are
+ * hidden whole. A value is
  * also registered by its comma-separated parts, because list keys are split before use (a topic
  * list resolved from one placeholder shows up as its parts), by the pieces a URI parser cuts it
  * into, and in the spellings client
@@ -19,7 +28,7 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  */
 export class SecretScrubber {
   private readonly owners = new Map<string, readonly string[]>();
-  private matcher: RegExp | null | undefined;
+  private matcher: StringMatcher | null | undefined;
 
   /** Replaces the values registered by `owner`; an empty list removes the owner. */
   set(owner: string, values: Iterable<string>): void {
@@ -40,8 +49,8 @@ export class SecretScrubber {
   }
 
   scrub(text: string): string {
-    const re = this.regex();
-    return re ? text.replace(re, REDACTED) : text;
+    const matcher = this.compiled();
+    return matcher ? matcher.replace(text, REDACTED) : text;
   }
 
   /**
@@ -71,10 +80,10 @@ export class SecretScrubber {
     return values;
   }
 
-  private regex(): RegExp | null {
+  private compiled(): StringMatcher | null {
     if (this.matcher === undefined) {
-      const values = [...this.all()].sort((a, b) => b.length - a.length);
-      this.matcher = values.length > 0 ? new RegExp(values.map(escape).join('|'), 'g') : null;
+      const values = this.all();
+      this.matcher = values.size > 0 ? new StringMatcher(values) : null;
     }
     return this.matcher;
   }
@@ -97,10 +106,26 @@ function* expand(values: Iterable<string>): Generator<string> {
     // A value that is itself a URL is only split at commas: its pieces ("http:", "api") are words
     // of every other log line, not secrets.
     const separators = v.includes('://') ? /,/ : /[,@/?#]/;
-    const parts = separators.test(v) ? [v, ...v.split(separators).map((p) => p.trim())] : [v];
+    // Validation refuses longer lists; a value that reaches here anyway is kept whole, not split.
+    const pieces = separators.test(v) ? v.split(separators) : [];
+    const parts = pieces.length > 0 && pieces.length <= MAX_SECRET_PARTS ? [v, ...pieces.map((p) => p.trim())] : [v];
     for (const part of parts) {
       if (part.length < MIN_SCRUBBED_LENGTH) continue;
       yield* variants(part);
     }
   }
+}
+
+/**
+ * Why a value cannot be a secret, or undefined when it can: a secret that a scrub could not find
+ * (too short) or one whose parts would swell the matcher without bound (too long, too many parts).
+ */
+export function secretValueProblem(value: string, o: { minimum: boolean } = { minimum: true }): string | undefined {
+  if (o.minimum && value.length > 0 && value.length < MIN_SCRUBBED_LENGTH) {
+    return `a secret must have at least ${MIN_SCRUBBED_LENGTH} characters: a shorter one cannot be kept out of logs`;
+  }
+  if (value.length > MAX_SECRET_LENGTH) return `a secret may have at most ${MAX_SECRET_LENGTH} characters (it has ${value.length})`;
+  const parts = value.split(value.includes('://') ? /,/ : /[,@/?#]/).length;
+  if (parts > MAX_SECRET_PARTS) return `a secret may have at most ${MAX_SECRET_PARTS} parts separated by , @ / ? or # (it has ${parts})`;
+  return undefined;
 }

@@ -11,7 +11,7 @@ import { connectorStatePlugin } from './connector-state.js';
 import { connectorsPlugin } from './connectors.js';
 import type { RouteContext } from './context.js';
 import { docsPlugin } from './docs.js';
-import { installErrorHandler, requestSecrets } from './error-handler.js';
+import { installErrorHandler, requestSecrets, scrubbedBodies } from './error-handler.js';
 import { cachedProbe, type HealthProbe } from './health-check.js';
 import { healthPlugin } from './health.js';
 import { metricsPlugin } from './metrics-route.js';
@@ -108,7 +108,9 @@ export function buildApp(options: RestOptions): FastifyInstance {
   installErrorHandler(app, secrets, logs.get('rest'));
   // Every JSON response goes through the one scrub: resolved secrets and the secret values the
   // request carried are removed from every string, whatever route built the body.
-  app.addHook('preSerialization', async (request, _reply, payload) => secrets.scrubBody(payload, requestSecrets(request, secrets)));
+  app.addHook('preSerialization', async (request, _reply, payload) =>
+    typeof payload === 'object' && payload !== null && scrubbedBodies.has(payload) ? payload : secrets.scrubBody(payload, requestSecrets(request, secrets)),
+  );
   if (options.authToken) installBearerAuth(app, options.authToken);
   else installOriginCheck(app, options.allowedHosts ?? []);
 

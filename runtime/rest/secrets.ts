@@ -1,7 +1,7 @@
-import { PREDICATE_KEY, TRANSFORM_KEY } from '../config/connector-schema.js';
-import { REDACTED, looksSecret, redactString, secretKeys } from '../config/redact.js';
+import { REDACTED, connectorSecretKeys, redactKeys, redactString } from '../config/redact.js';
 import { hasPlaceholder } from '../config/placeholders.js';
-import type { LogManager } from '../observability/logging.js';
+import { SCRUB_FAILED, type LogManager } from '../observability/logging.js';
+import { ScrubFailedError } from './error-handler.js';
 import { connectorPlugin, transformLookup, type PluginRegistry } from '../worker/plugin-registry.js';
 import { SecretScrubber } from '../observability/secret-scrubber.js';
 
@@ -11,12 +11,9 @@ const PLACEHOLDER_TEXT = /\$\{(?:env|file):[^}]*\}/;
 const RESPONSE_DEPTH = 64;
 
 /**
- * Redaction for everything the REST layer sends back. A key is secret when the plugin schema
- * (connector, or the transform/predicate named by `transforms.<alias>.type`) marks it with
- * `Secret(...)`, or when its name looks secret (runtime/config/redact.ts). Unlike the log-side
- * `redact`, a secret key is hidden even when its value is only a `${env:..}` placeholder: the API
- * then shows one consistent answer for secret keys, and clients cannot tell literal secrets from
- * references by probing.
+ * Redaction for everything the REST layer sends back, by the one rule of runtime/config/redact.ts:
+ * secret keys (marked by the plugin's or a transform's schema, or named like a secret) show their
+ * placeholders as written and hide literal values; resolved values are scrubbed from every string.
  */
 export class Secrets {
   constructor(
@@ -26,28 +23,14 @@ export class Secrets {
 
   /** Keys of `config` that are secret. */
   secretKeysOf(config: Readonly<Record<string, unknown>>, pluginName?: string): Set<string> {
-    const marked = new Set<string>();
     const className = pluginName ?? config['connector.class'];
     const definition = typeof className === 'string' ? connectorPlugin(this.plugins, className) : undefined;
-    if (definition) for (const k of secretKeys(definition.config)) marked.add(k);
-    const lookup = transformLookup(this.plugins);
-    for (const [key, value] of Object.entries(config)) {
-      if (looksSecret(key)) marked.add(key);
-      const t = TRANSFORM_KEY.exec(key);
-      const p = PREDICATE_KEY.exec(key);
-      if (typeof value !== 'string' || (t?.[2] ?? p?.[2]) !== 'type') continue;
-      const def = t ? lookup.transform(value) : lookup.predicate(value);
-      if (def) for (const k of secretKeys(def.config, key.slice(0, -'type'.length))) marked.add(k);
-    }
-    return marked;
+    return connectorSecretKeys(config, definition?.config, transformLookup(this.plugins));
   }
 
-  /** A copy of a flat config with the value of every secret key replaced by `[hidden]`. */
+  /** A copy of a flat config with the literal value of every secret key replaced by `[hidden]`. */
   redactConfig<T extends Record<string, unknown>>(config: T, pluginName?: string): T {
-    const marked = this.secretKeysOf(config, pluginName);
-    const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(config)) out[key] = marked.has(key) && value !== '' && value != null ? REDACTED : value;
-    return out as T;
+    return redactKeys(config, this.secretKeysOf(config, pluginName));
   }
 
   /**
@@ -74,6 +57,8 @@ export class Secrets {
    */
   scrubBody(value: unknown, extra: readonly string[] = []): unknown {
     const scrubbed = this.logs.scrubDeep(value, RESPONSE_DEPTH);
+    // The log manager answers its marker when a scrub fails: no part of such a body is sent.
+    if (scrubbed === SCRUB_FAILED) throw new ScrubFailedError();
     if (extra.length === 0) return scrubbed;
     const request = new SecretScrubber();
     request.set('request', extra);

@@ -163,11 +163,13 @@ t.test('body limit, unknown routes and unexpected errors use the error body; 500
 
   const boom = await app.inject('/boom');
   t.equal(boom.statusCode, 500);
-  t.same(json(boom.body), { error_code: 500, code: 'CONFLUX_ERR_FATAL', message: 'driver said: bad password [hidden]' });
+  t.same(json(boom.body), { error_code: 500, code: 'CONFLUX_ERR_FATAL', message: 'Internal server error (the worker log has the details)' });
   t.notMatch(boom.body, /at .*\.ts:\d+/, 'no stack');
+  t.notMatch(boom.body, /driver said/, "an unexpected failure's text (which may quote data) stays in the log");
 
   const echoed = await app.inject({ method: 'POST', url: '/boom-config', payload: { name: 'x', config: sourceConfig() } });
-  t.equal(json(echoed.body)['message'], 'rejected [hidden]', 'secret values of the request body are scrubbed too');
+  t.equal(echoed.statusCode, 500);
+  t.notMatch(echoed.body, SECRET, 'secret values of the request body never reach the response');
 
   t.match(json((await app.inject('/econnrefused')).body), { error_code: 503, code: 'CONFLUX_ERR_RETRIABLE' });
 });
