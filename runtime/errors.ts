@@ -1,6 +1,6 @@
-import { ConfigError, ConnectError, DataError, FatalError, RetriableError } from './api/errors.js';
+import { ConfigError, ConnectError, DataError, FatalError, NotYetError, RetriableError } from './api/errors.js';
 
-export { ConfigError, ConnectError, DataError, FatalError, RetriableError };
+export { ConfigError, ConnectError, DataError, FatalError, NotYetError, RetriableError };
 export type { ConfigErrorEntry } from './api/errors.js';
 
 /** The connector or task named in a request does not exist. */
@@ -35,11 +35,17 @@ export class BadRequestError extends ConnectError {
  */
 export class StageError extends Error {
   readonly stage: string;
+  /**
+   * For a failed transform: its position in the chain and the record it was given, so that a
+   * record the stage could not decide yet (NotYetError) is tried again from there.
+   */
+  readonly resume: { readonly index: number; readonly input: unknown } | undefined;
 
-  constructor(stage: string, cause: unknown) {
+  constructor(stage: string, cause: unknown, resume?: { index: number; input: unknown }) {
     super(`${stage}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'StageError';
     this.stage = stage;
+    this.resume = resume;
   }
 }
 

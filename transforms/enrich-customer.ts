@@ -1,5 +1,15 @@
 import Type from 'typebox';
-import { DataError, RetriableError, defineTransform, withRecord, type ConnectRecord, type LookupTable } from '../runtime/api/index.js';
+import {
+  DataError,
+  NotYetError,
+  compareEventTime,
+  defineTransform,
+  eventTimeOf,
+  formatEventTime,
+  withRecord,
+  type ConnectRecord,
+  type LookupTable,
+} from '../runtime/api/index.js';
 import type { OrderChange } from '../connectors/postgres-sink/records.js';
 import { customerFields } from './parse-customer.js';
 import { envelopeDocument } from './support/documents.js';
@@ -12,6 +22,9 @@ function customerOf(entry: unknown): ReturnType<typeof customerFields> | undefin
   return doc ? customerFields(doc) : undefined;
 }
 
+/** The rule in a rejected order's message (conflux.error.message starts with it). */
+export const UNKNOWN_CUSTOMER = 'unknown-customer';
+
 /** Customers remembered as missing; the oldest is forgotten first (and waited for again if seen). */
 const MAX_MISSING_TRACKED = 10_000;
 /** Shortest pause before checking a miss again, about the lookup table's idle fetch interval. */
@@ -19,24 +32,27 @@ const MIN_RECHECK_MS = 250;
 
 export const EnrichCustomer = defineTransform({
   name: 'EnrichCustomer',
-  version: '1.0.0',
+  version: '2.0.0',
   description:
     'Adds customer_name, customer_email and customer_segment to each order upsert (from ParseOrder), looked up by customer_id in a ' +
-    'lookup table of the customers CDC topic. Deletes pass unchanged.',
+    'lookup table of the customers CDC topic. Deletes pass unchanged. A missing customer is decided from event time: once the table holds ' +
+    "every customer change up to the order's own time (the source's watermarks), the customer did not exist then and the order is rejected " +
+    '(rule unknown-customer); until then the order is parked while other orders go on.',
   config: Type.Object({
     'enrich.topic': Type.String({ description: 'Compacted topic of customer change envelopes, keyed by customer id.', default: 'customers-cdc', minLength: 1 }),
     'enrich.missing.policy': Type.Union([Type.Literal('wait'), Type.Literal('deadletter'), Type.Literal('null')], {
       description:
-        'When the customer is not (yet) known: `wait` fails the record as retriable until enrich.missing.timeout.ms has passed, then as a data error ' +
-        '(the runtime retries within errors.retry.timeout, so set that at least as high); the wait is once per customer: later orders of a ' +
-        'customer already waited for are rejected at once while it is still unknown; `deadletter` rejects it at once as a data error; ' +
-        '`null` passes the order on with null customer fields.',
+        "When the customer is not in the table: `wait` rejects the order (unknown-customer) as soon as the table's event time has passed the " +
+        "order's, and parks it until then (other orders go on; see parking.max.records); `deadletter` rejects it at once; `null` passes the " +
+        'order on with null customer fields.',
       default: 'wait',
     }),
     'enrich.missing.timeout.ms': Type.Integer({
       description:
-        'How long the wait policy waits for a customer to appear, measured on the lookup table: the customer must still be absent once the table ' +
-        'has read everything written to its topic up to this long after the first miss, so a broker outage does not turn a late customer into a miss.',
+        'The bound of the wait for a customers stream that has stopped moving (its source down): an order still undecided is rejected once ' +
+        'the table has read nothing new of its topic (no record, no watermark) for this long of read time, so a broker outage, which stops ' +
+        'the reading too, does not count. For a customers topic without watermarks it is also how long, in read time, a missing customer ' +
+        'is waited for.',
       default: 30000,
       minimum: 0,
     }),
@@ -45,10 +61,17 @@ export const EnrichCustomer = defineTransform({
     const table: LookupTable = await ctx.tables.open(config['enrich.topic']);
     const policy = config['enrich.missing.policy'];
     const timeout = config['enrich.missing.timeout.ms'];
-    const misses = ctx.metrics.counter('enrich_customer_misses_total', 'Orders whose customer was not in the lookup table when first seen.');
-    // First miss per customer, cleared on a hit. Per customer, not per order: once a customer was
-    // waited for, the next changes of its orders are rejected at once instead of each holding the
-    // task for the whole timeout again.
+    const hits = ctx.metrics.counter('enrich_customer_hits_total', 'Orders enriched with their customer.');
+    const misses = ctx.metrics.counter('enrich_customer_misses_total', 'Orders whose customer was not in the lookup table when first looked up.');
+    const byWatermark = ctx.metrics.counter(
+      'enrich_customer_rejected_watermark_total',
+      "Orders rejected as unknown-customer because the table had every customer change up to the order's time.",
+    );
+    const byTimeout = ctx.metrics.counter(
+      'enrich_customer_rejected_timeout_total',
+      'Orders rejected as unknown-customer because the customers stream stood still for enrich.missing.timeout.ms.',
+    );
+    // For topics without watermarks only: the first miss per customer, measured on the read horizon.
     const missingSince = new Map<string, number>();
     return {
       apply<R extends ConnectRecord>(record: R): R {
@@ -57,38 +80,63 @@ export const EnrichCustomer = defineTransform({
         if (change.op !== 'upsert') return record;
         const customerId = change.order.customer_id;
         const customer = customerId === null ? undefined : customerOf(table.get(customerId));
-        const waitKey = String(customerId);
         if (customer) {
-          missingSince.delete(waitKey);
+          hits.inc();
+          missingSince.delete(String(customerId));
           return withRecord(record, {
             value: { ...change, order: { ...change.order, customer_name: customer.name, customer_email: customer.email, customer_segment: customer.segment } },
           });
         }
-        const what = `customer ${JSON.stringify(customerId)} of order ${change.id} is not in ${table.topic}`;
-        switch (policy) {
-          case 'null':
-            misses.inc();
-            return record;
-          case 'deadletter':
-            misses.inc();
-            throw new DataError(what);
-          case 'wait': {
-            let since = missingSince.get(waitKey);
-            if (since === undefined) {
-              misses.inc();
-              since = Date.now();
-              missingSince.set(waitKey, since);
-              if (missingSince.size > MAX_MISSING_TRACKED) missingSince.delete(missingSince.keys().next().value!);
-            }
-            // The wait counts what the table has read, not the clock: while the topic cannot be
-            // read (a broker restart) a customer written meanwhile is not missing, only unread.
-            const waited = table.currentAt - since;
-            if (waited >= timeout) throw new DataError(`${what} after waiting ${timeout} ms`);
-            // Not retried later than the wait's end (the table's horizon trails the clock a little).
-            throw new RetriableError(`${what} (yet)`, { retryAfterMs: Math.max(MIN_RECHECK_MS, timeout - waited) });
-          }
+        const what = `customer ${JSON.stringify(customerId)} of order ${change.id}`;
+        if (policy === 'null') {
+          misses.inc();
+          return record;
         }
+        if (policy === 'deadletter') {
+          misses.inc();
+          throw new DataError(`${UNKNOWN_CUSTOMER}: ${what} is not in ${table.topic}`);
+        }
+        const at = eventTimeOf(record);
+        const tableAt = table.eventTime;
+        if (at === undefined || tableAt === undefined) return waitByReadTime(what, String(customerId));
+        if (compareEventTime(tableAt, at) >= 0) {
+          byWatermark.inc();
+          throw new DataError(
+            `${UNKNOWN_CUSTOMER}: ${what} did not exist at the order's time (${new Date(at.ms).toISOString()}): ${table.topic} holds every customer change up to ${new Date(tableAt.ms).toISOString()}`,
+          );
+        }
+        const stoodStill = table.currentAt - table.progressAt;
+        if (stoodStill >= timeout) {
+          byTimeout.inc();
+          throw new DataError(
+            `${UNKNOWN_CUSTOMER}: ${what} is not in ${table.topic}, whose source has written nothing for ${stoodStill} ms of read time (enrich.missing.timeout.ms ${timeout}); is it running?`,
+          );
+        }
+        throw new NotYetError(`${what} is not in ${table.topic} yet: the table is at ${formatEventTime(tableAt)}, the order at ${formatEventTime(at)}`, {
+          wake: table.whenEventTime(at),
+          retryAfterMs: Math.max(MIN_RECHECK_MS, timeout - stoodStill),
+        });
       },
     };
+
+    /**
+     * A customers topic without watermarks (a source that publishes none): the wait counts what the
+     * table has read, not the clock, once per customer, as before event time existed here.
+     */
+    function waitByReadTime(what: string, waitKey: string): never {
+      let since = missingSince.get(waitKey);
+      if (since === undefined) {
+        misses.inc();
+        since = table.currentAt;
+        missingSince.set(waitKey, since);
+        if (missingSince.size > MAX_MISSING_TRACKED) missingSince.delete(missingSince.keys().next().value!);
+      }
+      const waited = table.currentAt - since;
+      if (waited >= timeout) {
+        byTimeout.inc();
+        throw new DataError(`${UNKNOWN_CUSTOMER}: ${what} is not in ${table.topic} after waiting ${timeout} ms of read time (the topic has no watermarks)`);
+      }
+      throw new NotYetError(`${what} is not in ${table.topic} (yet)`, { retryAfterMs: Math.max(MIN_RECHECK_MS, timeout - waited) });
+    }
   },
 });

@@ -4,8 +4,10 @@ import { parseOrder } from '../../transforms/parse-order.js';
 import type { ConnectRecord, TransformContext } from '../../runtime/api/index.js';
 import type { OrderFacts } from './reconcile.js';
 
+import { UNKNOWN_CUSTOMER } from '../../transforms/enrich-customer.js';
+
 /** The rule of an order whose customer is unknown (EnrichCustomer dead-letters it; no ValidateOrder rule). */
-export const UNKNOWN_CUSTOMER = 'unknown-customer';
+export { UNKNOWN_CUSTOMER };
 
 export type Verdict = { readonly valid: true; readonly facts: OrderFacts } | { readonly valid: false; readonly rule: string };
 

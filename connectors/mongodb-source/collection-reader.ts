@@ -1,9 +1,10 @@
 import { Timestamp, type ChangeStream, type ChangeStreamDocument, type ChangeStreamOptions, type Collection, type Document } from 'mongodb';
-import { FatalError, positionRecord, type Logger, type SourceRecord } from '../../runtime/api/index.js';
+import { FatalError, compareEventTime, positionRecord, watermarkRecord, type EventTime, type Logger, type SourceRecord } from '../../runtime/api/index.js';
 import { extendedJson, fromExtendedJson } from './bson.js';
 import type { MongoSourceTaskConfig } from './config.js';
 import type { RecordShape } from './events.js';
 import { afterId } from './id-order.js';
+import { tokenClusterTime } from './resume-token.js';
 import { shareMatch } from './shares.js';
 import type { SourceMetrics } from './source-metrics.js';
 
@@ -17,8 +18,8 @@ interface Snapshot {
   total: number;
   /** The stream position noted before the copy: streaming continues there, so nothing is missed. */
   readonly start: StreamStart;
-  /** Cluster time the copy started at; the `cluster_time_ms` of its records. */
-  readonly clusterTimeMs: number;
+  /** Cluster time the copy started at: the `cluster_time_ms` (and event time) of its records. */
+  readonly clusterTime: EventTime;
 }
 
 /** MongoDB's error for a resume point that has left the oplog (manual: "Change Streams", resumability). */
@@ -30,6 +31,11 @@ const HISTORY_LOST = 286;
 export const MAX_COPIES_OUTLASTING_HISTORY = 3;
 const isHistoryLost = (err: unknown) =>
   (err as { code?: number })?.code === HISTORY_LOST || (err as { codeName?: string })?.codeName === 'ChangeStreamHistoryLost';
+
+/** The time a running snapshot's records are dated with, as its offset stores it. */
+function snapshotTime(t: EventTime): { cluster_time_ms: number; cluster_time_seq: number } {
+  return { cluster_time_ms: t.ms, cluster_time_seq: t.seq };
+}
 
 /** The noted stream position as a running snapshot's offset stores it. */
 function snapshotStart(start: StreamStart): { stream_resume_token: string } | { stream_start_at: string } {
@@ -43,8 +49,8 @@ export interface ReaderContext {
   readonly config: MongoSourceTaskConfig;
   readonly logger: Logger;
   readonly metrics: SourceMetrics;
-  /** The cluster time of the server's last write, ms (from `hello`), to date snapshot records. */
-  readonly clusterTimeMs: () => Promise<number>;
+  /** The cluster time of the server's last write (from `hello`), to date snapshot records. */
+  readonly clusterTime: () => Promise<EventTime>;
   /** The change stream's maxAwaitTimeMS (poll.await.time.ms): the task waits on its collections at once. */
   readonly awaitTimeMs: number;
 }
@@ -66,6 +72,9 @@ export class CollectionReader {
   private copiesOutlastingHistory = 0;
   /** Cluster time (or, for heartbeats, wall time) of the last position handed to the runtime, ms. */
   positionTimeMs = Date.now();
+  /** The last watermark written for the collection's topic, and when. */
+  private lastWatermark: EventTime | undefined;
+  private lastWatermarkAt = 0;
 
   constructor(private readonly c: ReaderContext) {}
 
@@ -93,7 +102,7 @@ export class CollectionReader {
         copied: Number(stored.copied ?? 0),
         total: await this.estimateTotal(),
         start,
-        clusterTimeMs: Number(stored.cluster_time_ms ?? 0),
+        clusterTime: { ms: Number(stored.cluster_time_ms ?? 0), seq: Number(stored.cluster_time_seq ?? 0) },
       };
       this.c.logger.info(`resuming the snapshot of ${this.name} after ${this.snapshot.copied} documents`, {
         copied: this.snapshot.copied,
@@ -187,12 +196,12 @@ export class CollectionReader {
   private async beginSnapshot(): Promise<void> {
     await this.close();
     const start = await this.notePosition();
-    const clusterTimeMs = await this.c.clusterTimeMs();
-    this.snapshot = { lastId: null, copied: 0, total: await this.estimateTotal(), start, clusterTimeMs };
+    const clusterTime = await this.c.clusterTime();
+    this.snapshot = { lastId: null, copied: 0, total: await this.estimateTotal(), start, clusterTime };
     // Handed over before the first copied document: the runtime stores a new partition's first
     // position before it sends what follows, so a crash during the copy resumes it from this
     // stream position instead of noting a later one (changes in between would be lost).
-    this.pending = positionRecord(this.partition, { snapshot: 'running', copied: 0, cluster_time_ms: clusterTimeMs, ...snapshotStart(start) });
+    this.pending = positionRecord(this.partition, { snapshot: 'running', copied: 0, ...snapshotTime(clusterTime), ...snapshotStart(start) });
     this.c.metrics.snapshotsStarted.inc();
     this.c.logger.info(`snapshot of ${this.name} started, about ${this.snapshot.total} documents`, { total: this.snapshot.total });
   }
@@ -222,11 +231,11 @@ export class CollectionReader {
       s.copied += 1;
       s.lastId = extendedJson({ v: doc._id });
       out.push(
-        this.c.shape.snapshotRecord(doc, s.clusterTimeMs, {
+        this.c.shape.snapshotRecord(doc, s.clusterTime, {
           snapshot: 'running',
           last_id: s.lastId,
           copied: s.copied,
-          cluster_time_ms: s.clusterTimeMs,
+          ...snapshotTime(s.clusterTime),
           ...start,
         }),
       );
@@ -293,6 +302,27 @@ export class CollectionReader {
       }
     }
     if (idle) this.heartbeat(out, stream);
+    if (stream.bufferedCount() === 0) this.watermark(out, stream);
+  }
+
+  /**
+   * Once the cursor's batch is drained, every change up to its postBatchResumeToken has been
+   * returned, so the topic gets that position as its watermark: at most every
+   * watermark.interval.ms, and again on a quiet stream every heartbeat.interval.ms. None is written
+   * during a copy (the reader is not streaming then).
+   */
+  private watermark(out: SourceRecord[], stream: ChangeStream): void {
+    const interval = this.c.config.watermarkIntervalMs;
+    if (interval <= 0) return;
+    const now = Date.now();
+    if (now - this.lastWatermarkAt < interval) return;
+    const time = tokenClusterTime(stream.resumeToken);
+    if (!time) return;
+    const moved = !this.lastWatermark || compareEventTime(time, this.lastWatermark) > 0;
+    if (!moved && now - this.lastWatermarkAt < Math.max(interval, this.c.config.heartbeatIntervalMs)) return;
+    this.lastWatermark = time;
+    this.lastWatermarkAt = now;
+    out.push(watermarkRecord(this.c.shape.topic, time));
   }
 
   /**

@@ -82,6 +82,13 @@ export const mongoSourceConfig = Type.Object(
       minimum: 0,
       default: 10000,
     }),
+    'watermark.interval.ms': Type.Integer({
+      description:
+        "How often at most each collection's topic gets a watermark: control records saying that every change of the collection up to a cluster time is in the topic, from the stream's position (the postBatchResumeToken). Joins against the topic (EnrichCustomer) decide from them at once whether a key exists, instead of waiting on the clock. None is written while the collection is being copied; one is repeated at least every heartbeat.interval.ms on a quiet collection. 0 writes none.",
+      minimum: 0,
+      maximum: 60000,
+      default: 200,
+    }),
     'snapshot.chunk.size': Type.Integer({
       description:
         'Documents read per snapshot query. Each document of the snapshot records its position, so a restart continues the copy after the last acknowledged document.',
@@ -143,6 +150,7 @@ export interface MongoSourceTaskConfig {
   readonly maxBatchSize: number;
   readonly awaitTimeMs: number;
   readonly heartbeatIntervalMs: number;
+  readonly watermarkIntervalMs: number;
   readonly snapshotChunkSize: number;
   readonly tokenLostPolicy: 'fail' | 'resnapshot';
   readonly tombstonesOnDelete: boolean;
@@ -249,6 +257,7 @@ export function planTasks(config: MongoSourceConfig, maxTasks: number): MongoSou
     maxBatchSize: config['poll.max.batch.size'],
     awaitTimeMs: config['poll.await.time.ms'],
     heartbeatIntervalMs: config['heartbeat.interval.ms'],
+    watermarkIntervalMs: config['watermark.interval.ms'],
     snapshotChunkSize: config['snapshot.chunk.size'],
     tokenLostPolicy: config['token.lost.policy'],
     tombstonesOnDelete: config['tombstones.on.delete'],

@@ -1,5 +1,13 @@
 import type { ChangeStreamDocument, Document } from 'mongodb';
-import { cdcEnvelopeSchema, EXTENDED_JSON, type CdcEnvelope, type CdcOp, type RecordSchema, type SourceRecord } from '../../runtime/api/index.js';
+import {
+  cdcEnvelopeSchema,
+  EXTENDED_JSON,
+  type CdcEnvelope,
+  type CdcOp,
+  type EventTime,
+  type RecordSchema,
+  type SourceRecord,
+} from '../../runtime/api/index.js';
 import { avroValue, extendedJson, keyOf } from './bson.js';
 import type { CollectionPlan } from './config.js';
 
@@ -34,8 +42,9 @@ export class RecordShape {
     return this.typed ? avroValue(doc) : extendedJson(doc);
   }
 
-  record(key: unknown, envelope: CdcEnvelope, sourceOffset: Readonly<Record<string, unknown>>): SourceRecord {
+  record(key: unknown, envelope: CdcEnvelope, sourceOffset: Readonly<Record<string, unknown>>, eventTime?: EventTime): SourceRecord {
     return {
+      ...(eventTime ? { eventTime } : {}),
       topic: this.topic,
       key: keyOf(key),
       keySchema: KEY_SCHEMA,
@@ -57,8 +66,9 @@ export class RecordShape {
   }
 
   /** An existing document copied by the snapshot (op r). */
-  snapshotRecord(doc: Document, clusterTimeMs: number, sourceOffset: Readonly<Record<string, unknown>>): SourceRecord {
+  snapshotRecord(doc: Document, clusterTime: EventTime, sourceOffset: Readonly<Record<string, unknown>>): SourceRecord {
     const now = Date.now();
+    const clusterTimeMs = clusterTime.ms;
     return this.record(
       doc._id,
       {
@@ -70,6 +80,7 @@ export class RecordShape {
         update_description: null,
       },
       sourceOffset,
+      clusterTime,
     );
   }
 
@@ -100,7 +111,7 @@ export class RecordShape {
       fullDocumentBeforeChange?: Document | null;
       updateDescription?: { updatedFields?: Document; removedFields?: string[] };
       wallTime?: Date;
-      clusterTime?: { high: number };
+      clusterTime?: { high: number; low: number };
     };
     const ud = e.operationType === 'update' ? e.updateDescription : undefined;
     return this.record(
@@ -120,6 +131,7 @@ export class RecordShape {
         update_description: ud ? { updated_fields: extendedJson(ud.updatedFields ?? {}), removed_fields: [...(ud.removedFields ?? [])] } : null,
       },
       sourceOffset,
+      e.clusterTime ? { ms: e.clusterTime.high * 1000, seq: e.clusterTime.low } : undefined,
     );
   }
 }

@@ -34,6 +34,25 @@ export class RetriableError extends ConnectError {
 }
 
 /**
+ * This record cannot be decided yet, but will be without any retry of the operation: a join whose
+ * other side has not been read up to this record's event time. A sink task's runtime parks the
+ * record (keyed by its Kafka key, later records of the same key queue behind it) and lets every
+ * other key go on; it tries the record again from the stage that threw once `wake` settles or
+ * `retryAfterMs` has passed, whichever comes first. Committed offsets never pass a parked record.
+ * Where nothing can be parked (a source's transforms), it is retried in place like any
+ * `RetriableError`.
+ */
+export class NotYetError extends RetriableError {
+  /** Settles when trying again can give another answer (the lookup table read further). */
+  readonly wake: PromiseLike<unknown> | undefined;
+
+  constructor(message: string, options?: ErrorOptions & { retryAfterMs?: number; wake?: PromiseLike<unknown> }) {
+    super(message, options);
+    this.wake = options?.wake;
+  }
+}
+
+/**
  * This record cannot be processed (does not match its schema, cannot be converted). Under
  * `errors.tolerance=all` the record goes to the dead-letter topic and processing continues;
  * under `none` the task fails. Retrying would not help.

@@ -27,7 +27,18 @@ export type { LookupTable, LookupTables, Predicate, PredicateDefinition, Transfo
 export { definePredicate, defineTransform } from './transform.js';
 export { backoffDelay } from './backoff.js';
 export type { ConfigErrorEntry } from './errors.js';
-export { ConfigError, ConnectError, DataError, FatalError, RetriableError } from './errors.js';
+export { ConfigError, ConnectError, DataError, FatalError, NotYetError, RetriableError } from './errors.js';
+export type { EventTime } from './event-time.js';
+export {
+  EVENT_TIME_HEADER,
+  WATERMARK_HEADER,
+  WATERMARK_KEY,
+  compareEventTime,
+  eventTimeOf,
+  formatEventTime,
+  parseEventTime,
+  watermarkRecord,
+} from './event-time.js';
 export type { TSecret } from './schema.js';
 export { SECRET_KEYWORD, Secret, isSecretSchema } from './schema.js';
 export type { CdcEnvelope, CdcOp, CdcSource, CdcUpdateDescription } from './cdc-envelope.js';

@@ -1,3 +1,5 @@
+import type { EventTime } from './event-time.js';
+
 /**
  * Record headers. A header value is a string (UTF-8 on the wire) or raw bytes. Kafka allows repeated
  * header keys; conflux keeps the last one, which is what every transform and connector here needs.
@@ -46,6 +48,13 @@ export interface SourceRecord extends ConnectRecord {
    * source partition. Build it with {@link positionRecord}.
    */
   readonly positionOnly?: boolean;
+  /**
+   * When the change happened in the source (see EventTime); the runtime writes it into the
+   * record's `conflux.event.time` header, where joins downstream read it.
+   */
+  readonly eventTime?: EventTime;
+  /** Set on a watermark record (build it with watermarkRecord): the runtime fans it out and sends nothing else. */
+  readonly watermark?: EventTime;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Static, TSchema } from 'typebox';
 import type { Logger } from './logger.js';
 import type { TaskMetrics } from './metrics.js';
+import type { EventTime } from './event-time.js';
 import type { ConnectRecord } from './records.js';
 
 /**
@@ -38,6 +39,20 @@ export interface LookupTable {
    * can tell a key that is absent from one the table has not read yet.
    */
   readonly currentAt: number;
+  /**
+   * The event time up to which the table holds every change of its topic's source: the smallest
+   * watermark over its partitions (see watermarkRecord), undefined until every partition has one
+   * (a topic whose source publishes none never has one).
+   */
+  readonly eventTime: EventTime | undefined;
+  /**
+   * The read horizon (`currentAt`) at which the table last made progress: applied a record or
+   * moved its event time. `currentAt - progressAt` is how long, in read time, its source has stood
+   * still: a stopped source, not a broker outage (which holds `currentAt` too).
+   */
+  readonly progressAt: number;
+  /** Settles once `eventTime` is at or after `time`, or when the table is closed. */
+  whenEventTime(time: EventTime): Promise<void>;
 }
 
 export interface LookupTables {

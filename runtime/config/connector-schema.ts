@@ -105,6 +105,17 @@ export const sinkConnectorProperties = {
     pattern: '^\\s*[A-Za-z0-9._-]+(\\s*,\\s*[A-Za-z0-9._-]+)*\\s*$',
     examples: ['orders-cdc,customers-cdc'],
   }),
+  'parking.max.records': Type.Integer({
+    description:
+      'Records of one task that may wait parked at once: records a transform cannot decide yet (a join whose other side has not been read up to the record, NotYetError). A parked record holds back only the later records of its key; the others go on, and committed offsets stop below it. At the bound the task fetches nothing more until some are decided (its status says so, conflux_sink_parking_full is 1); nothing is dropped.',
+    minimum: 1,
+    default: 10000,
+  }),
+  'parking.max.bytes': Type.Integer({
+    description: 'Bytes (keys and values as fetched) of the records of one task that may wait parked at once; see parking.max.records.',
+    minimum: 1024,
+    default: 67108864,
+  }),
 };
 
 export const sourceConnectorProperties = {

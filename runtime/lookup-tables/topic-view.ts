@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
-import { ConfigError, RetriableError, type LookupTable, type Logger } from '../api/index.js';
+import { ConfigError, RetriableError, compareEventTime, type EventTime, type LookupTable, type Logger } from '../api/index.js';
 import type { Converter } from '../converters/index.js';
 import { ReadHorizon } from './read-horizon.js';
+import { isWatermark, TopicWatermarks } from './watermarks.js';
 
 export interface TopicViewOptions {
   kafka: Kafka;
@@ -45,6 +46,11 @@ export class TopicView implements LookupTable {
   private readonly groupId: string;
   private skipped = 0;
   private horizon: ReadHorizon | undefined;
+  private watermarks: TopicWatermarks | undefined;
+  private lastProgress = 0;
+  /** whenEventTime() callers, resolved as the event time passes theirs. */
+  private waiters: Array<{ time: EventTime; resolve: () => void }> = [];
+  private stopped = false;
 
   constructor(private readonly o: TopicViewOptions) {
     this.topic = o.topic;
@@ -63,6 +69,31 @@ export class TopicView implements LookupTable {
     return this.horizon?.currentAt ?? 0;
   }
 
+  get eventTime(): EventTime | undefined {
+    return this.watermarks?.current;
+  }
+
+  get progressAt(): number {
+    return this.lastProgress;
+  }
+
+  whenEventTime(time: EventTime): Promise<void> {
+    const now = this.eventTime;
+    if (this.stopped || (now && compareEventTime(now, time) >= 0)) return Promise.resolve();
+    return new Promise<void>((resolve) => this.waiters.push({ time, resolve }));
+  }
+
+  /** Something was read: a record applied, or the event time moved (then its waiters are woken). */
+  private progressed(eventTimeMoved: boolean): void {
+    this.lastProgress = this.currentAt;
+    if (!eventTimeMoved || this.waiters.length === 0) return;
+    const now = this.eventTime!;
+    const due = this.waiters.filter((w) => compareEventTime(now, w.time) >= 0);
+    if (due.length === 0) return;
+    this.waiters = this.waiters.filter((w) => compareEventTime(now, w.time) < 0);
+    for (const w of due) w.resolve();
+  }
+
   /** Resolves when the view holds everything written before the call. */
   async start(): Promise<void> {
     const { kafka, topic } = this.o;
@@ -74,6 +105,7 @@ export class TopicView implements LookupTable {
       await this.waitForTopic(admin);
       readFrom = Date.now();
       const offsets = await admin.fetchTopicOffsets(topic);
+      this.watermarks = new TopicWatermarks(offsets.length);
       ends = new Map(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
     } catch (err) {
       if (err instanceof ConfigError) throw err;
@@ -87,6 +119,8 @@ export class TopicView implements LookupTable {
     if (ends.size === 0) restored();
     const horizon = new ReadHorizon(readFrom);
     this.horizon = horizon;
+    this.lastProgress = readFrom;
+    const watermarks = this.watermarks!;
     const consumer = kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: IDLE_FETCH_WAIT_MS });
     this.consumer = consumer;
     consumer.on(consumer.events.FETCH_START, (event) => horizon.fetchStarted(event.payload.nodeId, Date.now()));
@@ -96,7 +130,13 @@ export class TopicView implements LookupTable {
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
-        for (const message of batch.messages) await this.apply(message.key, message.value);
+        let moved = false;
+        for (const message of batch.messages) {
+          // Watermarks say how far the topic's source has written; they are not entries.
+          if (isWatermark(message.headers)) moved = watermarks.observe(batch.partition, message.headers!) || moved;
+          else await this.apply(message.key, message.value);
+        }
+        if (batch.messages.length > 0) this.progressed(moved);
         horizon.batchApplied(batch.partition, BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n);
         const end = ends.get(batch.partition);
         if (end !== undefined && BigInt(batch.lastOffset()) + 1n >= end) {
@@ -136,6 +176,8 @@ export class TopicView implements LookupTable {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const w of this.waiters.splice(0)) w.resolve();
     await this.consumer?.disconnect().catch(() => undefined);
     // The group never committed anything; removing it keeps the broker's group list clean.
     const admin = this.o.kafka.admin();

@@ -49,6 +49,31 @@ export class WorkerMetrics {
     labelNames: [...this.labels, 'topic', 'partition'],
     registers: [this.registry],
   });
+  readonly recordsParked = new client.Gauge({
+    name: 'conflux_sink_records_parked',
+    help: 'Records a transform could not decide yet (NotYetError), waiting per key while other keys go on',
+    labelNames: this.labels,
+    registers: [this.registry],
+  });
+  readonly parkedSeconds = new client.Histogram({
+    name: 'conflux_sink_parked_seconds',
+    help: 'How long records stayed parked before they were decided (passed on, dropped or rejected)',
+    labelNames: this.labels,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly parkingFull = new client.Gauge({
+    name: 'conflux_sink_parking_full',
+    help: '1 while the parked records of a task are at their bound (parking.max.records or parking.max.bytes) and fetching waits',
+    labelNames: this.labels,
+    registers: [this.registry],
+  });
+  readonly watermarkLag = new client.Gauge({
+    name: 'conflux_sink_watermark_lag_seconds',
+    help: "Now minus the topic's watermark (the event time up to which its source has written everything), over the task's partitions",
+    labelNames: [...this.labels, 'topic'],
+    registers: [this.registry],
+  });
   readonly taskState = new client.Gauge({
     name: 'conflux_task_running',
     help: '1 when the task is RUNNING, else 0',

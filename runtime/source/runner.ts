@@ -1,5 +1,15 @@
 import type { Kafka, Message, Producer } from 'kafkajs';
-import { DataError, type Logger, type OffsetReader, type SourceRecord, type SourceTask, type SourceTaskContext, type TopicSpec } from '../api/index.js';
+import {
+  DataError,
+  EVENT_TIME_HEADER,
+  formatEventTime,
+  type Logger,
+  type OffsetReader,
+  type SourceRecord,
+  type SourceTask,
+  type SourceTaskContext,
+  type TopicSpec,
+} from '../api/index.js';
 import type { Converter } from '../converters/index.js';
 import type { DeadLetterPayload } from '../tasks/dead-letter.js';
 import { connectUnlessStopped } from '../support/abortable.js';
@@ -13,6 +23,7 @@ import { stableKey } from '../offsets/stable-key.js';
 import { BaseTaskRunner } from '../tasks/task-runner.js';
 import type { TransformChain } from '../tasks/transform-chain.js';
 import { isPromise } from '../support/is-promise.js';
+import { WatermarkFanOut } from './watermark-fan-out.js';
 
 export interface SourceRunnerOptions {
   connector: string;
@@ -36,6 +47,8 @@ export interface SourceRunnerOptions {
   metrics: WorkerMetrics;
   logger: Logger;
   context: Omit<SourceTaskContext, 'offsets' | 'ensureTopics'>;
+  /** Tasks the connector runs: every one of them writes watermarks of the topics it writes. */
+  taskCount: number;
 }
 
 /**
@@ -43,7 +56,8 @@ export interface SourceRunnerOptions {
  * each with the handles that acknowledge its records.
  */
 interface OutgoingBatch {
-  readonly requests: readonly ProduceRequest<SubmittedRecord>[];
+  /** `null` handles belong to watermark records, which acknowledge no source position. */
+  readonly requests: readonly ProduceRequest<SubmittedRecord | null>[];
 }
 
 /**
@@ -65,6 +79,7 @@ export class SourceTaskRunner extends BaseTaskRunner {
   private producer: Producer | undefined;
   private chain: TransformChain | undefined;
   private sends: OrderedSends<OutgoingBatch> | undefined;
+  private readonly watermarks: WatermarkFanOut;
   private lastCommit = Date.now();
   /**
    * Until a first position is stored, a crash restarts the task from nothing: a source that
@@ -82,6 +97,7 @@ export class SourceTaskRunner extends BaseTaskRunner {
 
   constructor(private readonly o: SourceRunnerOptions) {
     super(o.taskId, o.connector, o.abort);
+    this.watermarks = new WatermarkFanOut(o.kafka, `${o.connector}-${o.taskId}`, o.taskCount);
   }
 
   protected async loop(): Promise<void> {
@@ -133,7 +149,7 @@ export class SourceTaskRunner extends BaseTaskRunner {
       throw err;
     } finally {
       // Stop releases the task's resources whether the loop ended by request or by failure.
-      await Promise.allSettled([o.task.stop(), this.producer?.disconnect()]);
+      await Promise.allSettled([o.task.stop(), this.producer?.disconnect(), this.watermarks.close()]);
       await this.chain?.close();
     }
   }
@@ -149,9 +165,13 @@ export class SourceTaskRunner extends BaseTaskRunner {
   private async convert(records: SourceRecord[]): Promise<OutgoingBatch | undefined> {
     const { o } = this;
     const chain = this.chain!;
-    const requests = new ProduceRequestBuilder<SubmittedRecord>(o.maxRequestBytes);
+    const requests = new ProduceRequestBuilder<SubmittedRecord | null>(o.maxRequestBytes);
     let filtered = 0;
     for (const record of records) {
+      if (record.watermark) {
+        for (const message of await this.watermarks.messages(record.topic, record.watermark)) requests.add(record.topic, message, recordBytes(message), null);
+        continue;
+      }
       const handle = this.submitted.submit(record);
       if (record.positionOnly) {
         // Nothing to send: the position is committed once every earlier record is acknowledged.
@@ -208,7 +228,7 @@ export class SourceTaskRunner extends BaseTaskRunner {
       const message: Message = {
         key,
         value,
-        headers: out.headers as Message['headers'],
+        headers: (out.eventTime ? { ...out.headers, [EVENT_TIME_HEADER]: formatEventTime(out.eventTime) } : out.headers) as Message['headers'],
         timestamp: String(out.timestamp),
         ...(out.partition !== undefined ? { partition: out.partition } : {}),
       };
@@ -245,8 +265,13 @@ export class SourceTaskRunner extends BaseTaskRunner {
     // a failure leaves exactly the records of the requests before it acknowledged.
     for (const request of batch.requests) {
       await o.errors.retry('produce', () => this.producer!.sendBatch({ topicMessages: request.topicMessages, acks: -1 }), true);
-      for (const handle of request.handles) handle.ack();
-      o.metrics.recordsProduced.inc(this.labels, request.handles.length);
+      let produced = 0;
+      for (const handle of request.handles) {
+        if (handle === null) continue;
+        handle.ack();
+        produced++;
+      }
+      o.metrics.recordsProduced.inc(this.labels, produced);
     }
   }
 

@@ -35,6 +35,11 @@ export interface TransformChain {
   run<R extends ConnectRecord>(record: R): R | null | Promise<R | null>;
   /** True when the chain has no stages: `run` returns its input. */
   readonly empty: boolean;
+  /**
+   * Runs `record` from stage `index` on (the `resume` of a StageError): a record a stage could not
+   * decide yet is tried again without running the stages before it again.
+   */
+  resume<R extends ConnectRecord>(index: number, record: R): R | null | Promise<R | null>;
   /** Closes every stage, even when some fail; rejects with an AggregateError of the failures. */
   close(): Promise<void>;
 }
@@ -59,6 +64,10 @@ class Chain implements TransformChain {
     return this.runFrom(0, record);
   }
 
+  resume<R extends ConnectRecord>(index: number, record: R): R | null | Promise<R | null> {
+    return this.runFrom(index, record);
+  }
+
   private runFrom<R extends ConnectRecord>(first: number, record: R): R | null | Promise<R | null> {
     let current = record;
     for (let i = first; i < this.stages.length; i++) {
@@ -68,9 +77,9 @@ class Chain implements TransformChain {
       try {
         out = stage.transform.apply(current);
       } catch (err) {
-        throw new StageError(`transform:${stage.alias}`, err);
+        throw new StageError(`transform:${stage.alias}`, err, { index: i, input: current });
       }
-      if (isPromise(out)) return this.continueAfter(i, stage, out);
+      if (isPromise(out)) return this.continueAfter(i, stage, out, current);
       if (out === null) return null;
       current = out;
     }
@@ -78,12 +87,12 @@ class Chain implements TransformChain {
   }
 
   /** The slow path: awaits an asynchronous stage, then goes on synchronously where it can. */
-  private async continueAfter<R extends ConnectRecord>(index: number, stage: Stage, pending: Promise<R | null>): Promise<R | null> {
+  private async continueAfter<R extends ConnectRecord>(index: number, stage: Stage, pending: PromiseLike<R | null>, input: R): Promise<R | null> {
     let next: R | null;
     try {
       next = await pending;
     } catch (err) {
-      throw new StageError(`transform:${stage.alias}`, err);
+      throw new StageError(`transform:${stage.alias}`, err, { index, input });
     }
     return next === null ? null : this.runFrom(index + 1, next);
   }

@@ -1,7 +1,7 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka, Producer } from 'kafkajs';
 import type { TaskProgress } from '../api/index.js';
-import { parseList, type SourceConnectorConfig } from '../config/connector-schema.js';
+import { parseList, type SinkConnectorConfig, type SourceConnectorConfig } from '../config/connector-schema.js';
 import { createConverter } from '../converters/index.js';
 import { DeadLetterWriter } from '../tasks/dead-letter.js';
 import { RecordErrorHandler, type ErrorPolicy } from '../tasks/record-errors.js';
@@ -91,6 +91,7 @@ export class TaskFactory {
         offsetFlushIntervalMs: cfg['offset.flush.interval.ms'],
         maxInFlightBatches: (cfg as SourceConnectorConfig)['max.in.flight.batches'],
         maxRequestBytes: (cfg as SourceConnectorConfig)['producer.max.request.size'],
+        taskCount: c.tasks.length,
         metrics: this.o.metrics,
         logger,
         context,
@@ -112,6 +113,7 @@ export class TaskFactory {
       logger,
       context,
       batch: batchSettings(cfg as Record<string, unknown>),
+      parking: { maxRecords: (cfg as SinkConnectorConfig)['parking.max.records'], maxBytes: (cfg as SinkConnectorConfig)['parking.max.bytes'] },
       ...(this.o.sinkConsumer ? { group: this.o.sinkConsumer } : {}),
     });
   }

@@ -24,13 +24,6 @@ export interface PipelineEnv {
   dir: string;
 }
 
-/**
- * A missing customer holds the orders sink for enrich.missing.timeout.ms (30 s as shipped) per
- * change of such an order; the tests shorten that wait so a workload with a share of missing
- * customers finishes in minutes. Everything else stays as shipped.
- */
-export const SHORT_CUSTOMER_WAIT = { 'warehouse-orders': { 'transforms.enrich.enrich.missing.timeout.ms': '1000' } };
-
 export interface PipelineEnvOptions {
   prefix: string;
   /** Services to use instead of the shared ones (e.g. a private Kafka or PostgreSQL). */
@@ -107,7 +100,7 @@ export async function pipelineEnv(t: Test, o: PipelineEnvOptions): Promise<Pipel
     services: svc,
     names,
     dir,
-    overrides: o.overrides ?? SHORT_CUSTOMER_WAIT,
+    overrides: o.overrides ?? {},
     ...(o.nodeArgs ? { nodeArgs: o.nodeArgs } : {}),
   });
   cleanups.push(() => worker.kill('SIGKILL'));

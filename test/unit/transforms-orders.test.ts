@@ -2,9 +2,13 @@ import t from 'tap';
 import {
   ConfigError,
   DataError,
-  RetriableError,
+  EVENT_TIME_HEADER,
+  NotYetError,
+  compareEventTime,
+  formatEventTime,
   noopMetrics,
   silentLogger,
+  type EventTime,
   type LookupTable,
   type SinkRecord,
   type TransformContext,
@@ -118,18 +122,36 @@ t.test('ParseCustomer turns customer envelopes into dim_customers rows', async (
   t.throws(() => p.apply(sinkRecord(envelope('c', 'customers', { _id: 'c-2' }, 1))), /has no name/);
 });
 
-function fakeTable(entries: Record<string, unknown>): LookupTable {
+interface FakeTable extends LookupTable {
+  eventTime: EventTime | undefined;
+  currentAt: number;
+  progressAt: number;
+  /** Moves the event time and wakes whoever waits for it. */
+  advance(time: EventTime): void;
+}
+
+function fakeTable(entries: Record<string, unknown>): FakeTable {
   const map = new Map(Object.entries(entries));
-  return {
+  const waiters: Array<{ time: EventTime; resolve: () => void }> = [];
+  const table: FakeTable = {
     topic: 'customers-cdc',
-    get: (k) => map.get(k),
+    get: (k) => map.get(k) ?? entries[k],
     get size() {
       return map.size;
     },
-    get currentAt() {
-      return Date.now();
+    currentAt: Date.now(),
+    progressAt: Date.now(),
+    eventTime: undefined,
+    whenEventTime: (time) =>
+      table.eventTime && compareEventTime(table.eventTime, time) >= 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ time, resolve })),
+    advance(time) {
+      table.eventTime = time;
+      for (const w of waiters.splice(0))
+        if (compareEventTime(time, w.time) >= 0) w.resolve();
+        else waiters.push(w);
     },
   };
+  return table;
 }
 
 async function enrich(policy: 'wait' | 'deadletter' | 'null', table: LookupTable, timeout = 30000) {
@@ -145,6 +167,18 @@ async function enrich(policy: 'wait' | 'deadletter' | 'null', table: LookupTable
   );
   return { transform: transform as { apply(r: SinkRecord): SinkRecord }, opened };
 }
+
+/** An order change at event time (ms, seq), as the source dates it in its header. */
+const at = (record: SinkRecord, time: EventTime): SinkRecord => Object.freeze({ ...record, headers: { [EVENT_TIME_HEADER]: formatEventTime(time) } });
+
+const thrown = (fn: () => unknown): unknown => {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+};
 
 t.test('EnrichCustomer adds the customer fields from the lookup table', async (t) => {
   const table = fakeTable({
@@ -168,60 +202,65 @@ t.test('EnrichCustomer miss policy null: the order passes with null customer fie
   t.match(input.value, { order: { customer_name: null } });
 });
 
-t.test('EnrichCustomer miss policy deadletter: a data error naming the customer; a deleted customer is a miss', async (t) => {
+t.test('EnrichCustomer miss policy deadletter: unknown-customer at once; a deleted customer is a miss', async (t) => {
   const { transform } = await enrich('deadletter', fakeTable({ 'c-1': envelope('d', 'customers', null, 2, customer('c-1')) }));
-  t.throws(() => transform.apply(parsed(order('o1'))), new DataError('customer "c-1" of order o1 is not in customers-cdc'));
+  t.throws(() => transform.apply(parsed(order('o1'))), new DataError('unknown-customer: customer "c-1" of order o1 is not in customers-cdc'));
 });
 
-t.test('EnrichCustomer miss policy wait: retriable until the timeout, then a data error; a late customer is found', async (t) => {
-  const entries: Record<string, unknown> = {};
-  const table: LookupTable = { topic: 'customers-cdc', get: (k) => entries[k], size: 0, currentAt: Date.now() };
-  const { transform } = await enrich('wait', table, 60_000);
-  const record = parsed(order('o1'));
-  t.throws(() => transform.apply(record), RetriableError);
-  t.throws(() => transform.apply(record), RetriableError, 'still waiting within the timeout');
-  entries['c-1'] = envelope('c', 'customers', customer('c-1'), 3);
-  t.match(transform.apply(record).value, { order: { customer_name: 'Customer c-1' } }, 'the customer arrived live');
+t.test('EnrichCustomer wait: decided by event time: parked while the table is behind the order, rejected once it has passed it', async (t) => {
+  const table = fakeTable({});
+  table.advance({ ms: 10_000, seq: 4 });
+  const { transform } = await enrich('wait', table);
+  const record = at(parsed(order('o1')), { ms: 10_000, seq: 7 });
+  const notYet = thrown(() => transform.apply(record)) as NotYetError;
+  t.ok(notYet instanceof NotYetError, 'the table is behind the order: not yet decided, not rejected');
+  t.match(notYet.message, /not in customers-cdc yet: the table is at 10000\.4, the order at 10000\.7/);
+  let woken = false;
+  void notYet.wake!.then(() => (woken = true));
+  table.advance({ ms: 10_000, seq: 6 });
+  await Promise.resolve();
+  t.notOk(woken, 'not woken before the table reaches the order');
+  table.advance({ ms: 10_000, seq: 7 });
+  await new Promise((resolve) => setImmediate(resolve));
+  t.ok(woken, "woken once the table's event time reaches the order's");
+  const rejected = thrown(() => transform.apply(record));
+  t.ok(rejected instanceof DataError && !(rejected instanceof NotYetError), 'the customer did not exist at the order time: rejected');
+  t.match((rejected as Error).message, /^unknown-customer: customer "c-1" of order o1 did not exist at the order's time/);
 
-  const lagging = { topic: 'customers-cdc', get: (): unknown => undefined, size: 0, currentAt: Date.now() - 1000 };
-  const { transform: impatient } = await enrich('wait', lagging, 0);
-  const other = parsed(order('o9', { customer_id: 'c-404' }));
-  t.throws(() => impatient.apply(other), RetriableError, 'the first miss is retriable: the table has not read up to it yet');
-  const first = (() => {
-    try {
-      impatient.apply(other);
-    } catch (e) {
-      return e as RetriableError;
-    }
-  })();
-  t.ok(
-    first!.retryAfterMs! >= 250 && first!.retryAfterMs! <= 1100,
-    `asks to be retried once the table may have read up to the miss (${first!.retryAfterMs} ms)`,
-  );
-  lagging.currentAt = Date.now() + 1;
-  const caught = (r: SinkRecord) => {
-    try {
-      impatient.apply(r);
-    } catch (e) {
-      return e;
-    }
-    return undefined;
-  };
-  const err = caught(other);
-  t.ok(err instanceof DataError && !(err instanceof RetriableError), 'after the timeout it is a data error');
-  t.match((err as Error).message, /after waiting 0 ms/);
-  const again = caught(parsed(order('o10', { customer_id: 'c-404' })));
-  t.ok(again instanceof DataError && !(again instanceof RetriableError), 'another order of a customer already waited for is rejected without a second wait');
+  const early = at(parsed(order('o2', { customer_id: 'c-9' })), { ms: 20_000, seq: 1 });
+  t.ok(thrown(() => transform.apply(early)) instanceof NotYetError);
+  (table as unknown as { get: (k: string) => unknown }).get = (k: string) => (k === 'c-9' ? envelope('c', 'customers', customer('c-9'), 20) : undefined);
+  t.match(transform.apply(early).value, { order: { customer_name: 'Customer c-9' } }, 'a customer written just before its order, read late, is found');
 });
 
-t.test('EnrichCustomer miss policy wait: a table that cannot read its topic keeps the miss retriable past the timeout', async (t) => {
-  const table = { topic: 'customers-cdc', get: (): unknown => undefined, size: 0, currentAt: Date.now() - 60_000 };
-  const { transform } = await enrich('wait', table, 0);
-  const record = parsed(order('o1'));
-  t.throws(() => transform.apply(record), RetriableError, 'the first miss');
-  t.throws(() => transform.apply(record), RetriableError, 'the table has not read up to the first miss: the customer may be unread, not absent');
-  table.currentAt = Date.now();
-  t.throws(() => transform.apply(record), DataError, 'once the table has read past the first miss, the miss is final');
+t.test('EnrichCustomer wait: a customers stream that stood still for the timeout (in read time) rejects; a broker outage does not count', async (t) => {
+  const table = fakeTable({});
+  table.advance({ ms: 1_000, seq: 0 });
+  const { transform } = await enrich('wait', table, 5_000);
+  const record = at(parsed(order('o1')), { ms: 2_000, seq: 0 });
+  table.progressAt = 100_000;
+  table.currentAt = 104_000;
+  const waiting = thrown(() => transform.apply(record)) as NotYetError;
+  t.ok(waiting instanceof NotYetError, '4 s without anything read: still waiting');
+  t.ok(waiting.retryAfterMs! >= 250 && waiting.retryAfterMs! <= 1_000, `retried by the time the bound is reached (${waiting.retryAfterMs} ms)`);
+  table.currentAt = 105_000;
+  const rejected = thrown(() => transform.apply(record));
+  t.ok(rejected instanceof DataError && !(rejected instanceof NotYetError));
+  t.match((rejected as Error).message, /^unknown-customer: .*has written nothing for 5000 ms of read time .*is it running\?/);
+});
+
+t.test('EnrichCustomer wait without watermarks: the miss waits the timeout in read time, parked, not retried in place', async (t) => {
+  const table = fakeTable({});
+  table.currentAt = 50_000;
+  const { transform } = await enrich('wait', table, 1_000);
+  const record = parsed(order('o1', { customer_id: 'c-404' }));
+  t.ok(thrown(() => transform.apply(record)) instanceof NotYetError, 'the first miss waits');
+  table.currentAt = 50_500;
+  t.ok(thrown(() => transform.apply(record)) instanceof NotYetError, 'within the timeout');
+  table.currentAt = 51_000;
+  t.match((thrown(() => transform.apply(record)) as Error).message, /^unknown-customer: .*after waiting 1000 ms of read time \(the topic has no watermarks\)/);
+  const again = thrown(() => transform.apply(parsed(order('o10', { customer_id: 'c-404' }))));
+  t.ok(again instanceof DataError && !(again instanceof NotYetError), 'another order of a customer already waited for is rejected without a second wait');
 });
 
 const validate = ValidateOrder.create(
