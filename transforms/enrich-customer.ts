@@ -8,6 +8,7 @@ import {
   formatEventTime,
   withRecord,
   type ConnectRecord,
+  type EventTime,
   type LookupTable,
 } from '../runtime/api/index.js';
 import type { OrderChange } from '../connectors/postgres-sink/records.js';
@@ -20,6 +21,15 @@ function customerOf(entry: unknown): ReturnType<typeof customerFields> | undefin
   if ((entry as { op?: unknown }).op === 'd') return undefined;
   const doc = envelopeDocument(entry, 'after');
   return doc ? customerFields(doc) : undefined;
+}
+
+/**
+ * Whether the table's entry is the customer's creation, dated after `at`: a customer whose
+ * latest change is its insert (op c) has existed only since then. A later update (op u) or a
+ * snapshot copy (op r) says nothing about when it was created, so it counts as existing.
+ */
+function createdAfter(entry: unknown, created: EventTime | undefined, at: EventTime): boolean {
+  return (entry as { op?: unknown } | undefined)?.op === 'c' && created !== undefined && compareEventTime(created, at) > 0;
 }
 
 /** The rule in a rejected order's message (conflux.error.message starts with it). */
@@ -79,7 +89,16 @@ export const EnrichCustomer = defineTransform({
         if (change?.kind !== 'order') throw new DataError('EnrichCustomer expects the output of ParseOrder');
         if (change.op !== 'upsert') return record;
         const customerId = change.order.customer_id;
-        const customer = customerId === null ? undefined : customerOf(table.get(customerId));
+        const entry = customerId === null ? undefined : table.get(customerId);
+        const customer = customerOf(entry);
+        const at = eventTimeOf(record);
+        if (customer && at && createdAfter(entry, table.timeOf(customerId), at)) {
+          // The table holds the customer, but as created after the order: unknown at the order's time.
+          byWatermark.inc();
+          throw new DataError(
+            `${UNKNOWN_CUSTOMER}: customer ${JSON.stringify(customerId)} of order ${change.id} was created after the order (at ${new Date(table.timeOf(customerId)!.ms).toISOString()}, the order at ${new Date(at.ms).toISOString()})`,
+          );
+        }
         if (customer) {
           hits.inc();
           missingSince.delete(String(customerId));
@@ -96,9 +115,8 @@ export const EnrichCustomer = defineTransform({
           misses.inc();
           throw new DataError(`${UNKNOWN_CUSTOMER}: ${what} is not in ${table.topic}`);
         }
-        const at = eventTimeOf(record);
         const tableAt = table.eventTime;
-        if (at === undefined || tableAt === undefined) return waitByReadTime(what, String(customerId));
+        if (at === undefined || tableAt === undefined) return waitByReadTime(what, String(customerId), at);
         if (compareEventTime(tableAt, at) >= 0) {
           byWatermark.inc();
           throw new DataError(
@@ -123,7 +141,7 @@ export const EnrichCustomer = defineTransform({
      * A customers topic without watermarks (a source that publishes none): the wait counts what the
      * table has read, not the clock, once per customer, as before event time existed here.
      */
-    function waitByReadTime(what: string, waitKey: string): never {
+    function waitByReadTime(what: string, waitKey: string, at: EventTime | undefined): never {
       let since = missingSince.get(waitKey);
       if (since === undefined) {
         misses.inc();
@@ -136,7 +154,11 @@ export const EnrichCustomer = defineTransform({
         byTimeout.inc();
         throw new DataError(`${UNKNOWN_CUSTOMER}: ${what} is not in ${table.topic} after waiting ${timeout} ms of read time (the topic has no watermarks)`);
       }
-      throw new NotYetError(`${what} is not in ${table.topic} (yet)`, { retryAfterMs: Math.max(MIN_RECHECK_MS, timeout - waited) });
+      // The table may get its event time meanwhile (its first watermarks): the order is decided then.
+      throw new NotYetError(`${what} is not in ${table.topic} (yet)`, {
+        retryAfterMs: Math.max(MIN_RECHECK_MS, timeout - waited),
+        ...(at ? { wake: table.whenEventTime(at) } : {}),
+      });
     }
   },
 });

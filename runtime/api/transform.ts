@@ -31,6 +31,8 @@ export interface LookupTable {
   readonly topic: string;
   /** The latest value for `key` (keys are compared as strings), or `undefined` when absent. */
   get(key: string): unknown;
+  /** The event time of the record that set `key`'s current value (its source dated it), if known. */
+  timeOf(key: string): EventTime | undefined;
   /** Number of keys held. */
   readonly size: number;
   /**

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
-import { ConfigError, RetriableError, compareEventTime, type EventTime, type LookupTable, type Logger } from '../api/index.js';
+import {
+  ConfigError,
+  EVENT_TIME_HEADER,
+  RetriableError,
+  compareEventTime,
+  parseEventTime,
+  type EventTime,
+  type LookupTable,
+  type Logger,
+} from '../api/index.js';
 import type { Converter } from '../converters/index.js';
 import { ReadHorizon } from './read-horizon.js';
 import { isWatermark, TopicWatermarks } from './watermarks.js';
@@ -42,6 +51,8 @@ export function lookupKey(key: unknown): string {
 export class TopicView implements LookupTable {
   readonly topic: string;
   private readonly entries = new Map<string, unknown>();
+  /** Per key, the event time header of the record that set its value (when its source dated it). */
+  private readonly times = new Map<string, string>();
   private consumer: Consumer | undefined;
   private readonly groupId: string;
   private skipped = 0;
@@ -63,6 +74,10 @@ export class TopicView implements LookupTable {
 
   get(key: string): unknown {
     return this.entries.get(key);
+  }
+
+  timeOf(key: string): EventTime | undefined {
+    return parseEventTime(this.times.get(key));
   }
 
   get currentAt(): number {
@@ -134,7 +149,7 @@ export class TopicView implements LookupTable {
         for (const message of batch.messages) {
           // Watermarks say how far the topic's source has written; they are not entries.
           if (isWatermark(message.headers)) moved = watermarks.observe(batch.partition, message.headers!) || moved;
-          else await this.apply(message.key, message.value);
+          else await this.apply(message.key, message.value, message.headers?.[EVENT_TIME_HEADER]);
         }
         if (batch.messages.length > 0) this.progressed(moved);
         horizon.batchApplied(batch.partition, BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n);
@@ -161,13 +176,20 @@ export class TopicView implements LookupTable {
     }
   }
 
-  private async apply(rawKey: Buffer | null, rawValue: Buffer | null): Promise<void> {
+  private async apply(rawKey: Buffer | null, rawValue: Buffer | null, time: Buffer | string | (Buffer | string)[] | undefined): Promise<void> {
     if (rawKey === null) return;
     try {
       const key = lookupKey((await this.o.keyConverter.toConnect(this.topic, rawKey)).value);
       const value = (await this.o.valueConverter.toConnect(this.topic, rawValue)).value;
-      if (value === null) this.entries.delete(key);
-      else this.entries.set(key, value);
+      if (value === null) {
+        this.entries.delete(key);
+        this.times.delete(key);
+      } else {
+        this.entries.set(key, value);
+        const text = Array.isArray(time) ? time[time.length - 1] : time;
+        if (text === undefined) this.times.delete(key);
+        else this.times.set(key, text.toString());
+      }
     } catch (err) {
       // One undecodable record must not take every task that joins against this topic down.
       this.skipped += 1;

@@ -44,18 +44,24 @@ t.test('SIGKILL at five random moments of a live run loses and doubles nothing',
 
   const progress: WorkloadRun = { counts: new Map(), done: 0 };
   const started = Date.now();
-  const workload = runWorkload(env.db, { seed: 8, customers: 0, orders: 0, changes: CHANGES, invalidRatio: 0.04, rate: RATE }, progress);
+  // A quarter of the invalid orders have an unknown customer: parked until the customers watermark passes them.
+  const workload = runWorkload(env.db, { seed: 8, customers: 0, orders: 0, changes: CHANGES, invalidRatio: 0.2, rate: RATE }, progress);
   const kills: string[] = [];
+  let killedWhileParked = 0;
   for (const moment of moments) {
     const wait = started + moment - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    // Orders of unknown customers wait parked for the customers watermark: kill at such a moment.
+    const parked = await env.worker.whenParked(env.names.ordersSink, 3_000);
+    if (parked) killedWhileParked += 1;
     const pid = env.worker.pid;
     await env.worker.kill('SIGKILL');
-    kills.push(`pid ${pid} at ${Date.now() - started} ms (${progress.done} changes written)`);
+    kills.push(`pid ${pid} at ${Date.now() - started} ms (${progress.done} changes written${parked ? ', orders parked' : ''})`);
     await env.worker.start();
   }
   t.comment(`killed ${kills.join('; ')}`);
   t.equal(kills.length, KILLS, `the worker was killed ${KILLS} times and restarted each time`);
+  t.ok(killedWhileParked >= 2, `at least two kills came while orders were parked (${killedWhileParked})`);
   await workload;
   t.equal(progress.done, CHANGES, 'the generator wrote every live change');
 

@@ -25,11 +25,14 @@ t.test('the pipeline rides out a Kafka restart and 30 s without PostgreSQL, and 
   const progress: WorkloadRun = { counts: new Map(), done: 0 };
   const stop = new AbortController();
   // Live changes until both outages are over (at most 4000, 50/s).
-  const workload = runWorkload(env.db, { seed: 11, customers: 40, orders: 150, changes: 4000, invalidRatio: 0.03, rate: 50 }, progress, stop.signal);
+  const workload = runWorkload(env.db, { seed: 11, customers: 40, orders: 150, changes: 4000, invalidRatio: 0.2, rate: 50 }, progress, stop.signal);
   const log = (what: string) => t.comment(`${what} (${progress.done} changes written)`);
   try {
     await new Promise((resolve) => setTimeout(resolve, 5_000));
-    log('stopping Kafka');
+    // Stopped while orders of unknown customers wait parked for the customers watermark.
+    const parked = await env.worker.whenParked(env.names.ordersSink, 10_000);
+    log(`stopping Kafka${parked ? ' while orders are parked' : ''}`);
+    t.ok(parked, 'orders were parked when Kafka stopped');
     await stack.stop(['kafka']);
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     log('starting Kafka again');

@@ -57,7 +57,8 @@ function readJson<T>(path: string): T {
 /**
  * The versioned connector files with `names` in place of the shipped names. Names are replaced as
  * whole items of a list value (`topics`, `topic.map`), so nothing else in a value can change.
- * `overrides` (by connector file name, e.g. `warehouse-orders`) set individual keys on top.
+ * `overrides` (by connector file name, e.g. `warehouse-orders`) set individual keys on top; an empty
+ * value removes the key.
  */
 export function renamedConnectors(names: PipelineNames, overrides: Record<string, Record<string, string>> = {}): ConnectorFile[] {
   const renames = new Map<string, string>([
@@ -74,12 +75,17 @@ export function renamedConnectors(names: PipelineNames, overrides: Record<string
   const files = readdirSync(join(repoRoot, 'config/connectors')).filter((f) => f.endsWith('.json'));
   return files.map((file) => {
     const shipped = readJson<ConnectorFile>(`config/connectors/${file}`);
+    // An empty override removes the key; overrides name topics by their shipped names too.
+    const merged: Record<string, string> = { ...shipped.config };
+    for (const [key, value] of Object.entries(overrides[shipped.name] ?? {})) {
+      if (value === '') delete merged[key];
+      else merged[key] = value;
+    }
     const config: Record<string, string> = {};
-    for (const [key, value] of Object.entries(shipped.config)) {
+    for (const [key, value] of Object.entries(merged)) {
       config[key] = topicKeys.has(key) ? value.replace(/[^,:\s]+/g, (item) => renames.get(item) ?? item) : value;
     }
     if (shipped.config['connector.class'] === 'mongodb-source') config.database = names.database;
-    Object.assign(config, overrides[shipped.name]);
     const name = renames.get(shipped.name);
     if (!name) throw new Error(`config/connectors/${file} names a connector (${shipped.name}) this helper does not know`);
     return { name, config };
@@ -196,10 +202,38 @@ export class PipelineWorker {
     }
   }
 
-  async rest<T = unknown>(method: string, path: string): Promise<{ status: number; body: T }> {
-    const res = await fetch(`${this.url}${path}`, { method, signal: AbortSignal.timeout(10_000) });
+  async rest<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      signal: AbortSignal.timeout(10_000),
+      ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+    });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  /** The sum over a connector's tasks of a gauge in `GET /metrics` (0 when absent). */
+  async gauge(name: string, connector: string): Promise<number> {
+    const res = await fetch(`${this.url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+    const text = await res.text();
+    let sum = 0;
+    for (const line of text.split('\n')) {
+      if (line.startsWith(`${name}{`) && line.includes(`connector="${connector}"`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+    return sum;
+  }
+
+  /**
+   * Waits up to `timeoutMs` for the connector's sink tasks to hold parked records (a join waiting
+   * for its other side); true when they did. Tests kill or cut off the worker at such a moment.
+   */
+  async whenParked(connector: string, timeoutMs = 10_000): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      if ((await this.gauge('conflux_sink_records_parked', connector).catch(() => 0)) > 0) return true;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    return false;
   }
 
   async status(connector: string): Promise<ConnectorStatus> {

@@ -128,6 +128,8 @@ interface FakeTable extends LookupTable {
   progressAt: number;
   /** Moves the event time and wakes whoever waits for it. */
   advance(time: EventTime): void;
+  /** Event times of the entries' latest records. */
+  times: Map<string, EventTime>;
 }
 
 function fakeTable(entries: Record<string, unknown>): FakeTable {
@@ -142,6 +144,8 @@ function fakeTable(entries: Record<string, unknown>): FakeTable {
     currentAt: Date.now(),
     progressAt: Date.now(),
     eventTime: undefined,
+    times: new Map(),
+    timeOf: (k) => table.times.get(k),
     whenEventTime: (time) =>
       table.eventTime && compareEventTime(table.eventTime, time) >= 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ time, resolve })),
     advance(time) {
@@ -231,6 +235,28 @@ t.test('EnrichCustomer wait: decided by event time: parked while the table is be
   t.ok(thrown(() => transform.apply(early)) instanceof NotYetError);
   (table as unknown as { get: (k: string) => unknown }).get = (k: string) => (k === 'c-9' ? envelope('c', 'customers', customer('c-9'), 20) : undefined);
   t.match(transform.apply(early).value, { order: { customer_name: 'Customer c-9' } }, 'a customer written just before its order, read late, is found');
+});
+
+t.test('EnrichCustomer: a customer the table holds as created after the order is unknown at the order time', async (t) => {
+  const table = fakeTable({ 'c-1': envelope('c', 'customers', customer('c-1'), 30_000), 'c-2': envelope('u', 'customers', customer('c-2'), 30_000) });
+  table.times.set('c-1', { ms: 30_000, seq: 2 });
+  table.times.set('c-2', { ms: 30_000, seq: 2 });
+  table.advance({ ms: 31_000, seq: 0 });
+  for (const policy of ['wait', 'deadletter'] as const) {
+    const { transform } = await enrich(policy, table);
+    const before = at(parsed(order('o1')), { ms: 30_000, seq: 1 });
+    t.match((thrown(() => transform.apply(before)) as Error).message, /^unknown-customer: customer "c-1" of order o1 was created after the order/, policy);
+    t.match(
+      transform.apply(at(parsed(order('o2')), { ms: 30_000, seq: 3 })).value,
+      { order: { customer_name: 'Customer c-1' } },
+      'an order after the creation is enriched',
+    );
+    t.match(
+      transform.apply(at(parsed(order('o3', { customer_id: 'c-2' })), { ms: 30_000, seq: 1 })).value,
+      { order: { customer_name: 'Customer c-2' } },
+      'a customer whose latest change is an update existed before it',
+    );
+  }
 });
 
 t.test('EnrichCustomer wait: a customers stream that stood still for the timeout (in read time) rejects; a broker outage does not count', async (t) => {
