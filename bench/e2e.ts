@@ -1,9 +1,11 @@
 /**
- * npm run bench:e2e [-- --rates 25,50,100,200 --seconds 15 --source-set poll.await.time.ms=50 --profile --node-arg=--max-old-space-size=128]
+ * npm run bench:e2e [-- --rates 50,200,1000 --invalid 0,0.02 --seconds 60 --source-set poll.await.time.ms=50 --profile --node-arg=--max-old-space-size=128]
  *
  * The whole pipeline under load: `conflux standalone` with the versioned configs (renamed so the
  * run has its own database and topics) while the shop generator writes live changes at fixed rates
- * for a fixed time each. Per rate it reports what reached the warehouse per second, the end-to-end
+ * for a fixed time each, once per share of invalid orders (--invalid; a quarter of the invalid
+ * orders have an unknown customer, which the orders sink parks until the customers topic's
+ * watermark decides them). Per rate and share it reports what reached the warehouse per second, the end-to-end
  * latency of the changes (MongoDB write to warehouse commit, from the rows: updated_at is set by
  * the generator when it writes, ingest_time by the sink's transaction), the worker's peak RSS and
  * CPU seconds, and whether the rate was sustained (the generator kept the rate, Kafka received it,
@@ -21,18 +23,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { PipelineWorker, pipelineNames, privateDatabase, type PipelineNames } from '../test/helpers/pipeline.js';
+import { readToEnd } from '../test/helpers/reconcile.js';
 import { runWorkload } from '../test/helpers/shop-workload.js';
 import { mb, printTable, until, writeResults } from './lib/report.js';
 import { ensureServices } from './lib/services.js';
 
 const { values: args } = parseArgs({
   options: {
-    rates: { type: 'string', default: '25,50,100,200' },
-    seconds: { type: 'string', default: '15' },
+    rates: { type: 'string', default: '50,200,1000' },
+    invalid: { type: 'string', default: '0,0.02' },
+    seconds: { type: 'string', default: '60' },
     'seed-customers': { type: 'string', default: '2000' },
     'seed-orders': { type: 'string', default: '5000' },
     /** Generators writing in parallel: one awaits each write, so a high rate needs several. */
@@ -45,6 +50,7 @@ const { values: args } = parseArgs({
   },
 });
 const rates = args.rates!.split(',').map(Number);
+const invalidRatios = args.invalid!.split(',').map(Number);
 const seconds = Number(args.seconds);
 const writers = Number(args.writers);
 
@@ -71,6 +77,7 @@ await warehouse.connect();
 const kafka = new Kafka({ brokers: env.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
 const admin = kafka.admin();
 await admin.connect();
+const registry = new SchemaRegistry({ host: env.SCHEMA_REGISTRY_URL });
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 const worker = await PipelineWorker.create({
   services: { kafkaBrokers: env.KAFKA_BROKERS, schemaRegistryUrl: env.SCHEMA_REGISTRY_URL, mongoUri: env.MONGODB_URI, databaseUrl: warehouseDb.url },
@@ -141,8 +148,66 @@ async function caughtUp(what: string, timeoutMs = 180_000): Promise<void> {
   );
 }
 
+type Histogram = Map<number, number>;
+
+/** The orders sink's conflux_sink_parked_seconds histogram: cumulative count per upper bound (s). */
+async function parkedHistogram(url: string, connector: string): Promise<Histogram> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const buckets: Histogram = new Map();
+  for (const m of text.matchAll(/^conflux_sink_parked_seconds_bucket\{([^}]*)\} (\d+)/gm)) {
+    const labels = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    if (labels['connector'] !== connector) continue;
+    const le = labels['le'] === '+Inf' ? Infinity : Number(labels['le']);
+    buckets.set(le, (buckets.get(le) ?? 0) + Number(m[2]));
+  }
+  return buckets;
+}
+
+/** What a window added to the histogram: how many were parked, and the bucket bounds of its p99 and max. */
+function diffHistogram(after: Histogram, before: Histogram): { count: number; p99Ms: number; maxMs: number } {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const cumulative = bounds.map((le) => [le, (after.get(le) ?? 0) - (before.get(le) ?? 0)] as const);
+  const count = cumulative.at(-1)?.[1] ?? 0;
+  const bound = (share: number) => {
+    if (count === 0) return 0;
+    const le = cumulative.find(([, n]) => n >= Math.ceil(count * share))?.[0] ?? Infinity;
+    return le === Infinity ? Infinity : Math.round(le * 1000);
+  };
+  return { count, p99Ms: bound(0.99), maxMs: bound(1) };
+}
+
+/** Records in the orders dead-letter topic now. */
+async function deadLetterCount(): Promise<number> {
+  if (!(await admin.listTopics()).includes(names.ordersDlq)) return 0;
+  return (await admin.fetchTopicOffsets(names.ordersDlq)).reduce((n, p) => n + Number(p.high), 0);
+}
+
+/** For the unknown-customer dead letters after the first `from`: their dead-letter time minus the order's updated_at, sorted. */
+async function rejectionDelays(from: number): Promise<number[]> {
+  const delays: number[] = [];
+  let seen = 0;
+  await readToEnd(kafka, names.ordersDlq, async (_p, message) => {
+    if (seen++ < from) return;
+    if (!String(message.headers?.['conflux.error.message'] ?? '').startsWith('unknown-customer')) return;
+    if (!message.value) return;
+    const envelope = (await registry.decode(message.value)) as { after: { updated_at: number } | null };
+    if (envelope.after) delays.push(Number(message.timestamp) - envelope.after.updated_at);
+  });
+  return delays.sort((a, b) => a - b);
+}
+
 interface RateResult {
   rate: number;
+  invalid: number;
+  maxMs: number;
+  /** Records the orders sink parked in the window, and the p99 and upper bound of how long (from its histogram). */
+  parked: number;
+  parkedP99Ms: number;
+  parkedMaxMs: number;
+  /** Unknown-customer orders of the window: MongoDB write to their dead letter. */
+  rejected: number;
+  rejectedP99Ms: number;
+  rejectedMaxMs: number;
   generatorRate: number;
   kafkaRate: number;
   warehouseRate: number;
@@ -171,65 +236,86 @@ try {
   await runWorkload(db, { seed: 1, customers: Number(args['seed-customers']), orders: Number(args['seed-orders']), changes: 0, invalidRatio: 0 });
   await caughtUp('the initial load in the warehouse');
   let seed = 100;
-  for (const rate of rates) {
-    const before = await positions();
-    const cpu0 = procStats(worker.pid!).cpuS;
-    let peakRss = 0;
-    let atPeak: Promise<MemoryBreakdown | undefined> = Promise.resolve(undefined);
-    const sampler = setInterval(() => {
-      const rss = procStats(worker.pid!).rssMb;
-      if (rss <= peakRss) return;
-      peakRss = rss;
-      atPeak = memoryBreakdown(worker.url).catch(() => undefined);
-    }, 200);
-    const t0 = Date.now();
-    const runs = await Promise.all(
-      Array.from({ length: writers }, () =>
-        runWorkload(db, { seed: seed++, customers: 0, orders: 0, changes: Math.round((rate * seconds) / writers), invalidRatio: 0, rate: rate / writers }),
-      ),
-    );
-    const t1 = Date.now();
-    const after = await positions();
-    clearInterval(sampler);
-    const cpu1 = procStats(worker.pid!).cpuS;
-    const elapsed = (t1 - t0) / 1000;
-    const written = runs.reduce((n, r) => n + r.done, 0);
-    const generatorRate = written / elapsed;
-    const kafkaRate = (after.produced - before.produced) / elapsed;
-    const warehouseRate = (after.stored - before.stored) / elapsed;
-    const backlogAtEnd = after.produced - after.stored;
-    // Every row changed by the window's writes, once caught up: latency of each row's last change.
-    await caughtUp(`the warehouse to catch up after ${rate} changes/s`);
-    const { rows } = await warehouse.query<{ n: string; p50: number; p95: number; p99: number }>(
-      `SELECT count(*)::text AS n,
+  for (const rate of rates)
+    for (const invalid of invalidRatios) {
+      const before = await positions();
+      const parkedBefore = await parkedHistogram(worker.url, names.ordersSink);
+      const lettersBefore = await deadLetterCount();
+      const cpu0 = procStats(worker.pid!).cpuS;
+      let peakRss = 0;
+      let atPeak: Promise<MemoryBreakdown | undefined> = Promise.resolve(undefined);
+      const sampler = setInterval(() => {
+        const rss = procStats(worker.pid!).rssMb;
+        if (rss <= peakRss) return;
+        peakRss = rss;
+        atPeak = memoryBreakdown(worker.url).catch(() => undefined);
+      }, 200);
+      const t0 = Date.now();
+      const runs = await Promise.all(
+        Array.from({ length: writers }, () =>
+          runWorkload(db, {
+            seed: seed++,
+            customers: 0,
+            orders: 0,
+            changes: Math.round((rate * seconds) / writers),
+            invalidRatio: invalid,
+            rate: rate / writers,
+          }),
+        ),
+      );
+      const t1 = Date.now();
+      const after = await positions();
+      clearInterval(sampler);
+      const cpu1 = procStats(worker.pid!).cpuS;
+      const elapsed = (t1 - t0) / 1000;
+      const written = runs.reduce((n, r) => n + r.done, 0);
+      const generatorRate = written / elapsed;
+      const kafkaRate = (after.produced - before.produced) / elapsed;
+      const warehouseRate = (after.stored - before.stored) / elapsed;
+      const backlogAtEnd = after.produced - after.stored;
+      // Every row changed by the window's writes, once caught up: latency of each row's last change.
+      await caughtUp(`the warehouse to catch up after ${rate} changes/s`);
+      const { rows } = await warehouse.query<{ n: string; p50: number; p95: number; p99: number; max: number }>(
+        `SELECT count(*)::text AS n,
               percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
               percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS p95,
-              percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
+              percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99,
+              max(ms) AS max
          FROM (SELECT extract(epoch FROM ingest_time - updated_at) * 1000 AS ms FROM fact_orders
                 WHERE updated_at >= to_timestamp($1 / 1000.0) AND updated_at <= to_timestamp($2 / 1000.0)) l`,
-      [t0, t1],
-    );
-    const l = rows[0]!;
-    const sustained = generatorRate >= 0.95 * rate && kafkaRate >= 0.9 * generatorRate && backlogAtEnd <= Math.max(rate, 200);
-    const result: RateResult = {
-      rate,
-      generatorRate: Math.round(generatorRate),
-      kafkaRate: Math.round(kafkaRate),
-      warehouseRate: Math.round(warehouseRate),
-      backlogAtEnd,
-      latencySamples: Number(l.n),
-      p50Ms: Math.round(l.p50 ?? NaN),
-      p95Ms: Math.round(l.p95 ?? NaN),
-      p99Ms: Math.round(l.p99 ?? NaN),
-      peakRssMb: peakRss,
-      memoryAtPeak: await atPeak,
-      cpuSeconds: Math.round((cpu1 - cpu0) * 10) / 10,
-      cpuShare: Math.round(((cpu1 - cpu0) / elapsed) * 100) / 100,
-      sustained,
-    };
-    results.push(result);
-    console.log(JSON.stringify(result));
-  }
+        [t0, t1],
+      );
+      const l = rows[0]!;
+      const parked = diffHistogram(await parkedHistogram(worker.url, names.ordersSink), parkedBefore);
+      const rejected = await rejectionDelays(lettersBefore);
+      const sustained = generatorRate >= 0.95 * rate && kafkaRate >= 0.9 * generatorRate && backlogAtEnd <= Math.max(rate, 200);
+      const result: RateResult = {
+        rate,
+        invalid,
+        maxMs: Math.round(l.max ?? NaN),
+        parked: parked.count,
+        parkedP99Ms: parked.p99Ms,
+        parkedMaxMs: parked.maxMs,
+        rejected: rejected.length,
+        rejectedP99Ms: rejected[Math.floor(rejected.length * 0.99)] ?? NaN,
+        rejectedMaxMs: rejected.at(-1) ?? NaN,
+        generatorRate: Math.round(generatorRate),
+        kafkaRate: Math.round(kafkaRate),
+        warehouseRate: Math.round(warehouseRate),
+        backlogAtEnd,
+        latencySamples: Number(l.n),
+        p50Ms: Math.round(l.p50 ?? NaN),
+        p95Ms: Math.round(l.p95 ?? NaN),
+        p99Ms: Math.round(l.p99 ?? NaN),
+        peakRssMb: peakRss,
+        memoryAtPeak: await atPeak,
+        cpuSeconds: Math.round((cpu1 - cpu0) * 10) / 10,
+        cpuShare: Math.round(((cpu1 - cpu0) / elapsed) * 100) / 100,
+        sustained,
+      };
+      results.push(result);
+      console.log(JSON.stringify(result));
+    }
 } finally {
   // SIGTERM: a graceful stop, so that --cpu-prof writes its profile.
   await worker.kill('SIGTERM').catch(() => worker.kill('SIGKILL'));
@@ -253,6 +339,7 @@ try {
 printTable(
   results.map((r) => ({
     'target/s': r.rate,
+    invalid: r.invalid,
     'written/s': r.generatorRate,
     'kafka/s': r.kafkaRate,
     'warehouse/s': r.warehouseRate,
@@ -260,6 +347,10 @@ printTable(
     'p50 ms': r.p50Ms,
     'p95 ms': r.p95Ms,
     'p99 ms': r.p99Ms,
+    'max ms': r.maxMs,
+    parked: r.parked,
+    'parked p99/max ms': `${r.parkedP99Ms}/${r.parkedMaxMs}`,
+    'unknown-customer to DLQ p99/max ms': `${r.rejectedP99Ms}/${r.rejectedMaxMs}`,
     'peak RSS MB': r.peakRssMb,
     'CPU s': r.cpuSeconds,
     'CPU cores': r.cpuShare,

@@ -131,12 +131,26 @@ function contention(mongoPid: number | undefined) {
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
+const onExit = new Set<() => void>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const stop of onExit) stop();
+    process.exit(130);
+  });
+}
+
+/** Stops a private server when the benchmark is interrupted too, not only when it ends. */
+function stopOnExit(stop: () => void): void {
+  onExit.add(stop);
+}
+
 /** A MongoDB with the preloaded shop: a private test server when MONGODB_TEST_SERVER is set, else a database of the shared server. */
 async function mongoWithPreload(
   database: string,
 ): Promise<{ uri: string; pid?: number; client: MongoClient; db: Db; data: Preload; close: () => Promise<void> }> {
   const history = N + CUSTOMERS + RATE * SECONDS + 10_000;
   const priv = process.env.MONGODB_TEST_SERVER ? await startPrivateMongo(history) : undefined;
+  if (priv) stopOnExit(priv.stop);
   const uri = priv?.uri ?? services.mongoUri;
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 15_000 });
   await client.connect();
@@ -420,10 +434,21 @@ async function e2eRun(side: E2eSide): Promise<Figure> {
       ...load,
     };
   } finally {
-    await stop?.(!ok);
-    await warehouse.end();
-    await warehouseDb.drop();
-    await m.close();
+    // A clean-up that fails must not throw the finished run's figures away, nor skip the others:
+    // the private MongoDB server is stopped whatever happened before.
+    await cleanly('stopping the worker', () => stop?.(!ok));
+    await cleanly('closing the warehouse client', () => warehouse.end());
+    await cleanly('dropping the warehouse database', () => warehouseDb.drop());
+    await cleanly('closing MongoDB', () => m.close());
+  }
+}
+
+/** Runs one step of a clean-up; a failure is reported and the next steps still run. */
+async function cleanly(what: string, step: () => Promise<unknown> | undefined): Promise<void> {
+  try {
+    await step();
+  } catch (err) {
+    console.error(`bench:peers: ${what} failed (the figures stand): ${(err as Error).message}`);
   }
 }
 
@@ -544,7 +569,7 @@ async function main(): Promise<void> {
       try {
         figures.push(...(await sourceRuns(m)));
       } finally {
-        await m.close();
+        await cleanly('closing MongoDB', () => m.close());
       }
     }
     if (RUNS.has('e2e')) {
@@ -554,9 +579,11 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(figures.at(-1)));
     }
   } finally {
-    const existing = new Set(await admin.listTopics());
-    await admin.deleteTopics({ topics: topics.filter((t) => existing.has(t)) }).catch(() => undefined);
-    await admin.disconnect();
+    await cleanly('deleting the run topics', async () => {
+      const existing = new Set(await admin.listTopics());
+      await admin.deleteTopics({ topics: topics.filter((t) => existing.has(t)) });
+    });
+    await cleanly('disconnecting', () => admin.disconnect());
   }
 
   const by = (label: string) => figures.find((f) => f.run === label);

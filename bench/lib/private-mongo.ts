@@ -21,7 +21,10 @@ export async function startPrivateMongo(historyEntries: number): Promise<{ uri: 
     CONFLUX_MONGO_PORT: String(await freePort()),
     CONFLUX_MONGO_OPLOG_MAX_ENTRIES: String(historyEntries),
   };
+  let stopped = false;
   const stop = () => {
+    if (stopped) return;
+    stopped = true;
     try {
       execFileSync('bash', [servicesScript, 'down', 'mongo'], { env, stdio: 'ignore' });
     } finally {

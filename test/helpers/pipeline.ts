@@ -298,5 +298,18 @@ export async function privateDatabase(databaseUrl: string, name: string): Promis
   await query(`CREATE DATABASE "${db}"`);
   const url = new URL(databaseUrl);
   url.pathname = `/${db}`;
-  return { url: url.toString(), drop: () => query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`) };
+  // WITH (FORCE) ends the connections to the database, but a non-superuser cannot end an
+  // autovacuum worker that happens to run in it ("must be a member of the role whose process is
+  // being terminated"): such a worker finishes within moments, so the drop is tried again.
+  const drop = async () => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
+      } catch (err) {
+        if (attempt >= 10 || !/must be a member of the role|is being accessed by other users/.test(String((err as Error).message))) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 250 * (attempt + 1)));
+      }
+    }
+  };
+  return { url: url.toString(), drop };
 }

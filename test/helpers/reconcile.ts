@@ -199,7 +199,7 @@ export function rejectionOf(order: Order, customers: ReadonlyMap<string, Custome
 
 /** Whether a dead letter's conflux.error.message names `rule`. */
 export function messageNames(message: string, rule: Rejection): boolean {
-  return rule === 'missing-customer' ? /^customer "[0-9a-f]{24}" of order [0-9a-f]{24} is not in /.test(message) : message.startsWith(`${rule}: `);
+  return rule === 'missing-customer' ? /^unknown-customer: customer "[0-9a-f]{24}" of order [0-9a-f]{24} /.test(message) : message.startsWith(`${rule}: `);
 }
 
 const MAX_DIFFS = 40;
