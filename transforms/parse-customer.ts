@@ -1,7 +1,7 @@
 import Type from 'typebox';
-import { DataError, defineTransform, withRecord, type ConnectRecord } from '../runtime/api/index.js';
+import { DataError, defineTransform, eventTimeOf, withRecord, type ConnectRecord } from '../runtime/api/index.js';
 import type { CustomerChange } from '../connectors/postgres-sink/records.js';
-import { asEnvelope, carriesNoChange, documentId, envelopeDocument, num, str, type PlainDocument } from './support/documents.js';
+import { asEnvelope, carriesNoChange, tombstoneDelete, documentId, envelopeDocument, num, str, type PlainDocument } from './support/documents.js';
 
 /** The customer fields of a customer document (typed record or parsed Extended JSON). */
 export function customerFields(doc: PlainDocument) {
@@ -20,15 +20,16 @@ export function customerFields(doc: PlainDocument) {
 export function parseCustomer(record: ConnectRecord): CustomerChange {
   const envelope = asEnvelope(record);
   const source_ts_ms = envelope.source.cluster_time_ms;
+  const source_seq = eventTimeOf(record)?.seq ?? 0;
   if (envelope.op === 'd') {
-    return { kind: 'customer', op: 'delete', id: documentId(record, envelopeDocument(envelope, 'before')), source_ts_ms };
+    return { kind: 'customer', op: 'delete', id: documentId(record, envelopeDocument(envelope, 'before')), source_ts_ms, source_seq };
   }
   const doc = envelopeDocument(envelope, 'after');
   if (!doc) throw new DataError(`a customer change with op ${envelope.op} has no after document`);
   const id = documentId(record, doc);
   const fields = customerFields(doc);
   if (fields.name === null) throw new DataError(`customer ${id} has no name`);
-  return { kind: 'customer', op: 'upsert', id, source_ts_ms, customer: { customer_id: id, ...fields, name: fields.name } };
+  return { kind: 'customer', op: 'upsert', id, source_ts_ms, source_seq, customer: { customer_id: id, ...fields, name: fields.name } };
 }
 
 export const ParseCustomer = defineTransform({
@@ -41,6 +42,8 @@ export const ParseCustomer = defineTransform({
   create() {
     return {
       apply<R extends ConnectRecord>(record: R): R | null {
+        const deleted = tombstoneDelete(record, 'customer');
+        if (deleted) return withRecord(record, { value: deleted, valueSchema: undefined });
         if (carriesNoChange(record)) return null;
         return withRecord(record, { value: parseCustomer(record), valueSchema: undefined });
       },

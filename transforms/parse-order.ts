@@ -1,7 +1,7 @@
 import Type from 'typebox';
-import { DataError, defineTransform, withRecord, type ConnectRecord } from '../runtime/api/index.js';
+import { DataError, defineTransform, eventTimeOf, withRecord, type ConnectRecord } from '../runtime/api/index.js';
 import type { OrderChange, WarehouseOrderItem } from '../connectors/postgres-sink/records.js';
-import { asEnvelope, carriesNoChange, documentId, envelopeDocument, num, str, type PlainDocument } from './support/documents.js';
+import { asEnvelope, carriesNoChange, tombstoneDelete, documentId, envelopeDocument, num, str, type PlainDocument } from './support/documents.js';
 
 /** Money as a decimal string; a schemaless document may hold it as a number (a BSON double or int). */
 function money(v: unknown): string | null {
@@ -30,8 +30,9 @@ function items(doc: PlainDocument): WarehouseOrderItem[] {
 export function parseOrder(record: ConnectRecord): OrderChange {
   const envelope = asEnvelope(record);
   const source_ts_ms = envelope.source.cluster_time_ms;
+  const source_seq = eventTimeOf(record)?.seq ?? 0;
   if (envelope.op === 'd') {
-    return { kind: 'order', op: 'delete', id: documentId(record, envelopeDocument(envelope, 'before')), source_ts_ms };
+    return { kind: 'order', op: 'delete', id: documentId(record, envelopeDocument(envelope, 'before')), source_ts_ms, source_seq };
   }
   const doc = envelopeDocument(envelope, 'after');
   if (!doc) throw new DataError(`an order change with op ${envelope.op} has no after document`);
@@ -42,6 +43,7 @@ export function parseOrder(record: ConnectRecord): OrderChange {
     op: 'upsert',
     id,
     source_ts_ms,
+    source_seq,
     order: {
       order_id: id,
       customer_id: str(doc.customer_id) as string,
@@ -69,6 +71,8 @@ export const ParseOrder = defineTransform({
   create() {
     return {
       apply<R extends ConnectRecord>(record: R): R | null {
+        const deleted = tombstoneDelete(record, 'order');
+        if (deleted) return withRecord(record, { value: deleted, valueSchema: undefined });
         if (carriesNoChange(record)) return null;
         return withRecord(record, { value: parseOrder(record), valueSchema: undefined });
       },

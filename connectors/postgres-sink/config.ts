@@ -50,7 +50,33 @@ export const PostgresSinkConfig = Type.Object({
     description: '`upsert`: a change replaces the row when its source position is newer. `insert`: append only, a key already present is kept.',
     default: 'upsert',
   }),
-  'delete.enabled': Type.Boolean({ description: 'Apply deletes (op d). When false, deletes are skipped and the rows stay.', default: true }),
+  'delete.enabled': Type.Boolean({
+    description:
+      'Apply deletes (op d). When false, deletes are ignored as if they never happened: the row stays with the last version written before the delete, whether the changes come in one flush or in several.',
+    default: true,
+  }),
+  'rejected.version.policy': Type.Union([Type.Literal('delete'), Type.Literal('keep')], {
+    description:
+      "What a rejected version of a document (dead-lettered by a transform or the converter, or refused by PostgreSQL) does to the row its older version left: `delete` removes the row (the warehouse holds only versions that pass, and an older version replayed later cannot bring it back); `keep` leaves the row and marks it (rejected_at, rejected_rule, at the rejected version's position) until a newer valid version replaces it. Applied in the same transaction as the offsets.",
+    default: 'delete',
+  }),
+  'reprocess.epoch': Type.Integer({
+    description:
+      "Raise it to write records again that the warehouse already holds (after fixing a transform): a change is applied when its source position is newer than the row's, or equal in a higher epoch. Stop the connector, raise the epoch, move its offsets back (PATCH /connectors/{name}/offsets) and resume: rows are rewritten from the replayed records, and an older change still never overwrites a newer one.",
+    default: 0,
+    minimum: 0,
+  }),
+  'tombstones.retention.ms': Type.Integer({
+    description:
+      "How long a delete's position is kept (conflux_sink_tombstones) so that an older change arriving later cannot bring the row back: longer than any replay can reach back (the source's replays after a crash come within its offset.flush.interval.ms; a rewind of the offsets can reach further). Older entries are removed every 10 minutes.",
+    default: 604800000,
+    minimum: 60000,
+  }),
+  'offsets.initial': Type.Union([Type.Literal('earliest'), Type.Literal('group')], {
+    description:
+      "Where a partition starts that has no position in the warehouse (conflux_sink_offsets): `earliest` reads it from its first record, so a new or restored warehouse gets every change the topic still holds; `group` continues from the consumer group's committed offset (a migration from a sink that kept its offsets only in the group).",
+    default: 'earliest',
+  }),
   'auto.migrate': Type.Boolean({ description: 'Apply pending warehouse migrations (sql/) to warehouse.schema when a task starts.', default: false }),
 });
 

@@ -41,6 +41,12 @@ interface Change {
   /** The document id (primary key in the warehouse). */
   readonly id: string;
   readonly source_ts_ms: number;
+  /**
+   * Orders changes within one `source_ts_ms` (the increment of MongoDB's cluster time, from the
+   * record's event time), so that changes in one second compare without their Kafka offsets,
+   * which do not compare across partitions. 0 when the source gave none.
+   */
+  readonly source_seq?: number;
 }
 
 export type OrderChange = Change & { readonly kind: 'order' } & (
@@ -52,3 +58,17 @@ export type CustomerChange = Change & { readonly kind: 'customer' } & (
   );
 
 export type WarehouseChange = OrderChange | CustomerChange;
+
+/**
+ * A version of a document that the pipeline rejected (dead-lettered) instead of writing: the sink
+ * applies `rejected.version.policy` to the older row it would otherwise keep.
+ */
+export interface RejectedChange {
+  readonly kind: 'order' | 'customer';
+  readonly op: 'reject';
+  readonly id: string;
+  readonly source_ts_ms: number;
+  readonly source_seq?: number;
+  /** The reason, as in conflux.error.message: it starts with the rule that was broken. */
+  readonly rule: string;
+}

@@ -3,8 +3,10 @@ import {
   backoffDelay,
   ConfigError,
   DataError,
+  eventTimeOf,
   RetriableError,
   topicPartitionKey,
+  type RejectedRecord,
   type SinkRecord,
   type SinkTask,
   type SinkTaskContext,
@@ -15,8 +17,10 @@ import {
 import type { PostgresSinkConfig } from './config.js';
 import { migrate } from './migrate.js';
 import { classifyPgError } from './pg-errors.js';
-import type { CustomerChange, OrderChange, WarehouseChange } from './records.js';
-import { WarehouseWriter, type Positioned } from './writer.js';
+import { ChangeBuffer, type Positioned } from './change-buffer.js';
+import type { CustomerChange, OrderChange, RejectedChange, WarehouseChange } from './records.js';
+import { columnProblem } from './row-checks.js';
+import { WarehouseWriter } from './writer.js';
 
 const isText = (v: unknown): v is string => typeof v === 'string';
 const isInt = (v: unknown): v is number => Number.isInteger(v);
@@ -69,10 +73,13 @@ const OPEN_ATTEMPTS = 8;
 
 /** What one writer writes in a flush: the changes of its partitions and their offsets. */
 interface Share {
-  orders: Array<Positioned<OrderChange>>;
-  customers: Array<Positioned<CustomerChange>>;
+  orders: Array<Positioned<OrderChange | RejectedChange>>;
+  customers: Array<Positioned<CustomerChange | RejectedChange>>;
   offsets: TopicPartitionOffset[];
 }
+
+/** The rule a dead-letter message starts with (`quantity-positive: ...`), else the whole reason, short. */
+const ruleOf = (reason: string) => (/^[a-z0-9-]+: /.test(reason) ? reason.slice(0, reason.indexOf(':')) : reason.slice(0, 200));
 
 /**
  * One task of the PostgreSQL sink. `put` validates and buffers; `flush` writes what was buffered
@@ -85,13 +92,20 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
   private cfg!: PostgresSinkConfig;
   /** One writer (one connection) per share of a flush; the first also reads offsets and migrates. */
   private writers: WarehouseWriter[] = [];
-  /** Latest buffered change per document, per table kind; the newest position wins. */
-  private orders = new Map<string, Positioned<OrderChange> & { tp: string }>();
-  private customers = new Map<string, Positioned<CustomerChange> & { tp: string }>();
+  /** The changes buffered since the last flush, per table kind, reduced per document (see ChangeBuffer). */
+  private orders!: ChangeBuffer<OrderChange | RejectedChange>;
+  private customers!: ChangeBuffer<CustomerChange | RejectedChange>;
+  /** The kind of document each topic carries, as its records showed: what a rejected record that never parsed deletes. */
+  private readonly kinds = new Map<string, 'order' | 'customer'>();
+  private tables!: { orders: string; items: string; customers: string };
 
   async start(ctx: SinkTaskContext, config: PostgresSinkConfig): Promise<void> {
     this.ctx = ctx;
     this.cfg = config;
+    const modes = { mode: config['insert.mode'], deletes: config['delete.enabled'] };
+    this.orders = new ChangeBuffer(modes);
+    this.customers = new ChangeBuffer(modes);
+    this.tables = { orders: config['table.orders'], items: config['table.items'], customers: config['table.customers'] };
     ctx.offsetsManagedBySink();
     this.writers = Array.from({ length: config['flush.connections'] }, () => new WarehouseWriter(config, ctx.connector, ctx.logger));
     if (config['auto.migrate']) {
@@ -124,39 +138,98 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
         await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, 250, 8000)));
       }
     }
-    if (stored.length > 0) this.ctx.seek(stored);
-    this.ctx.logger.info('resuming from the offsets stored in the warehouse', { partitions: partitions.length, stored: stored.length });
+    // A partition without a position in the warehouse starts from its first record (offsets.initial
+    // earliest, as a new or restored warehouse needs), not from wherever the group committed.
+    const known = new Set(stored.map((o) => topicPartitionKey(o.topic, o.partition)));
+    const fresh =
+      this.cfg['offsets.initial'] === 'earliest'
+        ? partitions.filter((p) => !known.has(topicPartitionKey(p.topic, p.partition))).map((p) => ({ ...p, offset: '0' }))
+        : [];
+    if (stored.length + fresh.length > 0) this.ctx.seek([...stored, ...fresh]);
+    this.ctx.logger.info('resuming from the offsets stored in the warehouse', {
+      partitions: partitions.length,
+      stored: stored.length,
+      fromStart: fresh.length,
+    });
   }
 
   async close(partitions: readonly TopicPartition[]): Promise<void> {
     // Unflushed records of revoked partitions go to their next owner, which re-reads them.
     const revoked = new Set(partitions.map((p) => topicPartitionKey(p.topic, p.partition)));
-    for (const map of [this.orders, this.customers] as Array<Map<string, { tp: string }>>) {
-      for (const [id, entry] of map) if (revoked.has(entry.tp)) map.delete(id);
-    }
+    this.orders.dropPartitions(revoked);
+    this.customers.dropPartitions(revoked);
   }
 
   async put(records: SinkRecord[]): Promise<void> {
     for (const record of records) {
-      const why = problem(record.value);
+      const value = record.value as WarehouseChange;
+      const why = problem(value) ?? columnProblem(value, this.tables);
       if (why) {
         await this.ctx.reportError(record, new DataError(`postgres-sink: ${why}`));
+        // A version the warehouse cannot hold is a rejected version of its document.
+        if (value !== null && typeof value === 'object' && (value.kind === 'order' || value.kind === 'customer') && typeof value.id === 'string') {
+          this.buffer(record, {
+            kind: value.kind,
+            op: 'reject',
+            id: value.id,
+            source_ts_ms: value.source_ts_ms,
+            source_seq: value.source_seq ?? 0,
+            rule: `postgres-sink: ${why}`,
+          });
+        }
         continue;
       }
-      const change = record.value as WarehouseChange;
-      const entry = { change, offset: BigInt(record.kafkaOffset), tp: topicPartitionKey(record.topic, record.kafkaPartition) };
-      const map = (change.kind === 'order' ? this.orders : this.customers) as Map<string, typeof entry>;
-      const previous = map.get(change.id);
-      // A document's changes share one partition, so the later offset is the later change unless
-      // the source replayed an older one: the cluster time decides first, as in the merge.
-      if (
-        !previous ||
-        change.source_ts_ms > previous.change.source_ts_ms ||
-        (change.source_ts_ms === previous.change.source_ts_ms && entry.offset > previous.offset)
-      ) {
-        map.set(change.id, entry);
-      }
+      this.kinds.set(record.topic, value.kind);
+      this.buffer(record, value);
     }
+  }
+
+  /**
+   * Records the pipeline rejected before they reached put: each is a rejected version of its
+   * document (rejected.version.policy), dated by its source position. Its document comes from the
+   * record as the failing stage got it (a ParseOrder/ParseCustomer change), else from its key and
+   * the topic's kind of documents; one that names no document is left out, with a warning.
+   */
+  async rejected(records: readonly RejectedRecord[]): Promise<void> {
+    for (const r of records) {
+      const change = r.record?.value as Partial<WarehouseChange> | Partial<{ source: { cluster_time_ms: number } }> | null | undefined;
+      const parsed = change && typeof change === 'object' && 'kind' in change && typeof change.id === 'string' ? (change as WarehouseChange) : undefined;
+      const kind = parsed?.kind ?? this.kinds.get(r.topic);
+      const id = parsed?.id ?? (typeof r.record?.key === 'string' ? r.record.key : r.rawKey);
+      const time = eventTimeOf(r) ?? (r.record ? eventTimeOf(r.record) : undefined);
+      const ts = parsed?.source_ts_ms ?? (change as { source?: { cluster_time_ms?: unknown } } | undefined)?.source?.cluster_time_ms ?? time?.ms;
+      if (!kind || !id || typeof ts !== 'number') {
+        this.ctx.logger.warn('a rejected record names no document to apply rejected.version.policy to', {
+          topic: r.topic,
+          partition: r.kafkaPartition,
+          offset: r.kafkaOffset,
+        });
+        continue;
+      }
+      const entryRecord = r.record ?? {
+        topic: r.topic,
+        kafkaPartition: r.kafkaPartition,
+        kafkaOffset: r.kafkaOffset,
+        key: id,
+        value: null,
+        headers: r.headers,
+        timestamp: 0,
+      };
+      this.buffer(entryRecord, {
+        kind,
+        op: 'reject',
+        id,
+        source_ts_ms: ts,
+        source_seq: parsed?.source_seq ?? time?.seq ?? 0,
+        rule: `${r.stage}: ${ruleOf(r.reason)}`,
+      });
+    }
+  }
+
+  private buffer(record: SinkRecord, change: WarehouseChange | RejectedChange): void {
+    const entry = { change, offset: BigInt(record.kafkaOffset), tp: topicPartitionKey(record.topic, record.kafkaPartition), record };
+    if (change.kind === 'order') this.orders.add(entry as Positioned<OrderChange | RejectedChange>);
+    else this.customers.add(entry as Positioned<CustomerChange | RejectedChange>);
   }
 
   async flush(offsets: TopicPartitionOffsets): Promise<void> {
@@ -168,8 +241,8 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
     const results = await Promise.allSettled(shares.map((share, i) => this.writeShare(this.writers[i]!, share)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    this.orders = new Map();
-    this.customers = new Map();
+    this.orders.clear();
+    this.customers.clear();
   }
 
   /**
@@ -184,8 +257,8 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
       if (!s) byTp.set(key, (s = { orders: [], customers: [], offsets: [] }));
       return s;
     };
-    for (const e of this.orders.values()) of(e.tp).orders.push(e);
-    for (const e of this.customers.values()) of(e.tp).customers.push(e);
+    for (const e of this.orders.changes()) of(e.tp).orders.push(e);
+    for (const e of this.customers.changes()) of(e.tp).customers.push(e);
     for (const o of offsets) of(topicPartitionKey(o.topic, o.partition)).offsets.push(o);
     const shares: Share[] = this.writers.map(() => ({ orders: [], customers: [], offsets: [] }));
     const size = (s: Share) => s.orders.length + s.customers.length;
@@ -210,7 +283,9 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
       const to = from + max;
       const o = orders.slice(Math.min(from, orders.length), Math.min(to, orders.length));
       const c = customers.slice(Math.max(0, from - orders.length), Math.max(0, to - orders.length));
-      await writer.write({ orders: o, customers: c }, i === slices - 1 ? offsets : []);
+      await writer.write({ orders: o, customers: c }, i === slices - 1 ? offsets : [], (entry, error) =>
+        this.ctx.reportError(entry.record, new DataError(`postgres-sink: ${error.message}`)),
+      );
     }
   }
 

@@ -5,33 +5,43 @@ import { copyRow } from './copy-text.js';
 import { quoteIdent } from './identifiers.js';
 import { classifyPgError } from './pg-errors.js';
 import { copyRows, mergeStaged, type MergeOptions, type MergeTable, type StagedChange } from './staged-merge.js';
-import type { CustomerChange, OrderChange } from './records.js';
+import type { Positioned } from './change-buffer.js';
+import type { CustomerChange, OrderChange, RejectedChange } from './records.js';
 
-/** One buffered change with its source position: cluster time, then Kafka offset. */
-export interface Positioned<C> {
-  readonly change: C;
-  readonly offset: bigint;
-}
+type OrderEntry = Positioned<OrderChange | RejectedChange>;
+type CustomerEntry = Positioned<CustomerChange | RejectedChange>;
 
 export interface WriteBatch {
-  readonly orders: readonly Positioned<OrderChange>[];
-  readonly customers: readonly Positioned<CustomerChange>[];
+  readonly orders: readonly OrderEntry[];
+  readonly customers: readonly CustomerEntry[];
 }
 
-const STAGE_BUFFERS = '256MB';
+/** Called for a change PostgreSQL refused on its own (a data error of one row); the rest is written. */
+export type RefusedChange = (entry: OrderEntry | CustomerEntry, error: Error) => Promise<void>;
 
-const staged = <C extends OrderChange | CustomerChange>({ change, offset }: Positioned<C>): StagedChange<C> => ({
+/** Data exceptions (class 22) and integrity violations (23): one row's fault, not the batch's. */
+const isDataFailure = (err: unknown) => /^2[23]/.test(String((err as { code?: unknown })?.code ?? ''));
+
+/** How often a writer removes tombstones older than tombstones.retention.ms. */
+const TOMBSTONE_SWEEP_MS = 10 * 60_000;
+const STAGE_BUFFERS = '256MB';
+/** The last columns of every staging table (see MergeTable). */
+const STAGE_POSITION = 'source_ts_ms bigint, source_seq bigint, source_offset bigint, epoch integer, op char(1), rule text';
+
+const staged = <C extends OrderChange | CustomerChange | RejectedChange>({ change, offset }: Positioned<C>): StagedChange<C> => ({
   id: change.id,
   op: change.op,
   change,
   sourceTsMs: change.source_ts_ms,
+  sourceSeq: change.source_seq ?? 0,
   offset,
+  ...(change.op === 'reject' ? { rule: change.rule.slice(0, 500) } : {}),
 });
 
 const toTime = (column: string) => `to_timestamp(s.${column} / 1000e0)`;
 
 /** fact_orders: the stage holds the order's fields as the sink received them, times in epoch ms. */
-function ordersTable(target: string, targetName: string): MergeTable<OrderChange> {
+function ordersTable(target: string, targetName: string): MergeTable<OrderChange | RejectedChange> {
   return {
     stage: 'conflux_stage_orders',
     target,
@@ -53,14 +63,12 @@ function ordersTable(target: string, targetName: string): MergeTable<OrderChange
       ['updated_at', toTime('updated_ms')],
       ['source_event_time', toTime('source_ts_ms')],
       ['ingest_time', 'now()'],
-      ['source_ts_ms', 's.source_ts_ms'],
-      ['source_offset', 's.source_offset'],
     ],
   };
 }
 
 /** dim_customers. */
-function customersTable(target: string, targetName: string): MergeTable<CustomerChange> {
+function customersTable(target: string, targetName: string): MergeTable<CustomerChange | RejectedChange> {
   return {
     stage: 'conflux_stage_customers',
     target,
@@ -78,8 +86,6 @@ function customersTable(target: string, targetName: string): MergeTable<Customer
       ...(['name', 'email', 'segment', 'city', 'country'] as const).map((c) => [c, `s.${c}`] as const),
       ['created_at', toTime('created_ms')],
       ['updated_at', toTime('updated_ms')],
-      ['source_ts_ms', 's.source_ts_ms'],
-      ['source_offset', 's.source_offset'],
     ],
   };
 }
@@ -95,7 +101,8 @@ export class WarehouseWriter {
   private client: pg.Client | undefined;
   private readonly t: { orders: string; items: string; customers: string; offsets: string; tombstones: string };
   private readonly merge: MergeOptions;
-  private readonly tables: { orders: MergeTable<OrderChange>; customers: MergeTable<CustomerChange> };
+  private readonly tables: { orders: MergeTable<OrderChange | RejectedChange>; customers: MergeTable<CustomerChange | RejectedChange> };
+  private lastSweep = 0;
 
   constructor(
     private readonly cfg: PostgresSinkConfig,
@@ -110,7 +117,7 @@ export class WarehouseWriter {
       offsets: `${s}.conflux_sink_offsets`,
       tombstones: `${s}.conflux_sink_tombstones`,
     };
-    this.merge = { mode: cfg['insert.mode'], deletes: cfg['delete.enabled'], tombstones: this.t.tombstones };
+    this.merge = { mode: cfg['insert.mode'], rejected: cfg['rejected.version.policy'], epoch: cfg['reprocess.epoch'], tombstones: this.t.tombstones };
     this.tables = { orders: ordersTable(this.t.orders, cfg['table.orders']), customers: customersTable(this.t.customers, cfg['table.customers']) };
   }
 
@@ -143,10 +150,10 @@ export class WarehouseWriter {
         CREATE TEMP TABLE IF NOT EXISTS conflux_stage_orders (
           order_id text, customer_id text, customer_name text, customer_email text, customer_segment text, status text,
           item_count integer, total numeric, currency text, created_ms bigint, updated_ms bigint,
-          source_ts_ms bigint, source_offset bigint, op char(1)) ON COMMIT DELETE ROWS;
+          ${STAGE_POSITION}) ON COMMIT DELETE ROWS;
         CREATE TEMP TABLE IF NOT EXISTS conflux_stage_customers (
           customer_id text, name text, email text, segment text, city text, country text, created_ms bigint, updated_ms bigint,
-          source_ts_ms bigint, source_offset bigint, op char(1)) ON COMMIT DELETE ROWS;`);
+          ${STAGE_POSITION}) ON COMMIT DELETE ROWS;`);
     } catch (err) {
       await client.end().catch(() => undefined);
       throw classifyPgError(err, 'connect');
@@ -186,21 +193,29 @@ export class WarehouseWriter {
     }
   }
 
-  /** Writes one batch and the offsets in one transaction. Safe to repeat after an ambiguous failure. */
-  async write(batch: WriteBatch, offsets: TopicPartitionOffsets): Promise<void> {
+  /**
+   * Writes one batch and the offsets in one transaction. Safe to repeat after an ambiguous failure.
+   * A change PostgreSQL refuses with a data error (a value no column can hold) is found by writing
+   * halves of the batch, each behind a savepoint, until it stands alone; it goes to `refused` and
+   * its row follows rejected.version.policy, while the rest commits with the offsets.
+   */
+  async write(batch: WriteBatch, offsets: TopicPartitionOffsets, refused: RefusedChange): Promise<void> {
     const client = await this.connection();
     try {
       await client.query('BEGIN');
-      if (batch.orders.length > 0) await this.writeOrders(client, batch.orders);
-      if (batch.customers.length > 0) await this.writeCustomers(client, batch.customers);
+      await this.writeIsolating(client, batch, refused);
       if (offsets.length > 0) {
+        // Never backwards: a late flush of a task that lost its partitions cannot undo a newer one.
+        // Rewinds on purpose go through alterOffsets.
         await client.query(
-          `INSERT INTO ${this.t.offsets} (connector, topic, partition, next_offset)
+          `INSERT INTO ${this.t.offsets} AS o (connector, topic, partition, next_offset)
              SELECT $1, * FROM unnest($2::text[], $3::int[], $4::bigint[])
-           ON CONFLICT (connector, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()`,
+           ON CONFLICT (connector, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()
+           WHERE o.next_offset < EXCLUDED.next_offset`,
           [this.connector, offsets.map((o) => o.topic), offsets.map((o) => o.partition), offsets.map((o) => o.offset)],
         );
       }
+      await this.sweepTombstones(client);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -208,7 +223,62 @@ export class WarehouseWriter {
     }
   }
 
-  private async writeOrders(client: pg.Client, changes: readonly Positioned<OrderChange>[]): Promise<void> {
+  private async writeIsolating(client: pg.Client, batch: WriteBatch, refused: RefusedChange): Promise<void> {
+    if (batch.orders.length + batch.customers.length === 0) return;
+    await client.query('SAVEPOINT conflux_part');
+    try {
+      if (batch.orders.length > 0) await this.writeOrders(client, batch.orders);
+      if (batch.customers.length > 0) await this.writeCustomers(client, batch.customers);
+      await client.query('RELEASE SAVEPOINT conflux_part');
+      return;
+    } catch (err) {
+      if (!isDataFailure(err)) throw err;
+      await client.query('ROLLBACK TO SAVEPOINT conflux_part');
+      await client.query('RELEASE SAVEPOINT conflux_part');
+      const all: Array<OrderEntry | CustomerEntry> = [...batch.orders, ...batch.customers];
+      if (all.length === 1) {
+        const entry = all[0]!;
+        const e = err as { code?: string; message?: string; column?: string };
+        await refused(entry, new Error(`PostgreSQL refused the row${e.column ? ` (column ${e.column})` : ''}: ${e.message} (SQLSTATE ${e.code})`));
+        // The refused version is a rejected one: the older row follows rejected.version.policy.
+        const rejected: RejectedChange = {
+          kind: entry.change.kind,
+          op: 'reject',
+          id: entry.change.id,
+          source_ts_ms: entry.change.source_ts_ms,
+          ...(entry.change.source_seq !== undefined ? { source_seq: entry.change.source_seq } : {}),
+          rule: `postgres-sink: ${e.message}`,
+        };
+        const as = { ...entry, change: rejected };
+        await this.writeIsolating(client, entry.change.kind === 'order' ? { orders: [as], customers: [] } : { orders: [], customers: [as] }, refused);
+        return;
+      }
+      const half = Math.ceil(all.length / 2);
+      for (const part of [all.slice(0, half), all.slice(half)]) {
+        await this.writeIsolating(
+          client,
+          {
+            orders: part.filter((e): e is OrderEntry => e.change.kind === 'order'),
+            customers: part.filter((e): e is CustomerEntry => e.change.kind === 'customer'),
+          },
+          refused,
+        );
+      }
+    }
+  }
+
+  /** Tombstones older than tombstones.retention.ms can no longer stop an older change: see the config key. */
+  private async sweepTombstones(client: pg.Client): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastSweep < TOMBSTONE_SWEEP_MS) return;
+    this.lastSweep = now;
+    await client.query(`DELETE FROM ${this.t.tombstones} WHERE target_table = ANY($1::text[]) AND source_ts_ms < $2`, [
+      [this.cfg['table.orders'], this.cfg['table.customers']],
+      now - this.cfg['tombstones.retention.ms'],
+    ]);
+  }
+
+  private async writeOrders(client: pg.Client, changes: readonly OrderEntry[]): Promise<void> {
     const { applied, deleted } = await mergeStaged(client, this.tables.orders, changes.map(staged), this.merge);
     // Items of the orders the merge applied replace their old items; they go straight into the
     // target with COPY (no staging: which orders won is known by now). Only an order that existed
@@ -230,7 +300,7 @@ export class WarehouseWriter {
     );
   }
 
-  private async writeCustomers(client: pg.Client, changes: readonly Positioned<CustomerChange>[]): Promise<void> {
+  private async writeCustomers(client: pg.Client, changes: readonly CustomerEntry[]): Promise<void> {
     await mergeStaged(client, this.tables.customers, changes.map(staged), this.merge);
   }
 

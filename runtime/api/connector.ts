@@ -2,7 +2,7 @@ import type { ConfigErrorEntry } from './errors.js';
 import type { Static, TSchema } from 'typebox';
 import type { Logger } from './logger.js';
 import type { TaskMetrics } from './metrics.js';
-import type { SinkRecord, SourceRecord } from './records.js';
+import type { RejectedRecord, SinkRecord, SourceRecord } from './records.js';
 
 /** A source partition's stored offset, or `undefined` when the partition was never committed. */
 export interface OffsetReader {
@@ -111,11 +111,11 @@ export interface SinkTaskContext extends TaskContext {
   /** Partitions currently assigned to this task. */
   assignment(): readonly TopicPartition[];
   /**
-   * Reports one record of the current `put()` batch that cannot be written (a poison record),
-   * like Kafka Connect's ErrantRecordReporter. Under `errors.tolerance=all` the record goes to the
-   * dead-letter topic with the reason and the task should write the rest of the batch; under
-   * `none` this rejects with a FatalError, which `put()` should let propagate (the task fails).
-   * Only valid for records of the batch being put.
+   * Reports one record that cannot be written (a poison record), like Kafka Connect's
+   * ErrantRecordReporter. Under `errors.tolerance=all` the record goes to the dead-letter topic
+   * with the reason and the task should write the rest; under `none` this rejects with a
+   * FatalError, which the task should let propagate (the task fails). Valid during `put()` and
+   * the `flush()` after it, for the records put since the previous flush.
    */
   reportError(record: SinkRecord, error: Error): Promise<void>;
 }
@@ -156,7 +156,9 @@ export interface SourceTask<C = unknown> {
 export interface SinkTask<C = unknown> {
   start(ctx: SinkTaskContext, config: C): Promise<void>;
   /**
-   * Writes (or buffers) a batch. Records are in offset order per partition. Throwing a
+   * Writes (or buffers) a batch. Records of one key are in offset order; records of a partition
+   * are too, except that a record a transform parked (NotYetError) comes in a later batch than the
+   * records of other keys that followed it. Throwing a
    * `RetriableError` makes the runtime retry the same batch; a `DataError` is about one record and
    * must say which (the runtime cannot dead-letter a whole batch meaningfully).
    */
@@ -172,6 +174,15 @@ export interface SinkTask<C = unknown> {
    * this task are ignored.
    */
   preCommit?(offsets: TopicPartitionOffsets): Promise<TopicPartitionOffsets>;
+  /**
+   * Records of the next flush that the runtime rejected before they reached `put` (a transform or
+   * the converter failed, and errors.tolerance dead-lettered or skipped them), in offset order per
+   * partition, before the `put` of that flush. A sink whose destination holds the latest version
+   * of each key uses it to stop showing an older version of a rejected one. Called in the same
+   * sequence as `put` (never concurrently), and what it does must become durable with the next
+   * `flush`.
+   */
+  rejected?(records: readonly RejectedRecord[]): Promise<void>;
   /** These partitions were assigned to the task (startup, rebalance). */
   open?(partitions: readonly TopicPartition[]): Promise<void>;
   /**

@@ -4,7 +4,7 @@ export type { Logger, LogFields } from './logger.js';
 export { silentLogger } from './logger.js';
 export type { Counter, Gauge, Histogram, TaskMetrics } from './metrics.js';
 export { noopMetrics } from './metrics.js';
-export type { ConnectRecord, Headers, RecordChanges, RecordSchema, SinkRecord, SourceRecord } from './records.js';
+export type { ConnectRecord, Headers, RecordChanges, RecordSchema, RejectedRecord, SinkRecord, SourceRecord } from './records.js';
 export { positionRecord, withHeader, withRecord } from './records.js';
 export type {
   ConnectorDefinition,

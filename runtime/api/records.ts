@@ -94,3 +94,26 @@ export function withHeader(headers: Headers, name: string, value: string | Buffe
   else next[name] = value;
   return Object.freeze(next);
 }
+
+/**
+ * A record the runtime rejected (dead-lettered, or skipped under errors.tolerance=all) before it
+ * reached the sink task, handed to `SinkTask.rejected` in order with the records put, so that the
+ * sink can keep its destination from holding an older version of what was rejected.
+ */
+export interface RejectedRecord {
+  readonly topic: string;
+  readonly kafkaPartition: number;
+  readonly kafkaOffset: string;
+  readonly headers: Headers;
+  /** The raw key as fetched, as a string (UTF-8), or null. */
+  readonly rawKey: string | null;
+  /**
+   * The record as the failing stage was given it (converted, through the transforms before that
+   * stage); undefined when it could not be converted.
+   */
+  readonly record?: SinkRecord;
+  /** Where it failed: `convert`, `transform:<alias>`, ... */
+  readonly stage: string;
+  /** Why, as in conflux.error.message. */
+  readonly reason: string;
+}

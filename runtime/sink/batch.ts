@@ -1,4 +1,4 @@
-import { topicPartitionKey, type SinkRecord, type TopicPartitionOffset } from '../api/index.js';
+import { topicPartitionKey, type RejectedRecord, type SinkRecord, type TopicPartitionOffset } from '../api/index.js';
 
 /** When the sink runner hands accumulated records to the task and flushes them. */
 export interface BatchSettings {
@@ -32,12 +32,15 @@ export interface StagedBatch {
   readonly records: readonly SinkRecord[];
   /** The next offset to read after this batch (its last offset + 1), even when `records` is empty. */
   readonly next: string;
+  /** Records of the batch the runtime rejected (dead-lettered or skipped), for SinkTask.rejected. */
+  readonly rejected?: readonly RejectedRecord[];
 }
 
 /** What one flush takes: every staged record in fetch order and each partition's next position. */
 export interface StagedGroup<B extends StagedBatch> {
   readonly batches: readonly B[];
   readonly records: SinkRecord[];
+  readonly rejected: RejectedRecord[];
   readonly offsets: TopicPartitionOffset[];
 }
 
@@ -85,14 +88,16 @@ export class SinkAccumulator<B extends StagedBatch = StagedBatch> {
   take(): StagedGroup<B> {
     const batches = this.batches;
     const records: SinkRecord[] = [];
+    const rejected: RejectedRecord[] = [];
     const next = new Map<string, TopicPartitionOffset>();
     for (const b of batches) {
       for (const r of b.records) records.push(r);
+      if (b.rejected) for (const r of b.rejected) rejected.push(r);
       next.set(topicPartitionKey(b.topic, b.partition), { topic: b.topic, partition: b.partition, offset: b.next });
     }
     this.batches = [];
     this.count = 0;
-    return { batches, records, offsets: [...next.values()] };
+    return { batches, records, rejected, offsets: [...next.values()] };
   }
 
   /** Drops the staged batches of these partitions (all when omitted): they will be fetched again. */

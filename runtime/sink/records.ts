@@ -1,5 +1,5 @@
 import type { Batch, KafkaMessage } from 'kafkajs';
-import { NotYetError, WATERMARK_HEADER, type Headers, type SinkRecord } from '../api/index.js';
+import { NotYetError, WATERMARK_HEADER, type Headers, type RejectedRecord, type SinkRecord } from '../api/index.js';
 import { StageError } from '../errors.js';
 import type { ParkingLot, ResumePoint } from './parking.js';
 import type { Converter } from '../converters/index.js';
@@ -42,7 +42,8 @@ export function notYetOf(err: unknown): NotYet | undefined {
 }
 
 /** One record's fate: passed on, dropped by a transform, rejected (dead letter), or parked. */
-export type Outcome = { kind: 'record'; record: SinkRecord } | { kind: 'dropped' } | { kind: 'rejected' } | { kind: 'not-yet'; notYet: NotYet };
+export type Outcome =
+  { kind: 'record'; record: SinkRecord } | { kind: 'dropped' } | { kind: 'rejected'; rejected: RejectedRecord } | { kind: 'not-yet'; notYet: NotYet };
 
 const NO_HEADERS: Headers = Object.freeze({});
 
@@ -58,11 +59,16 @@ const NO_HEADERS: Headers = Object.freeze({});
  * a record that throws, or a stage that needs I/O, takes the slow path, with the same retries,
  * errors.tolerance and dead letter as before.
  */
-export async function toSinkRecords(batch: Batch, from: bigint | undefined, deps: SinkRecordDeps): Promise<{ records: SinkRecord[]; stoppedAt?: string }> {
+export async function toSinkRecords(
+  batch: Batch,
+  from: bigint | undefined,
+  deps: SinkRecordDeps,
+): Promise<{ records: SinkRecord[]; rejected: RejectedRecord[]; stoppedAt?: string }> {
   const { topic, partition } = batch;
   const { chain } = deps;
   const parking = deps.parking;
   const records: SinkRecord[] = [];
+  const rejected: RejectedRecord[] = [];
   let filtered = 0;
   let stoppedAt: string | undefined;
   for (const message of batch.messages) {
@@ -100,9 +106,10 @@ export async function toSinkRecords(batch: Batch, from: bigint | undefined, deps
     if (outcome.kind === 'record') records.push(outcome.record);
     else if (outcome.kind === 'dropped') filtered++;
     else if (outcome.kind === 'not-yet') parking!.park(topic, partition, message, outcome.notYet);
+    else rejected.push(outcome.rejected);
   }
   if (filtered > 0) deps.metrics.recordsFiltered.inc(deps.labels, filtered);
-  return stoppedAt === undefined ? { records } : { records, stoppedAt };
+  return stoppedAt === undefined ? { records, rejected } : { records, rejected, stoppedAt };
 }
 
 const DROPPED: Outcome = Object.freeze({ kind: 'dropped' });
@@ -124,7 +131,7 @@ export async function decide(topic: string, partition: number, message: KafkaMes
       () => rawPayload(topic, partition, message),
       () => convert(topic, partition, message, deps),
     );
-    if (!converted.ok) return { kind: 'rejected' };
+    if (!converted.ok) return rejection(topic, partition, message, converted, undefined);
     start = converted.value;
   }
   const apply = async () => (chain.empty ? start : await chain.resume(index, start));
@@ -135,10 +142,27 @@ export async function decide(topic: string, partition: number, message: KafkaMes
     const notYet = deps.parking ? notYetOf(err) : undefined;
     if (notYet) return { kind: 'not-yet', notYet };
     const outcome = await errors.recover('transform', () => rawPayload(topic, partition, message), apply, err);
-    if (!outcome.ok) return { kind: 'rejected' };
+    if (!outcome.ok) return rejection(topic, partition, message, outcome, err instanceof StageError && err.resume ? (err.resume.input as SinkRecord) : start);
     out = outcome.value;
   }
   return out === null ? DROPPED : { kind: 'record', record: out };
+}
+
+/** What the sink task is told of a record the runtime rejected: where, why, and its last form. */
+function rejection(topic: string, partition: number, message: KafkaMessage, failed: { stage: string; error: Error }, record: SinkRecord | undefined): Outcome {
+  return {
+    kind: 'rejected',
+    rejected: Object.freeze({
+      topic,
+      kafkaPartition: partition,
+      kafkaOffset: message.offset,
+      headers: headersOf(message),
+      rawKey: message.key ? message.key.toString('utf8') : null,
+      ...(record ? { record } : {}),
+      stage: failed.stage,
+      reason: failed.error.message,
+    }),
+  };
 }
 
 /** The record without a promise, or undefined when a converter needs I/O first. */

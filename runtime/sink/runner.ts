@@ -4,6 +4,7 @@ import {
   parseTopicPartitionKey,
   topicPartitionKey,
   type EventTime,
+  type RejectedRecord,
   type TopicPartitionOffset,
   type Logger,
   type SinkRecord,
@@ -104,7 +105,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
   private assignmentSynced: Promise<void> = Promise.resolve();
   /** Per partition, the next offset after what was last flushed. */
   private readonly flushed = new Map<string, string>();
-  /** The batches of the put() in progress: where reportError finds a record's raw message. */
+  /** The batches of the put() and flush() in progress: where reportError finds a record's raw message. */
   private putBatches: readonly Staged[] = [];
   /** The end-to-end latency histogram's series of this task, looked up once rather than per record. */
   private endToEnd: { observe(value: number): void } | undefined;
@@ -397,7 +398,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
       // Parked records are bounded: at the bound the partition waits, visibly, and loses nothing.
       await this.waitForParkingRoom(membership);
       if (membership.lost) return membership;
-      const { records, stoppedAt } = await this.takeChainTurn(() => toSinkRecords(batch, plan.from, this.recordDeps()));
+      const { records, rejected, stoppedAt } = await this.takeChainTurn(() => toSinkRecords(batch, plan.from, this.recordDeps()));
       o.metrics.recordsConsumed.inc(this.labels, batch.messages.length);
       if (membership.lost) return membership;
       // Revoked or sought (a rewind) while converting: the batch is fetched again from where it belongs.
@@ -408,7 +409,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
       }
       const next = stoppedAt ?? (BigInt(batch.lastOffset()) + 1n).toString();
       this.fetchedNext.set(topicPartitionKey(topic, partition), next);
-      this.staged.add({ topic, partition, records, messages: batch.messages, next }, Date.now());
+      this.staged.add({ topic, partition, records, messages: batch.messages, next, ...(rejected.length > 0 ? { rejected } : {}) }, Date.now());
       this.armParkTimer();
       // kafkajs fetches on from the resolved position; what is committed is decided by the flush.
       // A batch cut short at the parking bound is fetched again from where it stopped.
@@ -511,7 +512,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
   private async retryParked(): Promise<void> {
     if (!this.lifecycle.active) return;
     const deps = this.recordDeps();
-    const released = new Map<string, Staged & { records: SinkRecord[]; messages: KafkaMessage[] }>();
+    const released = new Map<string, Staged & { records: SinkRecord[]; messages: KafkaMessage[]; rejected: RejectedRecord[] }>();
     const now = Date.now();
     for (const head of this.parking.due(now)) {
       let entry: Parked | undefined = head;
@@ -525,11 +526,16 @@ export class SinkTaskRunner extends BaseTaskRunner {
         }
         this.o.metrics.parkedSeconds.observe(this.labels, (Date.now() - entry.parkedAt) / 1000);
         const key = topicPartitionKey(entry.topic, entry.partition);
-        if (outcome.kind === 'record' && this.opened.has(key)) {
+        if ((outcome.kind === 'record' || outcome.kind === 'rejected') && this.opened.has(key)) {
           let batch = released.get(key);
-          if (!batch)
-            released.set(key, (batch = { topic: entry.topic, partition: entry.partition, records: [], messages: [], next: this.fetchedNext.get(key) ?? '0' }));
-          batch.records.push(outcome.record);
+          if (!batch) {
+            released.set(
+              key,
+              (batch = { topic: entry.topic, partition: entry.partition, records: [], messages: [], rejected: [], next: this.fetchedNext.get(key) ?? '0' }),
+            );
+          }
+          if (outcome.kind === 'record') batch.records.push(outcome.record);
+          else batch.rejected.push(outcome.rejected);
           batch.messages.push(entry.message);
         } else if (outcome.kind === 'dropped') this.o.metrics.recordsFiltered.inc(this.labels);
         entry = this.parking.release(entry);
@@ -619,11 +625,17 @@ export class SinkTaskRunner extends BaseTaskRunner {
    */
   private async flushGroup(group: StagedGroup<Staged>): Promise<void> {
     if (!this.lifecycle.mayFlush || group.batches.length === 0) return;
-    const offsets = await this.put(group);
-    const endFlush = this.o.metrics.flushLatency.startTimer(this.labels);
-    // Once put, the records are flushed and committed even when a stop arrives meanwhile.
-    await this.o.errors.retry('flush', () => this.o.task.flush(offsets), true);
-    endFlush();
+    let offsets: TopicPartitionOffsets;
+    try {
+      offsets = await this.put(group);
+      const endFlush = this.o.metrics.flushLatency.startTimer(this.labels);
+      // Once put, the records are flushed and committed even when a stop arrives meanwhile.
+      await this.o.errors.retry('flush', () => this.o.task.flush(offsets), true);
+      endFlush();
+    } finally {
+      // reportError finds records of the put and the flush after it here.
+      this.putBatches = [];
+    }
     const committable = this.o.task.preCommit ? assignedOnly(await this.o.task.preCommit(offsets), this.assigned, this.o.logger) : offsets;
     if (committable.length > 0) await commitToGroup(this.consumer!, committable, { ...this.o, labels: this.labels });
     for (const tp of offsets) this.flushed.set(topicPartitionKey(tp.topic, tp.partition), tp.offset);
@@ -638,6 +650,9 @@ export class SinkTaskRunner extends BaseTaskRunner {
     this.putting = new Promise<void>((resolve) => (done = resolve));
     try {
       this.putBatches = group.batches;
+      // What was rejected on the way goes first, in the same flush: the sink keeps its destination
+      // from showing an older version of a rejected one (rejected.version.policy of postgres-sink).
+      if (group.rejected.length > 0 && o.task.rejected) await o.errors.retry('put', () => o.task.rejected!(group.rejected), this.lifecycle.ending);
       if (group.records.length > 0) {
         const end = o.metrics.putLatency.startTimer(this.labels);
         await o.errors.retry('put', () => o.task.put(group.records), this.lifecycle.ending);
@@ -656,7 +671,6 @@ export class SinkTaskRunner extends BaseTaskRunner {
         return { ...tp, offset: rewound };
       });
     } finally {
-      this.putBatches = [];
       this.putting = undefined;
       done();
     }

@@ -15,7 +15,8 @@ export interface ErrorPolicy {
 }
 
 /** The task's result for one record: its new value, or `skipped` when it was rejected and tolerated. */
-export type RecordOutcome<T> = { ok: true; value: T } | { ok: false };
+/** A record stage's result: its value, or the failure it was rejected for (dead-lettered or skipped). */
+export type RecordOutcome<T> = { ok: true; value: T } | { ok: false; stage: ErrorStage; error: Error };
 
 /**
  * Applies the connector's `errors.*` policy to the record stages (transform, convert): retriable failures are retried with backoff, then a rejected record either fails the
@@ -53,7 +54,9 @@ export class RecordErrorHandler {
     } catch (err) {
       if (this.signal.aborted) throw err;
       await this.reject(stage, original, err);
-      return { ok: false };
+      const failedStage = err instanceof StageError ? err.stage : stage;
+      const cause = err instanceof StageError && err.cause instanceof Error ? err.cause : err;
+      return { ok: false, stage: failedStage, error: cause instanceof Error ? cause : new Error(String(cause)) };
     }
   }
 

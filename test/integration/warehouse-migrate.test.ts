@@ -17,7 +17,7 @@ t.test('conflux warehouse migrate creates the warehouse once and is idempotent',
     0,
     out.join('\n'),
   );
-  t.match(out, ['applied 0001_warehouse.sql', 'applied 0002_sink_state.sql', /is at version 2$/]);
+  t.match(out, ['applied 0001_warehouse.sql', 'applied 0002_sink_state.sql', 'applied 0003_positions_and_rejections.sql', /is at version 3$/]);
 
   const { rows: tables } = await client.query<{ table_name: string }>(
     'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
@@ -50,11 +50,12 @@ t.test('conflux warehouse migrate creates the warehouse once and is idempotent',
     ),
     0,
   );
-  t.same(out, [`schema ${schema} is at version 2 (nothing to do)`]);
+  t.same(out, [`schema ${schema} is at version 3 (nothing to do)`]);
   const { rows: recorded } = await client.query(`SELECT version, name FROM "${schema}".conflux_migrations ORDER BY version`);
   t.same(recorded, [
     { version: 1, name: '0001_warehouse.sql' },
     { version: 2, name: '0002_sink_state.sql' },
+    { version: 3, name: '0003_positions_and_rejections.sql' },
   ]);
 });
 
@@ -65,7 +66,7 @@ t.test('two migrations racing apply each migration once', async (t) => {
   await other.connect();
   t.teardown(() => other.end());
   const [a, b] = await Promise.all([migrate(client, schema), migrate(other, schema)]);
-  t.same([...a.applied, ...b.applied].sort(), ['0001_warehouse.sql', '0002_sink_state.sql']);
+  t.same([...a.applied, ...b.applied].sort(), ['0001_warehouse.sql', '0002_sink_state.sql', '0003_positions_and_rejections.sql']);
 });
 
 t.test('a migration edited after it was applied is refused', async (t) => {

@@ -37,6 +37,7 @@ t.test('ParseOrder turns a typed envelope into a warehouse order with items', as
     op: 'upsert',
     id: 'o1',
     source_ts_ms: 5000,
+    source_seq: 0,
     order: {
       order_id: 'o1',
       customer_id: 'c-1',
@@ -92,8 +93,14 @@ t.test('ParseOrder reads the schemaless Extended JSON form', async (t) => {
 });
 
 t.test('ParseOrder: op d is a delete by the before id or the key; c and r are upserts', async (t) => {
-  t.same(parsed(null, 'd', order('o2')).value, { kind: 'order', op: 'delete', id: 'o2', source_ts_ms: 5000 });
-  t.same(parse.apply(sinkRecord(envelope('d', 'orders', null, 6000), 'o3')).value, { kind: 'order', op: 'delete', id: 'o3', source_ts_ms: 6000 });
+  t.same(parsed(null, 'd', order('o2')).value, { kind: 'order', op: 'delete', id: 'o2', source_ts_ms: 5000, source_seq: 0 });
+  t.same(parse.apply(sinkRecord(envelope('d', 'orders', null, 6000), 'o3')).value, {
+    kind: 'order',
+    op: 'delete',
+    id: 'o3',
+    source_ts_ms: 6000,
+    source_seq: 0,
+  });
   t.match(parsed(order('o4'), 'r').value, { op: 'upsert', id: 'o4' });
   t.throws(() => parse.apply(sinkRecord({ op: 'x', source: { cluster_time_ms: 1 } })), DataError, 'unknown op');
   t.throws(() => parse.apply(sinkRecord('text')), DataError, 'not an envelope');
@@ -107,6 +114,7 @@ t.test('ParseCustomer turns customer envelopes into dim_customers rows', async (
     op: 'upsert',
     id: 'c-1',
     source_ts_ms: 10,
+    source_seq: 0,
     customer: {
       customer_id: 'c-1',
       name: 'Customer c-1',
@@ -118,7 +126,13 @@ t.test('ParseCustomer turns customer envelopes into dim_customers rows', async (
       updated_at: customer('c-1').updated_at,
     },
   });
-  t.same(p.apply(sinkRecord(envelope('d', 'customers', null, 11), 'c-1')).value, { kind: 'customer', op: 'delete', id: 'c-1', source_ts_ms: 11 });
+  t.same(p.apply(sinkRecord(envelope('d', 'customers', null, 11), 'c-1')).value, {
+    kind: 'customer',
+    op: 'delete',
+    id: 'c-1',
+    source_ts_ms: 11,
+    source_seq: 0,
+  });
   t.throws(() => p.apply(sinkRecord(envelope('c', 'customers', { _id: 'c-2' }, 1))), /has no name/);
 });
 

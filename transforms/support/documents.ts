@@ -1,5 +1,5 @@
 import { BSON } from 'mongodb';
-import { DataError, type CdcEnvelope, type ConnectRecord } from '../../runtime/api/index.js';
+import { DataError, type CdcEnvelope, type ConnectRecord, eventTimeOf } from '../../runtime/api/index.js';
 
 export type PlainDocument = Record<string, unknown>;
 
@@ -62,6 +62,22 @@ export function carriesNoChange(record: ConnectRecord): boolean {
   if (record.value === null) return true;
   const v = record.value as Partial<CdcEnvelope>;
   return v.op === 'u' && (v.after === null || v.after === undefined);
+}
+
+/**
+ * The delete a tombstone carries: the source follows each delete with a tombstone of the same key
+ * and event time, which is all that is left of the delete once compaction removed the delete
+ * itself (a sink that lagged behind the cleaner). A tombstone without an event time (written by
+ * someone else) carries nothing.
+ */
+export function tombstoneDelete<K extends 'order' | 'customer'>(
+  record: ConnectRecord,
+  kind: K,
+): { kind: K; op: 'delete'; id: string; source_ts_ms: number; source_seq: number } | undefined {
+  if (record.value !== null) return undefined;
+  const time = eventTimeOf(record);
+  if (!time || typeof record.key !== 'string' || record.key === '') return undefined;
+  return { kind, op: 'delete', id: record.key, source_ts_ms: time.ms, source_seq: time.seq };
 }
 
 /** The document id of a change: `_id` of after/before, else the record key. */
