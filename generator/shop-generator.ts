@@ -15,7 +15,15 @@ import {
 
 /** What a run wrote, per kind of change. */
 export type ChangeKind =
-  'customer-seeded' | 'order-seeded' | 'order-created' | 'status-changed' | 'items-edited' | 'address-changed' | 'customer-created' | 'order-deleted';
+  | 'customer-seeded'
+  | 'order-seeded'
+  | 'order-created'
+  | 'status-changed'
+  | 'items-edited'
+  | 'address-changed'
+  | 'customer-created'
+  | 'order-deleted'
+  | 'order-broken';
 
 export interface GeneratorOptions {
   /** Seed of the random choices: the same seed on the same starting data writes the same documents. */
@@ -105,6 +113,9 @@ export class ShopGenerator {
       { value: 'address-changed', weight: 10 },
       { value: 'customer-created', weight: 10 },
       { value: 'order-deleted', weight: 5 },
+      // A valid order updated into an invalid one (a line set to quantity 0): its row must leave
+      // the warehouse (rejected.version.policy). Only where invalid orders are asked for.
+      ...(this.o.invalidRatio > 0 ? [{ value: 'order-broken' as const, weight: 2 }] : []),
     ]);
     const done = await this.apply(kind);
     this.count(done);
@@ -141,6 +152,16 @@ export class ShopGenerator {
       if (pending.length > 0) {
         const lines = newItems(f);
         await this.orders.updateOne({ _id: f.helpers.arrayElement(pending)._id }, { $set: { items: lines, total: totalOf(lines), updated_at: now } });
+        return kind;
+      }
+    }
+    if (kind === 'order-broken') {
+      const pending = this.open.filter((o) => o.status === 'pending');
+      if (pending.length > 0) {
+        const victim = f.helpers.arrayElement(pending);
+        await this.orders.updateOne({ _id: victim._id }, { $set: { 'items.0.quantity': 0, updated_at: now } });
+        // Left alone from now on: it stays broken, and no later change repairs it by chance.
+        this.open.splice(this.open.indexOf(victim), 1);
         return kind;
       }
     }

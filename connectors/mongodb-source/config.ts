@@ -43,6 +43,18 @@ export const mongoSourceConfig = Type.Object(
       pattern: `(${LIST})|^$`,
       examples: ['customers'],
     }),
+    'topic.compacted.min.lag.ms': Type.Integer({
+      description:
+        'min.compaction.lag.ms of the compacted topics the connector creates: how long a record is kept before compaction may remove it in favour of a later one of its key. A delete (op d) is followed by a tombstone that carries the delete too, so a sink that lags longer than this still applies it, from the tombstone.',
+      minimum: 0,
+      default: 3600000,
+    }),
+    'topic.compacted.delete.retention.ms': Type.Integer({
+      description:
+        'delete.retention.ms of the compacted topics the connector creates: how long a tombstone is kept after compaction reached it. A sink (or lookup table) that is down or behind for longer than this can miss a delete altogether: keep it above the longest outage of a consumer.',
+      minimum: 0,
+      default: 604800000,
+    }),
     'startup.mode': Type.Enum(['snapshot_then_stream', 'stream', 'timestamp'], {
       description:
         'Where a collection without a stored position starts. snapshot_then_stream: note the stream position, copy the existing documents (op r), then stream from the noted position. stream: only changes from now on. timestamp: changes from startup.timestamp.ms on (must still be in the oplog).',
@@ -143,6 +155,8 @@ export interface MongoSourceTaskConfig {
   readonly collections: readonly CollectionPlan[];
   readonly share?: Share;
   readonly topicPartitions: number;
+  /** Topic configs of the compacted topics the connector creates. */
+  readonly compactedTopicConfig: Readonly<Record<string, string>>;
   readonly startupMode: 'snapshot_then_stream' | 'stream' | 'timestamp';
   readonly startupTimestampMs?: number;
   readonly pipeline: readonly Record<string, unknown>[];
@@ -250,6 +264,11 @@ export function planTasks(config: MongoSourceConfig, maxTasks: number): MongoSou
     collections: plans,
     ...(count > 1 ? { share: { index, count } } : {}),
     topicPartitions: config['topic.partitions'],
+    compactedTopicConfig: {
+      'cleanup.policy': 'compact',
+      'min.compaction.lag.ms': String(config['topic.compacted.min.lag.ms']),
+      'delete.retention.ms': String(config['topic.compacted.delete.retention.ms']),
+    },
     startupMode: config['startup.mode'],
     ...(config['startup.timestamp.ms'] !== undefined ? { startupTimestampMs: config['startup.timestamp.ms'] } : {}),
     pipeline,

@@ -46,7 +46,7 @@ export class MongoSourceTask implements SourceTask<MongoSourceTaskConfig> {
       config.collections.map((plan) => ({
         topic: plan.topic,
         partitions: config.topicPartitions,
-        ...(plan.compacted ? { config: { 'cleanup.policy': 'compact' } } : {}),
+        ...(plan.compacted ? { config: config.compactedTopicConfig } : {}),
       })),
     );
     const db = client.db(config.database);

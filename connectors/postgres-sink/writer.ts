@@ -3,6 +3,7 @@ import type { Logger, TopicPartition, TopicPartitionOffsets } from '../../runtim
 import type { PostgresSinkConfig } from './config.js';
 import { copyRow } from './copy-text.js';
 import { quoteIdent } from './identifiers.js';
+import { clientConfig } from './connection.js';
 import { classifyPgError } from './pg-errors.js';
 import { copyRows, mergeStaged, type MergeOptions, type MergeTable, type StagedChange } from './staged-merge.js';
 import type { Positioned } from './change-buffer.js';
@@ -125,18 +126,7 @@ export class WarehouseWriter {
   async connection(): Promise<pg.Client> {
     if (this.client) return this.client;
     const c = this.cfg;
-    const client = new pg.Client(
-      c['connection.url']
-        ? { connectionString: c['connection.url'], application_name: `conflux:${this.connector}` }
-        : {
-            host: c['connection.host'],
-            port: c['connection.port'],
-            database: c['connection.database'],
-            user: c['connection.user'],
-            ...(c['connection.password'] !== undefined ? { password: c['connection.password'] } : {}),
-            application_name: `conflux:${this.connector}`,
-          },
-    );
+    const client = new pg.Client(clientConfig(c, this.connector));
     // An idle connection that dies emits 'error'; unhandled, it would crash the worker.
     client.on('error', (err) => {
       this.logger.warn('PostgreSQL connection lost', { error: err.message });

@@ -230,9 +230,31 @@ export interface SourceConnectorDefinition<C = unknown, TC = C> extends Connecto
   createTask(): SourceTask<TC>;
 }
 
+/** One partition's stored position as a sink keeps it: the next offset to read, or null for none (alter: remove it). */
+export interface SinkOffset extends TopicPartition {
+  readonly offset: string | null;
+}
+
+/**
+ * The offsets of a sink that keeps them with its data (`offsetsManagedBySink`), for the offsets
+ * endpoints (KIP-875), like Kafka Connect's `SinkConnector.alterOffsets`: the runtime cannot
+ * change them through the consumer group, which such a sink overrides on every assignment. `alter`
+ * and `reset` run only while the connector is STOPPED (no task writes meanwhile).
+ */
+export interface SinkOffsetsStore<C = unknown> {
+  /** The stored positions of the connector's partitions of `topics`. */
+  read(config: C, connector: string, topics: readonly string[]): Promise<SinkOffset[]>;
+  /** Sets (or, with offset null, removes) the given positions; others stay. */
+  alter(config: C, connector: string, offsets: readonly SinkOffset[]): Promise<void>;
+  /** Removes every stored position of the connector: it starts over as configured. */
+  reset(config: C, connector: string): Promise<void>;
+}
+
 /** A sink connector plugin. Every task consumes from all `topics` in one consumer group. */
 export interface SinkConnectorDefinition<C = unknown, TC = C> extends ConnectorDefinitionBase {
   readonly type: 'sink';
+  /** Where the sink keeps its offsets, when it keeps them itself (see SinkOffsetsStore). */
+  readonly offsets?: SinkOffsetsStore<C>;
   /** See {@link SourceConnectorDefinition.taskConfigs}. */
   taskConfigs(config: C, maxTasks: number): TC[];
   /** See {@link SourceConnectorDefinition.validate}. */

@@ -10,6 +10,8 @@ export type {
   ConnectorDefinition,
   OffsetReader,
   SinkConnectorDefinition,
+  SinkOffset,
+  SinkOffsetsStore,
   SinkTask,
   SinkTaskContext,
   SourceConnectorDefinition,

@@ -1,8 +1,8 @@
-import { parseList } from '../config/connector-schema.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import type { KafkaOffsetStore } from '../offsets/kafka-store.js';
 import { validateOffsetWrites } from '../offsets/offset-value.js';
-import { alterSinkOffsets, fetchSinkOffsets, resetSinkOffsets, type ConnectorOffset } from '../offsets/sink-group-offsets.js';
+import type { ConnectorOffset } from '../offsets/sink-group-offsets.js';
+import { SinkOffsets } from '../offsets/sink-offsets.js';
 import type { SharedAdmin } from '../kafka/shared-admin.js';
 import type { ConfigTopicStore } from '../cluster/config-topic-store.js';
 import type { StatusTopicStore } from '../cluster/status-topic-store.js';
@@ -28,37 +28,38 @@ export class ClusterOffsets {
   constructor(private readonly o: ClusterOffsetsOptions) {}
 
   async get(name: string): Promise<ConnectorOffset[]> {
-    const { type, config } = await this.validated(name);
-    if (type === 'sink') return fetchSinkOffsets(await this.o.admin.client(), name, parseList(config.topics as string | undefined));
+    const { type, sink } = await this.validated(name);
+    if (type === 'sink') return sink.read();
     await this.o.offsetStore.refresh();
     return (await this.o.offsetStore.getAll(name)).map((e) => ({ partition: { ...e.partition }, offset: e.offset ? { ...e.offset } : null }));
   }
 
   async alter(name: string, entries: ConnectorOffset[]): Promise<void> {
     validateOffsetWrites(name, entries);
-    const { type } = await this.requireStopped(name);
-    if (type === 'sink') return alterSinkOffsets(await this.o.admin.client(), name, entries);
+    const { type, sink } = await this.requireStopped(name);
+    if (type === 'sink') return sink.alter(entries);
     await this.o.offsetStore.set(name, entries);
     await this.o.offsetStore.flush();
   }
 
   async reset(name: string): Promise<void> {
-    const { type } = await this.requireStopped(name);
-    if (type === 'sink') return resetSinkOffsets(await this.o.admin.client(), name);
+    const { type, sink } = await this.requireStopped(name);
+    if (type === 'sink') return sink.reset();
     await this.o.offsetStore.refresh();
     await this.o.offsetStore.deleteAll(name);
     await this.o.offsetStore.flush();
   }
 
-  private async validated(name: string): Promise<{ type: 'source' | 'sink'; config: Record<string, unknown> }> {
+  private async validated(name: string): Promise<{ type: 'source' | 'sink'; sink: SinkOffsets }> {
     if (!this.o.configs.get(name)) throw new NotFoundError(`Connector ${name} not found`);
     const entry = await this.o.catalog.entry(name);
     if (!entry?.ok)
       throw new BadRequestError(`Connector ${name} has a config this worker cannot use: ${entry?.ok === false ? entry.error.message : 'unknown'}`);
-    return { type: entry.validated.definition.type, config: entry.validated.config };
+    const { definition, config } = entry.validated;
+    return { type: definition.type, sink: new SinkOffsets(definition, config, name, () => this.o.admin.client()) };
   }
 
-  private async requireStopped(name: string): Promise<{ type: 'source' | 'sink' }> {
+  private async requireStopped(name: string): Promise<{ type: 'source' | 'sink'; sink: SinkOffsets }> {
     await this.o.configs.readToEnd();
     const entry = this.o.configs.get(name);
     if (!entry) throw new NotFoundError(`Connector ${name} not found`);

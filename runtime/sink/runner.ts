@@ -105,6 +105,8 @@ export class SinkTaskRunner extends BaseTaskRunner {
   private assignmentSynced: Promise<void> = Promise.resolve();
   /** Per partition, the next offset after what was last flushed. */
   private readonly flushed = new Map<string, string>();
+  /** Per partition, the position the task last asked for with seek() (its own stored offset). */
+  private readonly soughtAt = new Map<string, string>();
   /** The batches of the put() and flush() in progress: where reportError finds a record's raw message. */
   private putBatches: readonly Staged[] = [];
   /** The end-to-end latency histogram's series of this task, looked up once rather than per record. */
@@ -177,7 +179,11 @@ export class SinkTaskRunner extends BaseTaskRunner {
       // own changes nothing in the runner, which commits to the group for monitoring either way.
       offsetsManagedBySink: () => undefined,
       seek: (offsets) => {
-        for (const { topic, partition, offset } of offsets) this.positions.request(topic, partition, offset);
+        for (const { topic, partition, offset } of offsets) {
+          this.positions.request(topic, partition, offset);
+          // Where the partition resumes until a flush moves it: also after a rebalance that keeps it.
+          this.soughtAt.set(topicPartitionKey(topic, partition), BigInt(offset).toString());
+        }
       },
       assignment: () => [...this.assigned],
       reportError: async (record, error) => {
@@ -341,7 +347,9 @@ export class SinkTaskRunner extends BaseTaskRunner {
     this.parkedChanged();
     const current = new Set(this.assigned.map((tp) => topicPartitionKey(tp.topic, tp.partition)));
     for (const key of this.opened) {
-      const next = this.flushed.get(key);
+      // A partition kept before its first flush resumes where the task asked, not at the group's
+      // offset, which may be ahead of the sink's own (a warehouse restored from a backup).
+      const next = this.flushed.get(key) ?? this.soughtAt.get(key);
       if (!current.has(key) || next === undefined || !this.consumer) continue;
       const { topic, partition } = parseTopicPartitionKey(key);
       this.consumer.seek({ topic, partition, offset: next });
@@ -376,6 +384,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
     for (const k of keys) {
       this.opened.delete(k);
       this.flushed.delete(k);
+      this.soughtAt.delete(k);
     }
     await this.o.task.close?.(keys.map(parseTopicPartitionKey));
   }

@@ -1,10 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '../api/index.js';
-import { parseList } from '../config/connector-schema.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import type { WorkerMetrics } from '../observability/metrics.js';
 import { validateOffsetWrites } from '../offsets/offset-value.js';
-import { alterSinkOffsets, fetchSinkOffsets, resetSinkOffsets, type ConnectorOffset } from '../offsets/sink-group-offsets.js';
+import type { ConnectorOffset } from '../offsets/sink-group-offsets.js';
+import { SinkOffsets } from '../offsets/sink-offsets.js';
 import type { PluginRegistry } from './plugin-registry.js';
 import { LookupTableRegistry } from '../lookup-tables/registry.js';
 import type { ConnectorStatus, TargetState, TaskStatus } from '../tasks/status.js';
@@ -301,7 +301,7 @@ export class Worker {
 
   async offsets(name: string): Promise<ConnectorOffset[]> {
     const c = this.get(name);
-    if (c.definition.type === 'sink') return fetchSinkOffsets(await this.admin.client(), name, parseList(c.config.topics as string | undefined));
+    if (c.definition.type === 'sink') return this.sinkOffsets(c).read();
     return (await this.o.offsetStore.getAll(name)).map((e) => ({ partition: { ...e.partition }, offset: e.offset ? { ...e.offset } : null }));
   }
 
@@ -310,7 +310,7 @@ export class Worker {
     validateOffsetWrites(name, entries);
     return this.lifecycle.run(name, async () => {
       const c = this.requireStopped(name);
-      if (c.definition.type === 'sink') return alterSinkOffsets(await this.admin.client(), name, entries);
+      if (c.definition.type === 'sink') return this.sinkOffsets(c).alter(entries);
       await this.o.offsetStore.set(name, entries);
       await this.o.offsetStore.flush();
     });
@@ -320,7 +320,7 @@ export class Worker {
   resetOffsets(name: string): Promise<void> {
     return this.lifecycle.run(name, async () => {
       const c = this.requireStopped(name);
-      if (c.definition.type === 'sink') return resetSinkOffsets(await this.admin.client(), name);
+      if (c.definition.type === 'sink') return this.sinkOffsets(c).reset();
       await this.o.offsetStore.deleteAll(name);
       await this.o.offsetStore.flush();
     });
@@ -337,6 +337,10 @@ export class Worker {
   }
 
   // ---- internals ----
+
+  private sinkOffsets(c: ConnectorInstance): SinkOffsets {
+    return new SinkOffsets(c.definition, c.config, c.name, () => this.admin.client());
+  }
 
   private get(name: string): ConnectorInstance {
     const c = this.connectors.get(name);
