@@ -27,6 +27,8 @@ export function later(a: Positioned<Buffered>, b: Positioned<Buffered>): boolean
 export interface BufferModes {
   readonly mode: 'upsert' | 'insert';
   readonly deletes: boolean;
+  /** rejected.version.policy: `delete` treats a rejected version as a delete; `keep` marks the row the older version left. */
+  readonly rejected: 'delete' | 'keep';
 }
 
 /**
@@ -36,21 +38,33 @@ export interface BufferModes {
  * - `insert` (append only): a row once written is kept until a delete. Per document the buffer
  *   keeps its latest delete and the first upsert after it; the merge applies the delete first.
  * - `delete.enabled=false`: deletes are not buffered at all, as if they never happened.
+ * - `rejected.version.policy=keep`: a rejected version marks the document's row; the version it
+ *   leaves in place (the latest upsert before it) is kept beside it, and a newer upsert clears it.
  */
 export class ChangeBuffer<C extends Buffered> {
   private readonly latest = new Map<string, Positioned<C>>();
   /** insert mode: the first upsert after the latest delete, per document. */
   private readonly firstUpsert = new Map<string, Positioned<C>>();
+  /** rejected.version.policy=keep: the latest rejected version, per document, newer than its upsert. */
+  private readonly marks = new Map<string, Positioned<C>>();
 
   constructor(private readonly modes: BufferModes) {}
 
   get size(): number {
-    return this.latest.size + this.firstUpsert.size;
+    return this.latest.size + this.firstUpsert.size + this.marks.size;
   }
 
   add(entry: Positioned<C>): void {
     const c = entry.change;
     if (c.op === 'delete' && !this.modes.deletes) return;
+    if (c.op === 'reject' && this.modes.rejected === 'keep') {
+      const mark = this.marks.get(c.id);
+      const current = this.latest.get(c.id);
+      if ((!mark || later(entry, mark)) && (!current || later(entry, current))) this.marks.set(c.id, entry);
+      return;
+    }
+    const mark = this.marks.get(c.id);
+    if (mark && later(entry, mark)) this.marks.delete(c.id);
     const previous = this.latest.get(c.id);
     if (this.modes.mode === 'upsert' || c.op !== 'upsert') {
       if (previous && !later(entry, previous)) return;
@@ -73,18 +87,19 @@ export class ChangeBuffer<C extends Buffered> {
     if (!queued || later(queued, entry)) this.firstUpsert.set(c.id, entry);
   }
 
-  /** Every change to write, deletes and rejections before the upserts that follow them. */
+  /** Every change to write: deletes, rejections and marks with the upserts that precede or follow them (the merge orders them). */
   changes(): Array<Positioned<C>> {
-    return [...this.latest.values(), ...this.firstUpsert.values()];
+    return [...this.latest.values(), ...this.firstUpsert.values(), ...this.marks.values()];
   }
 
   /** Drops the changes of revoked partitions. */
   dropPartitions(revoked: ReadonlySet<string>): void {
-    for (const map of [this.latest, this.firstUpsert]) for (const [id, e] of map) if (revoked.has(e.tp)) map.delete(id);
+    for (const map of [this.latest, this.firstUpsert, this.marks]) for (const [id, e] of map) if (revoked.has(e.tp)) map.delete(id);
   }
 
   clear(): void {
     this.latest.clear();
     this.firstUpsert.clear();
+    this.marks.clear();
   }
 }

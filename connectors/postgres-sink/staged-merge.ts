@@ -81,9 +81,10 @@ const POSITION_COLUMNS = ['source_ts_ms', 'source_seq', 'source_offset', 'epoch'
 
 /**
  * One table's part of a flush transaction: COPY the changes into the staging table, apply the
- * deletes and rejected versions that are newer than the row (recording each position, so an
- * older change arriving later cannot bring the row back), then merge the upserts that are newer
- * than the row and than a recorded delete. Returns the keys the merge wrote (`replaced` when the
+ * deletes (and rejected versions under policy delete) that are newer than the row, recording each
+ * position so that an older change arriving later cannot bring the row back; merge the upserts
+ * that are newer than the row and than a recorded delete; then mark the rows whose newer version
+ * was rejected (policy keep). Returns the keys the merge wrote (`replaced` when the
  * row existed before) and the keys it deleted, for tables that depend on this one.
  */
 export async function mergeStaged<C>(
@@ -130,14 +131,6 @@ export async function mergeStaged<C>(
     );
     deleted = gone.map((r) => r.key);
   }
-  if (marks > 0) {
-    // rejected.version.policy=keep: the row stays, marked, at the rejected version's position.
-    await client.query(
-      `UPDATE ${table.target} t SET rejected_at = now(), rejected_rule = s.rule,
-              ${POSITION_COLUMNS.map((c) => `${c} = s.${c}`).join(', ')}
-         FROM ${table.stage} s WHERE s.op = 'r' AND t.${table.key} = s.${table.key} AND ${NEWER_THAN_ROW}`,
-    );
-  }
   const columns = [...table.columns.map(([column]) => column), ...POSITION_COLUMNS, 'rejected_at', 'rejected_rule'];
   const expressions = [...table.columns.map(([, expression]) => expression), ...POSITION_COLUMNS.map((c) => `s.${c}`), 'NULL', 'NULL'];
   const conflict =
@@ -158,5 +151,14 @@ export async function mergeStaged<C>(
      ${table.returnApplied ? `RETURNING t.${table.key} AS key, t.xmax <> '0'::xid AS replaced` : ''}`,
     [table.targetName],
   );
+  // After the upserts: a rejected version marks the row an older version (of this flush too) left.
+  if (marks > 0) {
+    // rejected.version.policy=keep: the row stays, marked, at the rejected version's position.
+    await client.query(
+      `UPDATE ${table.target} t SET rejected_at = now(), rejected_rule = s.rule,
+              ${POSITION_COLUMNS.map((c) => `${c} = s.${c}`).join(', ')}
+         FROM ${table.stage} s WHERE s.op = 'r' AND t.${table.key} = s.${table.key} AND ${NEWER_THAN_ROW}`,
+    );
+  }
   return { applied: rows, deleted };
 }

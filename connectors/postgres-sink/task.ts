@@ -102,7 +102,7 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
   async start(ctx: SinkTaskContext, config: PostgresSinkConfig): Promise<void> {
     this.ctx = ctx;
     this.cfg = config;
-    const modes = { mode: config['insert.mode'], deletes: config['delete.enabled'] };
+    const modes = { mode: config['insert.mode'], deletes: config['delete.enabled'], rejected: config['rejected.version.policy'] };
     this.orders = new ChangeBuffer(modes);
     this.customers = new ChangeBuffer(modes);
     this.tables = { orders: config['table.orders'], items: config['table.items'], customers: config['table.customers'] };
