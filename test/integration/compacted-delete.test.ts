@@ -62,21 +62,22 @@ t.test('the log cleaner removed the d record while the sink was stopped: the tom
     transforms: 'parse',
     'transforms.parse.type': 'ParseCustomer',
   });
+  const customers = db.collection<ReturnType<typeof customer>>('customers');
   const gone = customer('gone-1');
   await waitFor('the source streaming', () => (worker.status(source).tasks[0]?.state === 'RUNNING' ? true : undefined));
   // A moment for the change stream to open before the first write.
   await waitFor('the source position stored', async () => ((await worker.offsets(source)).length > 0 ? true : undefined));
-  await db.collection('customers').insertMany([{ ...gone }, { ...customer('stays-1') }]);
+  await customers.insertMany([{ ...gone }, { ...customer('stays-1') }]);
   const rows = async () => (await client.query(`SELECT customer_id FROM "${schema}".dim_customers ORDER BY customer_id`)).rows.map((r) => r.customer_id);
   await waitFor('both customers in the warehouse', async () => ((await rows()).length === 2 ? true : undefined));
 
   await worker.stopConnector(sink);
-  await db.collection('customers').deleteOne({ _id: gone._id } as never);
+  await customers.deleteOne({ _id: gone._id });
   // Later writes roll the segment that holds the delete, so the cleaner can compact it.
   const cleaned = await waitFor(
     'the cleaner to remove the d record of the deleted customer',
     async () => {
-      await db.collection('customers').insertOne({ ...customer(uniqueName('filler')) });
+      await customers.insertOne({ ...customer(uniqueName('filler')) });
       const values: Array<string> = [];
       await readToEnd(kafka, topic, (_p, m) => {
         if (m.key?.toString() === 'gone-1') values.push(m.value === null ? 'tombstone' : 'record');
