@@ -30,7 +30,7 @@ t.test('recover: a data error is rejected at once and dead-lettered under tolera
   const dead: string[] = [];
   let calls = 0;
   const outcome = await handler({}, dead).recover('transform', original, async () => ++calls, new DataError('total is negative'));
-  t.same(outcome, { ok: false });
+  t.match(outcome, { ok: false, stage: 'transform', error: { message: 'total is negative' } }, 'the rejection says where and why');
   t.equal(calls, 0, 'not retried');
   t.same(dead, ['transform: total is negative']);
 });
@@ -45,6 +45,6 @@ t.test('recover: under tolerance none the first failure fails the task', async (
 t.test('recover: without retries (timeout 0) a retriable failure is rejected like a data error', async (t) => {
   const dead: string[] = [];
   const outcome = await handler({ retryTimeoutMs: 0 }, dead).recover('convert', original, async () => 1, new RetriableError('down'));
-  t.same(outcome, { ok: false });
+  t.match(outcome, { ok: false, stage: 'convert', error: { message: 'down' } });
   t.same(dead, ['convert: down']);
 });

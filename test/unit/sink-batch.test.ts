@@ -60,7 +60,7 @@ t.test('take returns every record in fetch order and the position after the last
   t.equal(group.batches.length, 3);
   t.ok(acc.isEmpty, 'empty after take');
   t.equal(acc.size, 0);
-  t.same(acc.take(), { batches: [], records: [], offsets: [] }, 'a second take has nothing');
+  t.same(acc.take(), { batches: [], records: [], offsets: [], rejected: [] }, 'a second take has nothing');
 });
 
 t.test('a batch whose records were all filtered still moves its partition on', async (t) => {
