@@ -10,9 +10,9 @@ const TIME_MS = [-210866803200000, 9224318015999000] as const;
 /** A decimal string longer than this is refused before PostgreSQL spends time on it. */
 const MAX_DECIMAL_CHARS = 1000;
 
-type Column = readonly [name: string, value: unknown, kind: 'text' | 'int' | 'time' | 'decimal'];
+type Kind = 'text' | 'int' | 'time' | 'decimal';
 
-function problemOf(value: unknown, kind: Column[2]): string | undefined {
+function problemOf(value: unknown, kind: Kind): string | undefined {
   if (value === null || value === undefined) return undefined;
   switch (kind) {
     case 'text':
@@ -26,6 +26,12 @@ function problemOf(value: unknown, kind: Column[2]): string | undefined {
   }
 }
 
+// Called for every row of every flush: it allocates nothing unless a value is refused.
+function check(table: string, column: string, value: unknown, kind: Kind): string | undefined {
+  const why = problemOf(value, kind);
+  return why === undefined ? undefined : `column ${table}.${column}: ${why}`;
+}
+
 /**
  * Why PostgreSQL would refuse a row of this change, naming the column, or undefined. Checked before
  * the COPY, so that one bad value is a record error (a dead letter naming the column) rather than a
@@ -33,52 +39,46 @@ function problemOf(value: unknown, kind: Column[2]): string | undefined {
  */
 export function columnProblem(change: OrderChange | CustomerChange, tables: { orders: string; items: string; customers: string }): string | undefined {
   if (change.op !== 'upsert') return undefined;
-  const columns: Array<[table: string, ...Column]> = [];
-  const add = (table: string, cols: readonly Column[]) => {
-    for (const c of cols) columns.push([table, ...c]);
-  };
-  add(change.kind === 'order' ? tables.orders : tables.customers, [
-    [change.kind === 'order' ? 'order_id' : 'customer_id', change.id, 'text'],
-    ['source_ts_ms', change.source_ts_ms, 'time'],
-  ]);
   if (change.kind === 'customer') {
+    const t = tables.customers;
     const u = change.customer;
-    add(tables.customers, [
-      ['name', u.name, 'text'],
-      ['email', u.email, 'text'],
-      ['segment', u.segment, 'text'],
-      ['city', u.city, 'text'],
-      ['country', u.country, 'text'],
-      ['created_at', u.created_at, 'time'],
-      ['updated_at', u.updated_at, 'time'],
-    ]);
-  } else {
-    const o = change.order;
-    add(tables.orders, [
-      ['customer_id', o.customer_id, 'text'],
-      ['customer_name', o.customer_name, 'text'],
-      ['customer_email', o.customer_email, 'text'],
-      ['customer_segment', o.customer_segment, 'text'],
-      ['status', o.status, 'text'],
-      ['currency', o.currency, 'text'],
-      ['total', o.total, 'decimal'],
-      ['item_count', o.item_count, 'int'],
-      ['created_at', o.created_at, 'time'],
-      ['updated_at', o.updated_at, 'time'],
-    ]);
-    for (const it of change.items) {
-      add(tables.items, [
-        ['line', it.line, 'int'],
-        ['sku', it.sku, 'text'],
-        ['name', it.name, 'text'],
-        ['quantity', it.quantity, 'int'],
-        ['unit_price', it.unit_price, 'decimal'],
-      ]);
-    }
+    return (
+      check(t, 'customer_id', change.id, 'text') ??
+      check(t, 'source_ts_ms', change.source_ts_ms, 'time') ??
+      check(t, 'name', u.name, 'text') ??
+      check(t, 'email', u.email, 'text') ??
+      check(t, 'segment', u.segment, 'text') ??
+      check(t, 'city', u.city, 'text') ??
+      check(t, 'country', u.country, 'text') ??
+      check(t, 'created_at', u.created_at, 'time') ??
+      check(t, 'updated_at', u.updated_at, 'time')
+    );
   }
-  for (const [table, name, value, kind] of columns) {
-    const why = problemOf(value, kind);
-    if (why) return `column ${table}.${name}: ${why}`;
+  const t = tables.orders;
+  const o = change.order;
+  const order =
+    check(t, 'order_id', change.id, 'text') ??
+    check(t, 'source_ts_ms', change.source_ts_ms, 'time') ??
+    check(t, 'customer_id', o.customer_id, 'text') ??
+    check(t, 'customer_name', o.customer_name, 'text') ??
+    check(t, 'customer_email', o.customer_email, 'text') ??
+    check(t, 'customer_segment', o.customer_segment, 'text') ??
+    check(t, 'status', o.status, 'text') ??
+    check(t, 'currency', o.currency, 'text') ??
+    check(t, 'total', o.total, 'decimal') ??
+    check(t, 'item_count', o.item_count, 'int') ??
+    check(t, 'created_at', o.created_at, 'time') ??
+    check(t, 'updated_at', o.updated_at, 'time');
+  if (order !== undefined) return order;
+  const i = tables.items;
+  for (const it of change.items) {
+    const why =
+      check(i, 'line', it.line, 'int') ??
+      check(i, 'sku', it.sku, 'text') ??
+      check(i, 'name', it.name, 'text') ??
+      check(i, 'quantity', it.quantity, 'int') ??
+      check(i, 'unit_price', it.unit_price, 'decimal');
+    if (why !== undefined) return why;
   }
   return undefined;
 }

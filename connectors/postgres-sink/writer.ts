@@ -193,7 +193,16 @@ export class WarehouseWriter {
     const client = await this.connection();
     try {
       await client.query('BEGIN');
-      await this.writeIsolating(client, batch, refused);
+      try {
+        await this.writeChanges(client, batch);
+      } catch (err) {
+        if (!isDataFailure(err)) throw err;
+        // The first attempt runs without a savepoint, because a subtransaction slows every row it
+        // writes; only a batch PostgreSQL refused is written again, in halves behind savepoints.
+        await client.query('ROLLBACK');
+        await client.query('BEGIN');
+        await this.isolate(client, batch, err, refused);
+      }
       if (offsets.length > 0) {
         // Never backwards: a late flush of a task that lost its partitions cannot undo a newer one.
         // Rewinds on purpose go through alterOffsets.
@@ -213,47 +222,55 @@ export class WarehouseWriter {
     }
   }
 
+  private async writeChanges(client: pg.Client, batch: WriteBatch): Promise<void> {
+    if (batch.orders.length > 0) await this.writeOrders(client, batch.orders);
+    if (batch.customers.length > 0) await this.writeCustomers(client, batch.customers);
+  }
+
   private async writeIsolating(client: pg.Client, batch: WriteBatch, refused: RefusedChange): Promise<void> {
     if (batch.orders.length + batch.customers.length === 0) return;
     await client.query('SAVEPOINT conflux_part');
     try {
-      if (batch.orders.length > 0) await this.writeOrders(client, batch.orders);
-      if (batch.customers.length > 0) await this.writeCustomers(client, batch.customers);
+      await this.writeChanges(client, batch);
       await client.query('RELEASE SAVEPOINT conflux_part');
-      return;
     } catch (err) {
       if (!isDataFailure(err)) throw err;
       await client.query('ROLLBACK TO SAVEPOINT conflux_part');
       await client.query('RELEASE SAVEPOINT conflux_part');
-      const all: Array<OrderEntry | CustomerEntry> = [...batch.orders, ...batch.customers];
-      if (all.length === 1) {
-        const entry = all[0]!;
-        const e = err as { code?: string; message?: string; column?: string };
-        await refused(entry, new Error(`PostgreSQL refused the row${e.column ? ` (column ${e.column})` : ''}: ${e.message} (SQLSTATE ${e.code})`));
-        // The refused version is a rejected one: the older row follows rejected.version.policy.
-        const rejected: RejectedChange = {
-          kind: entry.change.kind,
-          op: 'reject',
-          id: entry.change.id,
-          source_ts_ms: entry.change.source_ts_ms,
-          ...(entry.change.source_seq !== undefined ? { source_seq: entry.change.source_seq } : {}),
-          rule: `postgres-sink: ${e.message}`,
-        };
-        const as = { ...entry, change: rejected };
-        await this.writeIsolating(client, entry.change.kind === 'order' ? { orders: [as], customers: [] } : { orders: [], customers: [as] }, refused);
-        return;
-      }
-      const half = Math.ceil(all.length / 2);
-      for (const part of [all.slice(0, half), all.slice(half)]) {
-        await this.writeIsolating(
-          client,
-          {
-            orders: part.filter((e): e is OrderEntry => e.change.kind === 'order'),
-            customers: part.filter((e): e is CustomerEntry => e.change.kind === 'customer'),
-          },
-          refused,
-        );
-      }
+      await this.isolate(client, batch, err, refused);
+    }
+  }
+
+  /** A batch PostgreSQL refused with `err`: its lone change is refused, or its halves are written apart. */
+  private async isolate(client: pg.Client, batch: WriteBatch, err: unknown, refused: RefusedChange): Promise<void> {
+    const all: Array<OrderEntry | CustomerEntry> = [...batch.orders, ...batch.customers];
+    if (all.length === 1) {
+      const entry = all[0]!;
+      const e = err as { code?: string; message?: string; column?: string };
+      await refused(entry, new Error(`PostgreSQL refused the row${e.column ? ` (column ${e.column})` : ''}: ${e.message} (SQLSTATE ${e.code})`));
+      // The refused version is a rejected one: the older row follows rejected.version.policy.
+      const rejected: RejectedChange = {
+        kind: entry.change.kind,
+        op: 'reject',
+        id: entry.change.id,
+        source_ts_ms: entry.change.source_ts_ms,
+        ...(entry.change.source_seq !== undefined ? { source_seq: entry.change.source_seq } : {}),
+        rule: `postgres-sink: ${e.message}`,
+      };
+      const as = { ...entry, change: rejected };
+      await this.writeIsolating(client, entry.change.kind === 'order' ? { orders: [as], customers: [] } : { orders: [], customers: [as] }, refused);
+      return;
+    }
+    const half = Math.ceil(all.length / 2);
+    for (const part of [all.slice(0, half), all.slice(half)]) {
+      await this.writeIsolating(
+        client,
+        {
+          orders: part.filter((e): e is OrderEntry => e.change.kind === 'order'),
+          customers: part.filter((e): e is CustomerEntry => e.change.kind === 'customer'),
+        },
+        refused,
+      );
     }
   }
 
