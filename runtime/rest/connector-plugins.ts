@@ -4,7 +4,7 @@ import { BadRequestError, ConfigError, NotFoundError } from '../errors.js';
 import { connectorPlugin } from '../worker/plugin-registry.js';
 import { toRawConfig, type RouteContext } from './context.js';
 import { configInfos, describePlugin } from './plugin-config.js';
-import { ConfigInput, errorResponses } from './schemas.js';
+import { ConfigInput, errorResponses, QueryBoolean, queryFlag } from './schemas.js';
 
 const tags = ['connector-plugins'];
 const PluginParams = Type.Object({ plugin: Type.String({ description: 'Plugin name, as in connector.class or transforms.<alias>.type' }) });
@@ -53,7 +53,7 @@ export const connectorPluginsPlugin: FastifyPluginAsyncTypebox<RouteContext> = a
         summary: 'List plugins',
         description: 'Connector plugins; with connectorsOnly=false also transforms and predicates.',
         tags,
-        querystring: Type.Object({ connectorsOnly: Type.Boolean({ default: true }) }),
+        querystring: Type.Object({ connectorsOnly: QueryBoolean(true) }),
         response: {
           200: Type.Array(
             Type.Object({
@@ -68,7 +68,7 @@ export const connectorPluginsPlugin: FastifyPluginAsyncTypebox<RouteContext> = a
     },
     async (request) => {
       const connectors = Object.values(plugins.connectors).map((d) => ({ class: d.name, type: d.type, version: d.version }));
-      if (request.query.connectorsOnly) return connectors;
+      if (queryFlag(request.query.connectorsOnly)) return connectors;
       return [
         ...connectors,
         ...Object.values(plugins.transforms).map((d) => ({ class: d.name, type: 'transformation' as const, version: d.version })),

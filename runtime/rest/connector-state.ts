@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { statusView, type RouteContext } from './context.js';
-import { ConnectorNameParams, ConnectorStatusSchema, TaskId, TaskStatusSchema, emptyResponse, errorResponses } from './schemas.js';
+import { ConnectorNameParams, ConnectorStatusSchema, TaskId, TaskStatusSchema, emptyResponse, errorResponses, QueryBoolean, queryFlag } from './schemas.js';
 
 const tags = ['connectors'];
 const accepted = emptyResponse('Accepted');
@@ -35,14 +35,15 @@ export const connectorStatePlugin: FastifyPluginAsyncTypebox<RouteContext> = asy
         tags,
         params: ConnectorNameParams,
         querystring: Type.Object({
-          includeTasks: Type.Boolean({ default: false }),
-          onlyFailed: Type.Boolean({ default: false }),
+          includeTasks: QueryBoolean(false),
+          onlyFailed: QueryBoolean(false),
         }),
         response: { 202: ConnectorStatusSchema, 204: emptyResponse('Connector restarted'), ...errorResponses(400, 404) },
       },
     },
     async (request, reply) => {
-      const { includeTasks, onlyFailed } = request.query;
+      const includeTasks = queryFlag(request.query.includeTasks);
+      const onlyFailed = queryFlag(request.query.onlyFailed);
       const { name } = request.params;
       await herder.restart(name, { includeTasks, onlyFailed });
       if (!includeTasks && !onlyFailed) return reply.status(204).send();

@@ -141,3 +141,12 @@ export const OffsetEntry = Type.Object({
 export const emptyResponse = (description: string) => ({ description }) as { description: string };
 
 export const MessageBody = Type.Object({ message: Type.String() });
+
+/**
+ * A boolean query parameter as Kafka Connect reads it: `true`/`false` in any case (Python's
+ * `requests` writes `True`). Read it with queryFlag.
+ */
+export const QueryBoolean = (fallback: boolean) =>
+  Type.String({ pattern: '^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$', default: String(fallback), description: 'true or false, in any case' });
+
+export const queryFlag = (value: string): boolean => value.toLowerCase() === 'true';

@@ -60,7 +60,14 @@ t.test('restart: 204 without flags, 202 with the status otherwise', async (t) =>
   const onlyFailed = await app.inject({ method: 'POST', url: '/connectors/r/restart?includeTasks=true&onlyFailed=true' });
   t.equal(onlyFailed.statusCode, 202);
 
-  t.equal((await app.inject({ method: 'POST', url: '/connectors/r/restart?includeTasks=maybe' })).statusCode, 400);
+  // As Python's requests writes booleans: Kafka Connect reads them case-insensitively.
+  const pythonic = await app.inject({ method: 'POST', url: '/connectors/r/restart?includeTasks=True&onlyFailed=False' });
+  t.equal(pythonic.statusCode, 202, 'includeTasks=True is true');
+  t.match(json(pythonic.body), { name: 'r', tasks: [{ id: 0 }] });
+  t.equal((await app.inject({ method: 'POST', url: '/connectors/r/restart?includeTasks=FALSE' })).statusCode, 204, 'includeTasks=FALSE is false');
+  const maybe = await app.inject({ method: 'POST', url: '/connectors/r/restart?includeTasks=maybe' });
+  t.equal(maybe.statusCode, 400);
+  t.match(maybe.body, /includeTasks/, 'the 400 names the parameter');
   t.equal((await app.inject({ method: 'POST', url: '/connectors/none/restart' })).statusCode, 404);
 });
 
