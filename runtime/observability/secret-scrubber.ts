@@ -109,11 +109,36 @@ function* expand(values: Iterable<string>): Generator<string> {
     // Validation refuses longer lists; a value that reaches here anyway is kept whole, not split.
     const pieces = separators.test(v) ? v.split(separators) : [];
     const parts = pieces.length > 0 && pieces.length <= MAX_SECRET_PARTS ? [v, ...pieces.map((p) => p.trim())] : [v];
-    for (const part of parts) {
+    for (const part of [...parts, ...userinfoPasswords(v)]) {
       if (part.length < MIN_SCRUBBED_LENGTH) continue;
       yield* variants(part);
     }
   }
+}
+
+const USERINFO = /[a-z][a-z0-9+.-]*:\/\/([^@/?#\s]*)@/gi;
+
+/**
+ * The password of every URL in a value, as written and percent-decoded: a driver that fails to
+ * connect quotes the pieces it parsed (the password alone, or the host), never the URL whole. A
+ * MongoDB URI lists hosts with commas, so the userinfo is found before any split.
+ */
+function userinfoPasswords(v: string): string[] {
+  if (!v.includes('://')) return [];
+  const out: string[] = [];
+  for (const m of v.matchAll(USERINFO)) {
+    const info = m[1]!;
+    const colon = info.indexOf(':');
+    if (colon < 0) continue;
+    const password = info.slice(colon + 1);
+    out.push(password);
+    try {
+      out.push(decodeURIComponent(password));
+    } catch {
+      // A malformed escape: the raw form is all a client can quote.
+    }
+  }
+  return out;
 }
 
 /**
