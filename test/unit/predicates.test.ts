@@ -42,6 +42,22 @@ t.test('TopicNameMatches matches the whole name', async (t) => {
   t.throws(() => TopicNameMatches.create({ pattern: '(' }), ConfigError);
 });
 
+t.test('TopicNameMatches decides a pattern that backtracks exponentially in one pass (RE2)', async (t) => {
+  // A backtracking engine needs about 2^60 steps here: the test would never end.
+  const p = TopicNameMatches.create({ pattern: '(?:.*){20}X' });
+  t.notOk(p.test(rec({ topic: 'a'.repeat(60) })));
+  t.ok(p.test(rec({ topic: `${'a'.repeat(60)}X` })));
+  const backreference = (() => {
+    try {
+      TopicNameMatches.create({ pattern: '(a)\\1' });
+    } catch (err) {
+      return err as ConfigError;
+    }
+  })();
+  t.ok(backreference instanceof ConfigError, 'a backreference (not linear-time) is refused');
+  t.match(backreference?.errors, [{ key: 'pattern', message: /not a valid regular expression/ }]);
+});
+
 t.test('TopicNameMatches config requires pattern', async (t) => {
   const r = validateConnectorConfig(
     TopicNameMatches.config,
