@@ -184,12 +184,24 @@ async function deadLetterCount(): Promise<number> {
 }
 
 /** For the unknown-customer dead letters after the first `from`: their dead-letter time minus the order's updated_at, sorted. */
+/** Dead letters of the window by reason, ids and times left out: which rule, and why a customer was unknown. */
+const letterReasons = new Map<string, number>();
+
 async function rejectionDelays(from: number): Promise<number[]> {
   const delays: number[] = [];
   let seen = 0;
+  letterReasons.clear();
   await readToEnd(kafka, names.ordersDlq, async (_p, message) => {
     if (seen++ < from) return;
-    if (!String(message.headers?.['conflux.error.message'] ?? '').startsWith('unknown-customer')) return;
+    const reason = String(message.headers?.['conflux.error.message'] ?? '');
+    const shape = reason
+      .replace(/"[^"]*"/g, '"…"')
+      .replace(/\b[0-9a-f]{24}\b/g, '…')
+      .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '<time>')
+      .replace(/\d+/g, 'N')
+      .slice(0, 140);
+    letterReasons.set(shape, (letterReasons.get(shape) ?? 0) + 1);
+    if (!reason.startsWith('unknown-customer')) return;
     if (!message.value) return;
     const envelope = (await registry.decode(message.value)) as { after: { updated_at: number } | null };
     if (envelope.after) delays.push(Number(message.timestamp) - envelope.after.updated_at);
@@ -289,6 +301,7 @@ try {
       const l = rows[0]!;
       const parked = diffHistogram(await parkedHistogram(worker.url, names.ordersSink), parkedBefore);
       const rejected = await rejectionDelays(lettersBefore);
+      for (const [shape, n] of [...letterReasons].sort((a, b) => b[1] - a[1])) console.log(`  dead letters at ${rate}/s ${invalid}: ${n} x ${shape}`);
       const sustained = generatorRate >= 0.95 * rate && kafkaRate >= 0.9 * generatorRate && backlogAtEnd <= Math.max(rate, 200);
       const result: RateResult = {
         rate,

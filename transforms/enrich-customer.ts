@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import {
+  LiteralOnly,
   DataError,
   NotYetError,
   compareEventTime,
@@ -49,7 +50,10 @@ export const EnrichCustomer = defineTransform({
     "every customer change up to the order's own time (the source's watermarks), the customer did not exist then and the order is rejected " +
     '(rule unknown-customer); until then the order is parked while other orders go on.',
   config: Type.Object({
-    'enrich.topic': Type.String({ description: 'Compacted topic of customer change envelopes, keyed by customer id.', default: 'customers-cdc', minLength: 1 }),
+    // Literal-only: the value names a topic the worker reads and labels metrics with.
+    'enrich.topic': LiteralOnly(
+      Type.String({ description: 'Compacted topic of customer change envelopes, keyed by customer id.', default: 'customers-cdc', minLength: 1 }),
+    ),
     'enrich.missing.policy': Type.Union([Type.Literal('wait'), Type.Literal('deadletter'), Type.Literal('null')], {
       description:
         "When the customer is not in the table: `wait` rejects the order (unknown-customer) as soon as the table's event time has passed the " +

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Type, { type Static } from 'typebox';
-import { ConfigError, Secret, type ConfigErrorEntry, type RecordSchema } from '../../runtime/api/index.js';
+import { ConfigError, LiteralOnly, Secret, type ConfigErrorEntry, type RecordSchema } from '../../runtime/api/index.js';
 
 /** `value.schema.<collection>`: the one family of keys with a collection name inside. */
 export const VALUE_SCHEMA_KEY = /^value\.schema\.([^.]+)$/;
@@ -19,30 +19,36 @@ export const mongoSourceConfig = Type.Object(
       }),
     ),
     database: Type.String({ description: 'Database holding the collections.', minLength: 1, examples: ['shop'] }),
-    collections: Type.String({
-      description: 'Comma-separated collections to capture. Each gets its own change stream and source partition.',
-      pattern: LIST,
-      examples: ['orders,customers'],
-    }),
-    'topic.map': Type.String({
-      description: 'Comma-separated <collection>:<topic> pairs. A collection not listed goes to <collection>-cdc.',
-      default: '',
-      pattern: '^(\\s*[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+(\\s*,\\s*[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+)*\\s*)?$',
-      examples: ['orders:orders-cdc,customers:customers-cdc'],
-    }),
+    collections: LiteralOnly(
+      Type.String({
+        description: 'Comma-separated collections to capture. Each gets its own change stream and source partition.',
+        pattern: LIST,
+        examples: ['orders,customers'],
+      }),
+    ),
+    'topic.map': LiteralOnly(
+      Type.String({
+        description: 'Comma-separated <collection>:<topic> pairs. A collection not listed goes to <collection>-cdc.',
+        default: '',
+        pattern: '^(\\s*[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+(\\s*,\\s*[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+)*\\s*)?$',
+        examples: ['orders:orders-cdc,customers:customers-cdc'],
+      }),
+    ),
     'topic.partitions': Type.Integer({
       description: 'Partition count of the topics the connector creates when they are missing (existing topics are never changed).',
       minimum: 1,
       default: 1,
       examples: [6],
     }),
-    'topic.compacted': Type.String({
-      description:
-        'Comma-separated collections whose topics are created compacted (cleanup.policy=compact): collections that are tables keyed by _id, where only the latest change per document matters.',
-      default: '',
-      pattern: `(${LIST})|^$`,
-      examples: ['customers'],
-    }),
+    'topic.compacted': LiteralOnly(
+      Type.String({
+        description:
+          'Comma-separated collections whose topics are created compacted (cleanup.policy=compact): collections that are tables keyed by _id, where only the latest change per document matters.',
+        default: '',
+        pattern: `(${LIST})|^$`,
+        examples: ['customers'],
+      }),
+    ),
     'topic.compacted.min.lag.ms': Type.Integer({
       description:
         'min.compaction.lag.ms of the compacted topics the connector creates: how long a record is kept before compaction may remove it in favour of a later one of its key. A delete (op d) is followed by a tombstone that carries the delete too, so a sink that lags longer than this still applies it, from the tombstone.',

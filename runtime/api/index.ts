@@ -42,6 +42,6 @@ export {
   watermarkRecord,
 } from './event-time.js';
 export type { TSecret } from './schema.js';
-export { SECRET_KEYWORD, Secret, isSecretSchema } from './schema.js';
+export { LITERAL_KEYWORD, LiteralOnly, SECRET_KEYWORD, Secret, isLiteralOnlySchema, isSecretSchema } from './schema.js';
 export type { CdcEnvelope, CdcOp, CdcSource, CdcUpdateDescription } from './cdc-envelope.js';
 export { EXTENDED_JSON, cdcEnvelopeSchema } from './cdc-envelope.js';

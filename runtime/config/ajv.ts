@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { SECRET_KEYWORD } from '../api/schema.js';
+import { LITERAL_KEYWORD, SECRET_KEYWORD } from '../api/schema.js';
 import type { ConfigErrorEntry } from '../api/errors.js';
 
 // ajv-formats is CommonJS: under NodeNext the default import is `module.exports`, whose
@@ -16,6 +16,7 @@ function createAjv(): Ajv {
   const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, verbose: true, strict: true, strictTypes: false });
   addFormats(ajv);
   ajv.addKeyword({ keyword: SECRET_KEYWORD, schemaType: 'boolean' });
+  ajv.addKeyword({ keyword: LITERAL_KEYWORD, schemaType: 'boolean' });
   return ajv;
 }
 

@@ -14,11 +14,19 @@ export interface ProviderPolicy {
   readonly maxFileBytes?: number;
 }
 
+/**
+ * The worker's own variables. A prefix entry (`CONFLUX_*`, the default) never reaches them: a
+ * connector config that could read `${env:CONFLUX_REST_TOKEN}` would put the worker's REST token
+ * into a value its author sees (a topic, a log line of the target system). Only an entry naming
+ * one exactly allows it.
+ */
+export const WORKER_VARIABLES: ReadonlySet<string> = new Set(['CONFLUX_REST_TOKEN', 'CONFLUX_URL', 'CONFLUX_LOG_LEVEL', 'CONFLUX_COMMIT']);
+
 /** A matcher for `config.providers.env.allowlist`: exact names, or prefixes written `PREFIX*`. */
 export function envMatcher(allowlist: readonly string[]): (name: string) => boolean {
   const exact = new Set(allowlist.filter((n) => !n.endsWith('*')));
   const prefixes = allowlist.filter((n) => n.endsWith('*')).map((n) => n.slice(0, -1));
-  return (name) => exact.has(name) || prefixes.some((p) => name.startsWith(p));
+  return (name) => exact.has(name) || (!WORKER_VARIABLES.has(name) && prefixes.some((p) => name.startsWith(p)));
 }
 
 function inside(dir: string, path: string): boolean {

@@ -1,6 +1,6 @@
 import type { TSchema } from 'typebox';
 import { isSecretSchema } from '../api/schema.js';
-import { PREDICATE_KEY, TRANSFORM_KEY } from './connector-schema.js';
+import { connectorMarkedKeys, schemaKeys } from './marked-keys.js';
 import { isPlaceholder } from './placeholders.js';
 import type { TransformLookup } from './validate.js';
 
@@ -17,10 +17,7 @@ export function looksSecret(key: string): boolean {
 
 /** Keys that `schemas` mark with `Secret(...)`; `prefix` scopes a plugin schema (`transforms.a.`). */
 export function secretKeys(schema: TSchema, prefix = ''): string[] {
-  const props = (schema as { properties?: Record<string, unknown> }).properties ?? {};
-  return Object.entries(props)
-    .filter(([, s]) => isSecretSchema(s))
-    .map(([k]) => prefix + k);
+  return schemaKeys(schema, isSecretSchema, prefix);
 }
 
 /**
@@ -49,17 +46,8 @@ export function redactConnectorConfig<T extends Record<string, unknown>>(config:
  * responses, validation and the scrubber alike.
  */
 export function connectorSecretKeys(config: Readonly<Record<string, unknown>>, pluginSchema: TSchema | undefined, lookup?: TransformLookup): Set<string> {
-  const marked = new Set(pluginSchema ? secretKeys(pluginSchema) : []);
+  const marked = connectorMarkedKeys(config, pluginSchema, lookup, isSecretSchema);
   for (const key of Object.keys(config)) if (looksSecret(key)) marked.add(key);
-  if (lookup) {
-    for (const [key, value] of Object.entries(config)) {
-      const t = TRANSFORM_KEY.exec(key);
-      const p = PREDICATE_KEY.exec(key);
-      if (typeof value !== 'string' || (t?.[2] ?? p?.[2]) !== 'type') continue;
-      const def = t ? lookup.transform(value) : lookup.predicate(value);
-      if (def) for (const k of secretKeys(def.config, key.slice(0, -'type'.length))) marked.add(k);
-    }
-  }
   return marked;
 }
 

@@ -5,7 +5,7 @@ import type { RouteContext } from './context.js';
 const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** `GET /metrics`: the worker's Prometheus registry in the text exposition format. */
-export const metricsPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app, { herder }) => {
+export const metricsPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app, { herder, secrets }) => {
   app.get(
     '/metrics',
     {
@@ -16,6 +16,7 @@ export const metricsPlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app
         response: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: Type.String() } } } },
       },
     },
-    async (_request, reply) => reply.type(PROMETHEUS_TEXT).send(await herder.metrics.text()),
+    // Text skips the JSON scrub hook; a label (a topic, a connector's value) can still carry a secret.
+    async (_request, reply) => reply.type(PROMETHEUS_TEXT).send(secrets.scrub(await herder.metrics.text())),
   );
 };

@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka } from 'kafkajs';
-import { ConfigError } from '../api/index.js';
-import { MAX_CONFIG_KEYS, isLiteralConnectorKey, parseList, resolvePlaceholders, type WorkerConfig } from '../config/index.js';
+import { ConfigError, isLiteralOnlySchema } from '../api/index.js';
+import { MAX_CONFIG_KEYS, isLiteralConnectorKey, lookupFromMaps, parseList, resolvePlaceholders, type WorkerConfig } from '../config/index.js';
+import { connectorMarkedKeys } from '../config/marked-keys.js';
 import { restrictedSources } from '../config/providers.js';
 import { kafkaClient } from '../kafka/client.js';
 import { LogManager } from '../observability/logging.js';
@@ -10,7 +11,7 @@ import { WorkerMetrics } from '../observability/metrics.js';
 import { FileOffsetStore } from '../offsets/file-store.js';
 import { KafkaOffsetStore } from '../offsets/kafka-store.js';
 import type { OffsetStore } from '../offsets/store.js';
-import type { PluginRegistry } from './plugin-registry.js';
+import { connectorPlugin, type PluginRegistry } from './plugin-registry.js';
 import { Worker, type ConnectorConfigStore, type RawConfig } from './worker.js';
 
 export interface CreateWorkerOptions {
@@ -31,6 +32,7 @@ export interface CreateWorkerOptions {
 
 /** Wires a Worker from a validated worker config: Kafka client, Schema Registry, offset store. */
 export function createWorker(config: WorkerConfig, plugins: PluginRegistry, opts: CreateWorkerOptions = {}): Worker {
+  const lookup = lookupFromMaps(plugins.transforms, plugins.predicates);
   const logs = opts.logs ?? new LogManager();
   const env = opts.env ?? process.env;
   // Connector configs come from REST callers: their placeholders read only what the operator allowed.
@@ -58,7 +60,10 @@ export function createWorker(config: WorkerConfig, plugins: PluginRegistry, opts
     resolveConfig: async (raw: RawConfig) => {
       if (Object.keys(raw).length > MAX_CONFIG_KEYS)
         throw new ConfigError([{ key: '', message: `a connector config may have at most ${MAX_CONFIG_KEYS} keys` }]);
-      const resolved = await resolvePlaceholders({ ...raw }, sources, { literal: isLiteralConnectorKey });
+      // Keys a plugin marks literal-only (they name topics) join the runtime's own.
+      const plugin = connectorPlugin(plugins, String(raw['connector.class'] ?? ''));
+      const marked = connectorMarkedKeys(raw, plugin?.config, lookup, isLiteralOnlySchema);
+      const resolved = await resolvePlaceholders({ ...raw }, sources, { literal: (key) => isLiteralConnectorKey(key) || marked.has(key) });
       if (!resolved.ok) throw new ConfigError(resolved.errors);
       return { config: resolved.config, secrets: [...resolved.secrets] };
     },

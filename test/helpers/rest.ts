@@ -148,7 +148,7 @@ export interface RealHarness extends Harness {
 export async function realWorkerHarness(
   t: TapLike,
   workerConfig: Record<string, unknown> = {},
-  options: Partial<Omit<RestOptions, 'herder' | 'logs'>> & { configDir?: string } = {},
+  options: Partial<Omit<RestOptions, 'herder' | 'logs'>> & { configDir?: string; plugins?: PluginRegistry } = {},
 ): Promise<RealHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'conflux-real-'));
   const logs = new LogManager({ level: 'silent' });
@@ -158,8 +158,8 @@ export async function realWorkerHarness(
     'state.dir': dir,
     ...workerConfig,
   });
-  const { configDir, ...rest } = options;
-  const worker = createStandaloneHerder(config, testPlugins, { logs, ...(configDir ? { configDir } : {}) });
+  const { configDir, plugins, ...rest } = options;
+  const worker = createStandaloneHerder(config, plugins ?? testPlugins, { logs, ...(configDir ? { configDir } : {}) });
   await worker.start();
   const app = buildApp({ herder: worker, logs, ...rest });
   t.teardown(async () => {
