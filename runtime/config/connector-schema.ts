@@ -83,8 +83,14 @@ export const commonConnectorProperties = {
     examples: ['orders-dlq'],
   }),
   'errors.deadletterqueue.context.headers.enable': Type.Boolean({
-    description: 'Add conflux.error.* headers (stage, class, message, original topic/partition/offset) to dead-lettered records.',
+    description:
+      'Add conflux.error.* headers (stage, class, message, original topic/partition/offset, connector, task) to dead-lettered records. On by default, unlike Kafka Connect, because the reason is what an operator acts on; the messages are scrubbed of secrets, and no stack trace is added unless errors.deadletterqueue.context.headers.stacktrace asks for it.',
     default: true,
+  }),
+  'errors.deadletterqueue.context.headers.stacktrace': Type.Boolean({
+    description:
+      "Add the error's stack trace (conflux.error.stacktrace, scrubbed, at most 8 KiB) to dead-lettered records, with context headers on. Off by default: a stack tells whoever can read the topic the worker's files and code paths.",
+    default: false,
   }),
   'errors.log.enable': Type.Boolean({
     description: 'Log every tolerated error with the record position.',

@@ -36,13 +36,13 @@ export class DeadLetterWriter {
     readonly topic: string,
     private readonly connector: string,
     private readonly taskId: number,
-    private readonly contextHeaders: boolean,
+    private readonly headersOf: { readonly context: boolean; readonly stackTrace: boolean },
     private readonly scrub: (text: string) => string,
   ) {}
 
   async send(payload: DeadLetterPayload, stage: ErrorStage, error: Error): Promise<void> {
     const headers: IHeaders = { ...payload.headers };
-    if (this.contextHeaders) {
+    if (this.headersOf.context) {
       headers[DLQ_HEADER.stage] = stage;
       headers[DLQ_HEADER.class] = error.name || 'Error';
       headers[DLQ_HEADER.message] = this.scrub(error.message).slice(0, 4096);
@@ -51,7 +51,8 @@ export class DeadLetterWriter {
       if (payload.topic !== undefined) headers[DLQ_HEADER.topic] = payload.topic;
       if (payload.partition !== undefined) headers[DLQ_HEADER.partition] = String(payload.partition);
       if (payload.offset !== undefined) headers[DLQ_HEADER.offset] = payload.offset;
-      if (error.stack) headers[DLQ_HEADER.stack] = this.scrub(error.stack).slice(0, 8192);
+      // A stack names files, versions and the code path: for whoever reads the topic only on request.
+      if (this.headersOf.stackTrace && error.stack) headers[DLQ_HEADER.stack] = this.scrub(error.stack).slice(0, 8192);
     }
     await this.producer.send({
       topic: this.topic,

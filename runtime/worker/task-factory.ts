@@ -51,8 +51,16 @@ export class TaskFactory {
       logErrors: cfg['errors.log.enable'],
       ...(dlqTopic
         ? {
-            deadLetter: new DeadLetterWriter(this.dlqProducerClient(), dlqTopic, c.name, slot.id, cfg['errors.deadletterqueue.context.headers.enable'], (t) =>
-              this.o.logs.scrub(t),
+            deadLetter: new DeadLetterWriter(
+              this.dlqProducerClient(),
+              dlqTopic,
+              c.name,
+              slot.id,
+              {
+                context: cfg['errors.deadletterqueue.context.headers.enable'],
+                stackTrace: cfg['errors.deadletterqueue.context.headers.stacktrace'],
+              },
+              (t) => this.o.logs.scrub(t),
             ),
           }
         : {}),
