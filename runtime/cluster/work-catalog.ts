@@ -1,11 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { ValidatedConfig, RawConfig } from '../worker/connector-instance.js';
+import type { RawConfig, Validated } from '../worker/connector-instance.js';
 import type { Work } from './assignment.js';
 import type { ConfigTopicStore } from './config-topic-store.js';
 
 /** A connector's config as this worker validated it, and the task configs its plugin generates from it. */
 export type CatalogEntry =
-  | { raw: RawConfig; ok: true; validated: ValidatedConfig; taskConfigs: readonly unknown[] }
+  | { raw: RawConfig; ok: true; validated: Validated; taskConfigs: readonly unknown[] }
   | { raw: RawConfig; ok: false; error: Error; taskConfigs: readonly [] };
 
 /**
@@ -14,19 +14,25 @@ export type CatalogEntry =
  * config). Every worker derives the same task configs from the same config, so they are not
  * written to the topic, where the resolved secrets they may hold would be readable by anyone who
  * can read the topic. Cached per config.
+ *
+ * The secrets a config resolves to are handed to `secrets` (the scrubber) here, on every worker,
+ * not only on the one that runs the connector: any worker answers `GET /connectors/{name}/tasks`
+ * from these task configs, and a task key that is not secret-named (`uri`) holds the resolved
+ * value.
  */
 export class WorkCatalog {
   private readonly entries = new Map<string, CatalogEntry>();
 
   constructor(
     private readonly configs: ConfigTopicStore,
-    private readonly validate: (raw: RawConfig) => Promise<ValidatedConfig>,
+    private readonly validate: (raw: RawConfig) => Promise<Validated>,
+    private readonly secrets: (name: string, values: readonly string[]) => void = () => undefined,
   ) {}
 
   async entry(name: string): Promise<CatalogEntry | undefined> {
     const raw = this.configs.get(name)?.config;
     if (!raw) {
-      this.entries.delete(name);
+      if (this.entries.delete(name)) this.secrets(name, []);
       return undefined;
     }
     const cached = this.entries.get(name);
@@ -36,8 +42,10 @@ export class WorkCatalog {
       const validated = await this.validate(raw);
       const taskConfigs = validated.definition.taskConfigs(validated.config as never, validated.config['tasks.max']);
       entry = { raw, ok: true, validated, taskConfigs };
+      this.secrets(name, validated.secrets);
     } catch (err) {
       entry = { raw, ok: false, error: err as Error, taskConfigs: [] };
+      this.secrets(name, []);
     }
     this.entries.set(name, entry);
     return entry;

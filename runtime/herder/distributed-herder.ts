@@ -77,7 +77,12 @@ export class DistributedHerder implements Herder {
       replicationFactor: config['status.storage.replication.factor'],
       logger: logs.get('cluster.status'),
     });
-    this.catalog = new WorkCatalog(this.configs, (raw) => o.worker.validate(raw));
+    // Its own owner name: the worker drops a connector's secrets when it stops running it here.
+    this.catalog = new WorkCatalog(
+      this.configs,
+      (raw) => o.worker.validate(raw),
+      (name, values) => logs.setSecrets(`catalog:${name}`, values),
+    );
     this.admin = new SharedAdmin(kafka);
     this.offsetOps = new ClusterOffsets({
       configs: this.configs,

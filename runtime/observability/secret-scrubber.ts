@@ -116,6 +116,9 @@ function* expand(values: Iterable<string>): Generator<string> {
   }
 }
 
+/** The shortest URL password registered on its own (see userinfoPasswords). */
+export const MIN_URL_PASSWORD_LENGTH = 8;
+
 const USERINFO = /[a-z][a-z0-9+.-]*:\/\/([^@/?#\s]*)@/gi;
 
 /**
@@ -131,6 +134,9 @@ function userinfoPasswords(v: string): string[] {
     const colon = info.indexOf(':');
     if (colon < 0) continue;
     const password = info.slice(colon + 1);
+    // Alone, a short password is a word of ordinary text ("conflux" in every metric name): hiding
+    // it would garble every line, so it stays hidden only inside its URL.
+    if (password.length < MIN_URL_PASSWORD_LENGTH) continue;
     out.push(password);
     try {
       out.push(decodeURIComponent(password));

@@ -77,7 +77,7 @@ export const connectorStatePlugin: FastifyPluginAsyncTypebox<RouteContext> = asy
     {
       schema: {
         summary: 'List tasks',
-        description: 'Each task with the config it runs with (secret values hidden).',
+        description: 'Each task with the config it runs with: placeholders of the connector config as written, secret values hidden.',
         tags,
         params: ConnectorNameParams,
         response: { 200: Type.Array(Type.Object({ id: TaskId, config: Type.Unknown() })), ...errorResponses(404) },
@@ -87,7 +87,9 @@ export const connectorStatePlugin: FastifyPluginAsyncTypebox<RouteContext> = asy
       const { name } = request.params;
       const raw = herder.config(name);
       const values = secrets.secretValues(raw);
-      return herder.taskConfigs(name).map((t) => ({ id: t.id, config: secrets.redactDeep(t.config, values, raw['connector.class']) }));
+      return herder
+        .taskConfigs(name)
+        .map((t) => ({ id: t.id, config: secrets.redactDeep(secrets.withPlaceholders(t.config, raw), values, raw['connector.class']) }));
     },
   );
 

@@ -1,5 +1,5 @@
 import { REDACTED, connectorSecretKeys, redactKeys, redactString } from '../config/redact.js';
-import { hasPlaceholder } from '../config/placeholders.js';
+import { hasPlaceholder, isPlaceholder } from '../config/placeholders.js';
 import { SCRUB_FAILED, type LogManager } from '../observability/logging.js';
 import { ScrubFailedError } from './error-handler.js';
 import { connectorPlugin, transformLookup, type PluginRegistry } from '../worker/plugin-registry.js';
@@ -92,8 +92,22 @@ export class Secrets {
     const marked = this.secretKeysOf(record, pluginName);
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(record)) {
-      out[k] = marked.has(k) && v !== '' && v != null ? REDACTED : this.redactDeep(v, secretValues);
+      // The one redaction rule (config/redact.ts): a placeholder is a reference, shown as written.
+      out[k] = isPlaceholder(v) ? v : marked.has(k) && v !== '' && v != null ? REDACTED : this.redactDeep(v, secretValues);
     }
+    return out;
+  }
+
+  /**
+   * A task config with the placeholders of its connector's config put back (Kafka Connect's
+   * reverseTransform): a task key that the connector config sets from a placeholder shows the
+   * placeholder, not what it resolved to. Keys the plugin renamed (`connection.uri` -> `uri`)
+   * hold the resolved value, which the scrub then hides.
+   */
+  withPlaceholders(taskConfig: unknown, raw: Readonly<Record<string, unknown>>): unknown {
+    if (typeof taskConfig !== 'object' || taskConfig === null || Array.isArray(taskConfig)) return taskConfig;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(taskConfig)) out[k] = Object.hasOwn(raw, k) && isPlaceholder(raw[k]) ? raw[k] : v;
     return out;
   }
 }

@@ -25,8 +25,8 @@ function privateCluster(): Cluster {
 }
 
 /** One worker of the cluster, in this process, stopped at teardown unless the test stops it. */
-async function startMember(t: Test, cluster: Cluster, workerId: string): Promise<DistributedHerder> {
-  const herder = await member(cluster, workerId);
+async function startMember(t: Test, cluster: Cluster, workerId: string, logs = new LogManager({ level: 'fatal' })): Promise<DistributedHerder> {
+  const herder = await member(cluster, workerId, logs);
   await herder.start();
   let stopped = false;
   t.teardown(async () => {
@@ -40,7 +40,7 @@ async function startMember(t: Test, cluster: Cluster, workerId: string): Promise
   return herder;
 }
 
-async function member(cluster: Cluster, workerId: string): Promise<DistributedHerder> {
+async function member(cluster: Cluster, workerId: string, logs = new LogManager({ level: 'fatal' })): Promise<DistributedHerder> {
   const { config } = await loadWorkerConfig({
     'worker.id': workerId,
     'bootstrap.servers': services().kafkaBrokers.join(','),
@@ -51,7 +51,7 @@ async function member(cluster: Cluster, workerId: string): Promise<DistributedHe
     'session.timeout.ms': SESSION_MS,
     'heartbeat.interval.ms': 500,
   });
-  return createDistributedHerder(config, testPlugins, { logs: new LogManager({ level: 'fatal' }) });
+  return createDistributedHerder(config, testPlugins, { logs });
 }
 
 const counter = (topic: string, tasks: number) => ({
@@ -181,6 +181,36 @@ t.test(
     t.same(a.connectorNames(), ['count-a'], 'delete applies through the config topic');
   },
 );
+
+t.test('GET /connectors/{name}/tasks on every worker, the one running the task or not: placeholders as written, resolved secrets hidden', async (t) => {
+  process.env.CONFLUX_CLUSTER_URI = 'mongodb://app:Sup3rS3cretPw@db.internal:27017/shop';
+  t.teardown(() => void delete process.env.CONFLUX_CLUSTER_URI);
+  const cluster = privateCluster();
+  const logs = [new LogManager({ level: 'fatal' }), new LogManager({ level: 'fatal' })];
+  const a = await startMember(t, cluster, 'worker-a', logs[0]);
+  const b = await startMember(t, cluster, 'worker-b', logs[1]);
+  await whenSettled(() =>
+    a.createConnector('leaky', {
+      ...counter(uniqueName('cluster-leaky'), 1),
+      // Neither key is secret-named: only the placeholder says where a secret is.
+      'conn.uri': '${env:CONFLUX_CLUSTER_URI}',
+      'conn.mixed': '${env:CONFLUX_CLUSTER_URI}?appName=conflux',
+    }),
+  );
+  const status = await waitForAgreement([a, b], 'leaky', 'RUNNING', 1);
+  const apps = [a, b].map((herder, i) => buildApp({ herder, logs: logs[i]! }));
+  t.teardown(() => Promise.all(apps.map((app) => app.close())));
+  for (const [i, app] of apps.entries()) {
+    const worker = i === 0 ? 'worker-a' : 'worker-b';
+    const role = status.tasks[0]!.worker_id === worker ? 'runs the task' : 'does not run the task';
+    const res = await app.inject('/connectors/leaky/tasks');
+    t.equal(res.statusCode, 200);
+    t.notOk(res.body.includes('Sup3rS3cretPw'), `${worker} (${role}) shows no resolved secret`);
+    const [task] = res.json() as Array<{ config: Record<string, unknown> }>;
+    t.equal(task!.config['conn.uri'], '${env:CONFLUX_CLUSTER_URI}', `${worker} (${role}) shows the placeholder as written`);
+    t.match(String(task!.config['conn.mixed']), /\[hidden\]/, `${worker} (${role}) hides the value a placeholder resolved into`);
+  }
+});
 
 t.test('a worker that has not joined its group yet answers writes with 409 and a clear message', async (t) => {
   const herder = await member(privateCluster(), 'worker-new');

@@ -25,3 +25,10 @@ t.test('a malformed escape in a password is registered as written', async (t) =>
   s.set('c', ['mongodb://app:bad%zzpw@db/shop']);
   t.equal(s.scrub('password bad%zzpw'), 'password [hidden]');
 });
+
+t.test('a password shorter than 8 characters is hidden only inside its URL: alone it is a word of ordinary text', async (t) => {
+  const s = new SecretScrubber();
+  s.set('c', ['postgres://conflux:conflux@127.0.0.1:15432/warehouse']);
+  t.equal(s.scrub('conflux_process_resident_memory_bytes 1'), 'conflux_process_resident_memory_bytes 1', 'metric names survive');
+  t.equal(s.scrub('connect postgres://conflux:conflux@127.0.0.1:15432/warehouse failed'), 'connect [hidden] failed');
+});
