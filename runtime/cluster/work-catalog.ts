@@ -5,8 +5,7 @@ import type { ConfigTopicStore } from './config-topic-store.js';
 
 /** A connector's config as this worker validated it, and the task configs its plugin generates from it. */
 export type CatalogEntry =
-  | { raw: RawConfig; ok: true; validated: Validated; taskConfigs: readonly unknown[] }
-  | { raw: RawConfig; ok: false; error: Error; taskConfigs: readonly [] };
+  { raw: RawConfig; ok: true; validated: Validated; taskConfigs: readonly unknown[] } | { raw: RawConfig; ok: false; error: Error; taskConfigs: readonly [] };
 
 /**
  * The cluster's connectors as this worker understands them: each config from the config topic

@@ -151,7 +151,7 @@ export const workerConfigSchema = Type.Object(
     ),
     'config.providers.env.allowlist': Type.String({
       description:
-        'Comma-separated environment variable names that ${env:..} placeholders in connector configs may read; an entry ending in * is a prefix. A prefix never reaches the worker\'s own variables (CONFLUX_REST_TOKEN, CONFLUX_URL, CONFLUX_LOG_LEVEL, CONFLUX_COMMIT): only an entry naming one exactly does. The worker config itself is not limited.',
+        "Comma-separated environment variable names that ${env:..} placeholders in connector configs may read; an entry ending in * is a prefix. A prefix never reaches the worker's own variables (CONFLUX_REST_TOKEN, CONFLUX_URL, CONFLUX_LOG_LEVEL, CONFLUX_COMMIT): only an entry naming one exactly does. The worker config itself is not limited.",
       minLength: 1,
       default: 'CONFLUX_*',
       examples: ['CONFLUX_*,PG_PASSWORD'],

@@ -192,9 +192,8 @@ t.test('GET /connectors/{name}/tasks on every worker, the one running the task o
   await whenSettled(() =>
     a.createConnector('leaky', {
       ...counter(uniqueName('cluster-leaky'), 1),
-      // Neither key is secret-named: only the placeholder says where a secret is.
-      'conn.uri': '${env:CONFLUX_CLUSTER_URI}',
-      'conn.mixed': '${env:CONFLUX_CLUSTER_URI}?appName=conflux',
+      // Not secret-named: only the placeholder says where a secret is. The tasks get it as `uri`.
+      'target.uri': '${env:CONFLUX_CLUSTER_URI}',
     }),
   );
   const status = await waitForAgreement([a, b], 'leaky', 'RUNNING', 1);
@@ -207,8 +206,8 @@ t.test('GET /connectors/{name}/tasks on every worker, the one running the task o
     t.equal(res.statusCode, 200);
     t.notOk(res.body.includes('Sup3rS3cretPw'), `${worker} (${role}) shows no resolved secret`);
     const [task] = res.json() as Array<{ config: Record<string, unknown> }>;
-    t.equal(task!.config['conn.uri'], '${env:CONFLUX_CLUSTER_URI}', `${worker} (${role}) shows the placeholder as written`);
-    t.match(String(task!.config['conn.mixed']), /\[hidden\]/, `${worker} (${role}) hides the value a placeholder resolved into`);
+    t.equal(task!.config['target.uri'], '${env:CONFLUX_CLUSTER_URI}', `${worker} (${role}) shows the placeholder as written`);
+    t.equal(task!.config['uri'], '[hidden]', `${worker} (${role}) hides the value the placeholder resolved into under the task's own key`);
   }
 });
 

@@ -152,7 +152,7 @@ t.test('tasks and topics', async (t) => {
       { connector: 't', task: 1 },
     ],
   );
-  t.equal(list[0]?.config['connection.password'], '[hidden]');
+  t.equal(list[0]?.config['connection.password'], '${env:REST_TEST_SECRET}', 'a placeholder is a reference: shown as written, as in the config');
   t.equal(list[1]?.config['task'], 1);
 
   t.same(json((await app.inject('/connectors/t/topics')).body), { t: { topics: ['quiet'] } });

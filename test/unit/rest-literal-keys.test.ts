@@ -50,7 +50,11 @@ t.test('keys that name topics take no placeholder: mongodb-source topic.map, col
     t.match(JSON.parse(res.body), { errors: [{ key, message: /must be a literal value/ }] }, `${key}: the 400 names the key`);
     t.notOk(res.body.includes(SECRET), `${key}: nothing was resolved`);
   }
-  const literal = await app.inject({ method: 'POST', url: '/connectors', payload: { name: 'c', config: source({ 'topic.map': 'orders:orders-cdc' }), initial_state: 'STOPPED' } });
+  const literal = await app.inject({
+    method: 'POST',
+    url: '/connectors',
+    payload: { name: 'c', config: source({ 'topic.map': 'orders:orders-cdc' }), initial_state: 'STOPPED' },
+  });
   t.equal(literal.statusCode, 201, 'literal names are accepted');
 });
 
@@ -78,7 +82,12 @@ t.test("the default allow-list (CONFLUX_*) does not reach the worker's own varia
 t.test('/metrics is scrubbed like every JSON answer', async (t) => {
   const { app, worker, logs } = await realWorkerHarness(t);
   logs.setSecrets('c', ['label-Secret-5531']);
-  const gauge = new client.Gauge({ name: 'conflux_test_labelled', help: 'a label that carries a secret', labelNames: ['topic'], registers: [worker.metrics.registry] });
+  const gauge = new client.Gauge({
+    name: 'conflux_test_labelled',
+    help: 'a label that carries a secret',
+    labelNames: ['topic'],
+    registers: [worker.metrics.registry],
+  });
   gauge.set({ topic: 'label-Secret-5531' }, 1);
   const res = await app.inject('/metrics');
   t.equal(res.statusCode, 200);
