@@ -14,6 +14,8 @@ export interface ProgressSnapshot {
   readonly deadLettered: number;
   /** Records each sink connector has yet to write. */
   readonly lag: Readonly<Record<string, number>>;
+  /** Records each sink connector holds parked (a join waiting for its other side); empty when the worker's metrics are not readable. */
+  readonly parked: Readonly<Record<string, number>>;
   /** Changes written to MongoDB and records taken by the sinks, per second over the last {@link WINDOW_MS}. */
   readonly throughput: { readonly mongo: number; readonly warehouse: number };
   /** End-to-end latency of the orders written to the warehouse in the last {@link WINDOW_MS}, in ms; undefined when none were. */
@@ -48,6 +50,8 @@ export class ProgressCollector {
     private readonly schema: string,
     private readonly topics: PipelineTopics,
     private readonly writes: () => WriteCounts,
+    /** The worker's `GET /metrics`, for the parked records. */
+    private readonly metricsUrl?: string,
   ) {}
 
   async collect(): Promise<ProgressSnapshot> {
@@ -85,6 +89,7 @@ export class ProgressCollector {
     }
     const row = counts.rows[0]!;
     const latency = await this.latency();
+    const parked = await this.parked(Object.keys(this.topics.sinks));
     this.history.push({ at: now, changes: writes.changes, consumed });
     while (this.history.length > 2 && this.history[1]!.at <= now - WINDOW_MS) this.history.shift();
     const first = this.history[0]!;
@@ -98,9 +103,27 @@ export class ProgressCollector {
       warehouse: { orders: Number(row.orders), items: Number(row.items), customers: Number(row.customers) },
       deadLettered: this.topics.deadLetter.reduce((a, t) => a + sum(t), 0),
       lag,
+      parked,
       throughput,
       latency,
     };
+  }
+
+  /** conflux_sink_records_parked per connector, summed over its tasks. */
+  private async parked(connectors: readonly string[]): Promise<Record<string, number>> {
+    if (!this.metricsUrl) return {};
+    try {
+      const text = await (await fetch(this.metricsUrl, { signal: AbortSignal.timeout(2000) })).text();
+      const out: Record<string, number> = {};
+      for (const m of text.matchAll(/^conflux_sink_records_parked\{([^}]*)\} (\S+)$/gm)) {
+        const connector = /connector="([^"]*)"/.exec(m[1]!)?.[1];
+        if (connector && connectors.includes(connector)) out[connector] = (out[connector] ?? 0) + Number(m[2]);
+      }
+      return out;
+    } catch {
+      // The view goes on without the figure: the worker may be restarting.
+      return {};
+    }
   }
 
   /**

@@ -8,6 +8,7 @@ const clock = (elapsedMs: number) => {
   return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 };
 const totalLag = (s: ProgressSnapshot) => Object.values(s.lag).reduce((a, b) => a + b, 0);
+const totalParked = (s: ProgressSnapshot) => Object.values(s.parked).reduce((a, b) => a + b, 0);
 const latency = (s: ProgressSnapshot) => (s.latency ? `p50 ${ms(s.latency.p50)}  p99 ${ms(s.latency.p99)}` : 'p50 -  p99 -');
 
 /** The progress view as a block of lines, the same every time so that it can be redrawn in place. */
@@ -22,7 +23,7 @@ export function frame(s: ProgressSnapshot, status: string): string[] {
     `${label('warehouse')}fact_orders ${n(s.warehouse.orders)}  fact_order_items ${n(s.warehouse.items)}  dim_customers ${n(s.warehouse.customers)}`,
     `${label('dead-lettered')}${n(s.deadLettered)}`,
     `${label('consumer lag')}${Object.entries(s.lag)
-      .map(([c, v]) => `${c} ${n(v)}`)
+      .map(([c, v]) => `${c} ${n(v)}${s.parked[c] ? ` (${n(s.parked[c])} parked)` : ''}`)
       .join('  ')}`,
     `${label('throughput')}MongoDB ${rate(s.throughput.mongo)}  into the warehouse ${rate(s.throughput.warehouse)}`,
     `${label('end-to-end')}${latency(s)}`,
@@ -37,7 +38,7 @@ export function line(s: ProgressSnapshot, status: string): string {
       .map(([t, v]) => `${t}=${v}`)
       .join(' ')}` +
     ` | warehouse orders=${s.warehouse.orders} items=${s.warehouse.items} customers=${s.warehouse.customers}` +
-    ` | dlq=${s.deadLettered} lag=${totalLag(s)} | ${rate(s.throughput.mongo)} in, ${rate(s.throughput.warehouse)} out | ${latency(s)}`
+    ` | dlq=${s.deadLettered} lag=${totalLag(s)} parked=${totalParked(s)} | ${rate(s.throughput.mongo)} in, ${rate(s.throughput.warehouse)} out | ${latency(s)}`
   );
 }
 

@@ -117,10 +117,16 @@ export async function runDemo(o: DemoOptions, c: DemoContext): Promise<number> {
         : `writing live changes at ${o.rate} changes/s; Ctrl-C stops`,
     );
 
-    const progress = new ProgressCollector({ db, pg: warehouse, admin }, layout.schema, layout.topics, () => ({
-      changes: changesWritten(generator),
-      ordersCreated: ordersCreated(generator),
-    }));
+    const progress = new ProgressCollector(
+      { db, pg: warehouse, admin },
+      layout.schema,
+      layout.topics,
+      () => ({
+        changes: changesWritten(generator),
+        ordersCreated: ordersCreated(generator),
+      }),
+      `${worker.address}/metrics`,
+    );
     c.view.show(await progress.collect(), 'writing');
     let collecting = false;
     const ticker = setInterval(() => {

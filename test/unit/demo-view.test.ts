@@ -15,6 +15,7 @@ function snapshot(elapsedMs: number, overrides: Partial<ProgressSnapshot> = {}):
     warehouse: { orders: 1180, items: 3500, customers: 229 },
     deadLettered: 7,
     lag: { 'warehouse-orders': 12, 'warehouse-customers': 0 },
+    parked: { 'warehouse-orders': 3 },
     throughput: { mongo: 50, warehouse: 48.5 },
     latency: { p50: 240.4, p99: 1830, samples: 400 },
     ...overrides,
@@ -38,7 +39,7 @@ t.test('the frame shows every figure of the pipeline', async (t) => {
   t.match(text, /orders-cdc 5,000 {2}customers-cdc 300/);
   t.match(text, /fact_orders 1,180 {2}fact_order_items 3,500 {2}dim_customers 229/);
   t.match(text, /dead-lettered\s+7/);
-  t.match(text, /warehouse-orders 12 {2}warehouse-customers 0/);
+  t.match(text, /warehouse-orders 12 \(3 parked\) {2}warehouse-customers 0\n/, 'parked records next to the lag, only where there are some');
   t.match(text, /MongoDB 50\.0\/s {2}into the warehouse 48\.5\/s/);
   t.match(text, /p50 240 ms {2}p99 1830 ms/);
   t.match(frame(snapshot(0, { latency: undefined }), 'x').join('\n'), /p50 - {2}p99 -/, 'no latency before the first orders arrive');
@@ -81,7 +82,7 @@ t.test('without a terminal the view prints plain lines at an interval', async (t
   }
   t.match(
     out.chunks[1]!,
-    /^\[00:05\] writing: mongo orders=1200 customers=230 changes=4321 \| kafka orders-cdc=5000 customers-cdc=300 \| warehouse orders=1180 items=3500 customers=229 \| dlq=7 lag=12 \| 50\.0\/s in, 48\.5\/s out \| p50 240 ms {2}p99 1830 ms\n$/,
+    /^\[00:05\] writing: mongo orders=1200 customers=230 changes=4321 \| kafka orders-cdc=5000 customers-cdc=300 \| warehouse orders=1180 items=3500 customers=229 \| dlq=7 lag=12 parked=3 \| 50\.0\/s in, 48\.5\/s out \| p50 240 ms {2}p99 1830 ms\n$/,
   );
   t.match(out.chunks[3]!, /^\[00:12\] caught up:/);
 });
