@@ -111,6 +111,9 @@ async function run(command: string, rest: string[], out: (line: string) => void,
     // Other users of the machine can read a command line (ps, /proc); the environment they cannot.
     err('warning: --token is visible to other users in the process list; prefer the CONFLUX_REST_TOKEN environment variable');
   }
+  if (values['database-url'] && hasPassword(values['database-url'])) {
+    err('warning: --database-url carries a password, visible to other users in the process list; prefer DATABASE_URL or PGPASSWORD in the environment');
+  }
   const client = () => new WorkerClient(values.url!, values.token);
   switch (command) {
     case 'standalone':
@@ -151,4 +154,13 @@ function parseCommon(rest: string[]) {
       schema: { type: 'string', default: 'public' },
     },
   });
+}
+
+/** True when a connection URL has a password in its userinfo (`postgres://user:secret@host`). */
+function hasPassword(url: string): boolean {
+  try {
+    return new URL(url).password !== '';
+  } catch {
+    return /:\/\/[^/@]*:[^/@]*@/.test(url);
+  }
 }

@@ -80,3 +80,23 @@ t.test('the properties parser is linear: a long run of blanks before a line sepa
     ],
   );
 });
+
+t.test('warehouse migrate --database-url with a password warns that other users can read it, without repeating it', async (t) => {
+  const lines: string[] = [];
+  const code = await main(
+    ['warehouse', 'migrate', '--database-url', 'postgres://conflux:db-Secret-771@127.0.0.1:1/warehouse'],
+    () => undefined,
+    (l) => lines.push(l),
+  );
+  t.equal(code, 1, 'the database is not reachable');
+  const text = lines.join('\n');
+  t.match(text, /warning: --database-url carries a password, visible to other users.*DATABASE_URL or PGPASSWORD/);
+  t.notMatch(text, /db-Secret-771/, 'the warning does not repeat the password');
+  const quiet: string[] = [];
+  await main(
+    ['warehouse', 'migrate', '--database-url', 'postgres://conflux@127.0.0.1:1/warehouse'],
+    () => undefined,
+    (l) => quiet.push(l),
+  );
+  t.notMatch(quiet.join('\n'), /warning/, 'no password, no warning');
+});
