@@ -77,7 +77,7 @@ export const mongoSourceConfig = Type.Object(
     }),
     'full.document': Type.Enum(['updateLookup', 'default'], {
       description:
-        'updateLookup: update events carry the current full document in after. default: update events carry only update_description (after is null).',
+        'updateLookup: update events carry the current full document in after. default is refused: its update events carry no document (after is null), which every consumer of the envelope reads as a document deleted before the lookup, so each update would be lost without a trace.',
       default: 'updateLookup',
     }),
     'poll.max.batch.size': Type.Integer({
@@ -227,6 +227,12 @@ export function planTasks(config: MongoSourceConfig, maxTasks: number): MongoSou
   const collections = parseList(config.collections);
   const known = new Set(collections);
   if (new Set(collections).size !== collections.length) errors.push({ key: 'collections', message: 'lists a collection twice' });
+  if (config['full.document'] === 'default')
+    errors.push({
+      key: 'full.document',
+      message:
+        'default is refused: update events would carry no document (after is null), which the envelope means as deleted before the lookup, so every update would be lost; use updateLookup',
+    });
 
   const topics = new Map<string, string>();
   for (const pair of parseList(config['topic.map'])) {

@@ -125,3 +125,20 @@ t.test('credentials never reach an error message', async (t) => {
   t.equal(parse.name, 'ConfigError');
   t.match(parse.message, /connection\.uri: not a valid MongoDB connection string: Invalid scheme/);
 });
+
+t.test('full.document=default is refused, naming the key: its updates carry no document and would be lost', async (t) => {
+  t.same(
+    configErrorKeys(() => planTasks(validated({ 'full.document': 'default' }), 1)),
+    ['full.document'],
+  );
+  try {
+    planTasks(validated({ 'full.document': 'default' }), 1);
+  } catch (err) {
+    t.match((err as ConfigError).errors[0]!.message, /updateLookup/, 'the message says what to use');
+  }
+  t.same(
+    configErrorKeys(() => planTasks(validated({ 'full.document': 'updateLookup' }), 1)),
+    [],
+    'updateLookup (the default) passes',
+  );
+});
