@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import Type, { type Static } from 'typebox';
 import { ConfigError, LiteralOnly, Secret, type ConfigErrorEntry, type RecordSchema } from '../../runtime/api/index.js';
 
@@ -129,7 +129,7 @@ export const mongoSourceConfig = Type.Object(
     patternProperties: {
       [VALUE_SCHEMA_KEY.source]: Type.String({
         description:
-          'value.schema.<collection>: path of the Avro schema (.avsc, usually under config/schemas/) of the collection\'s documents. With it, "after" is that typed record and a document that does not fit is a data error; without it, "after" is the document as canonical Extended JSON in a string.',
+          'value.schema.<collection>: path of the Avro schema (.avsc, usually under config/schemas/) of the collection\'s documents, relative to the worker\'s working directory and below it (symlinks resolved); a regular file of at most 1 MiB. With it, "after" is that typed record and a document that does not fit is a data error; without it, "after" is the document as canonical Extended JSON in a string.',
         pattern: '\\.avsc$',
         examples: ['config/schemas/orders.avsc'],
       }),
@@ -202,13 +202,32 @@ function parsePipeline(text: string, errors: ConfigErrorEntry[]): Record<string,
   return stages as Record<string, unknown>[];
 }
 
+/** An Avro schema of record is small; a larger file is not one. */
+const MAX_SCHEMA_BYTES = 1024 * 1024;
+
+/**
+ * Reads a `value.schema.<collection>` file. The path is relative to the worker's working directory
+ * and must stay below it (symlinks resolved), and the file must be a regular file of at most 1 MiB.
+ * Every failure reads the same, so that a config cannot probe what exists on the worker or read the
+ * first bytes of a file through the error.
+ */
 function loadSchema(key: string, path: string, errors: ConfigErrorEntry[]): RecordSchema | undefined {
+  const unreadable = () => {
+    errors.push({ key, message: `cannot be read as an Avro record schema: give a path below the worker's working directory to a .avsc file of at most 1 MiB` });
+    return undefined;
+  };
+  if (isAbsolute(path)) return unreadable();
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(resolve(path), 'utf8'));
-  } catch (err) {
-    errors.push({ key, message: `cannot read the Avro schema ${path}: ${(err as Error).message}` });
-    return undefined;
+    const base = realpathSync(process.cwd());
+    const real = realpathSync(resolve(base, path));
+    const rel = relative(base, real);
+    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return unreadable();
+    const stat = statSync(real);
+    if (!stat.isFile() || stat.size > MAX_SCHEMA_BYTES) return unreadable();
+    parsed = JSON.parse(readFileSync(real, 'utf8'));
+  } catch {
+    return unreadable();
   }
   const schema = parsed as { type?: unknown; name?: unknown; fields?: unknown };
   if (schema?.type !== 'record' || typeof schema.name !== 'string' || !Array.isArray(schema.fields)) {

@@ -142,3 +142,48 @@ t.test('full.document=default is refused, naming the key: its updates carry no d
     'updateLookup (the default) passes',
   );
 });
+
+t.test('value.schema.<collection> reads only .avsc files below the working directory, and every failure reads the same', async (t) => {
+  const { mkdtempSync, writeFileSync, symlinkSync, mkdirSync, rmSync } = await import('node:fs');
+  const { join, relative } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const outside = mkdtempSync(join(tmpdir(), 'conflux-avsc-'));
+  const inside = mkdtempSync(join(process.cwd(), '.tap-avsc-'));
+  t.teardown(() => {
+    rmSync(outside, { recursive: true, force: true });
+    rmSync(inside, { recursive: true, force: true });
+  });
+  const secretBytes = '{"type":"record","name":"Outside-Secret-5150","fields":[]}';
+  writeFileSync(join(outside, 'private.avsc'), secretBytes);
+  symlinkSync(join(outside, 'private.avsc'), join(inside, 'link.avsc'));
+  mkdirSync(join(inside, 'dir.avsc'));
+  writeFileSync(join(inside, 'huge.avsc'), `{"type":"record","name":"H","fields":[],"doc":"${'x'.repeat(1024 * 1024)}"}`);
+  writeFileSync(join(inside, 'broken.avsc'), 'not json: Inside-Bytes-7311');
+  const rel = (p: string) => relative(process.cwd(), p);
+  const messages: string[] = [];
+  for (const path of [
+    join(outside, 'private.avsc'),
+    rel(join(outside, 'private.avsc')),
+    rel(join(inside, 'link.avsc')),
+    rel(join(inside, 'dir.avsc')),
+    rel(join(inside, 'huge.avsc')),
+    rel(join(inside, 'broken.avsc')),
+    rel(join(inside, 'missing.avsc')),
+  ]) {
+    try {
+      planTasks(validated({ 'value.schema.orders': path }), 1);
+      t.fail(`${path} was read`);
+    } catch (err) {
+      const e = (err as ConfigError).errors;
+      t.same(
+        e.map((x) => x.key),
+        ['value.schema.orders'],
+        `${path}: refused`,
+      );
+      messages.push(e[0]!.message);
+    }
+  }
+  t.equal(new Set(messages).size, 1, 'one message for every failure: nothing tells what exists');
+  t.notMatch(messages[0]!, /Secret-5150|Inside-Bytes-7311/, 'no bytes of any file');
+  t.ok(planTasks(validated({ 'value.schema.orders': 'config/schemas/orders.avsc' }), 1).length === 1, 'the shipped schema still loads');
+});
