@@ -1,6 +1,6 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type avsc from 'avsc';
-import { DataError, RetriableError, type RecordSchema } from '../api/index.js';
+import { DataError, FatalError, RetriableError, type RecordSchema } from '../api/index.js';
 import type { Converter, RecordPart, SchemaAndValue } from './converter.js';
 
 const MAGIC_BYTE = 0;
@@ -62,9 +62,14 @@ export function avroConverter(part: RecordPart, registry: SchemaRegistry): Conve
       // the second with a conflict about creating the subject itself (Apicurio: "A rule named
       // 'COMPATIBILITY' already exists"). Once the subject exists, registering again succeeds.
       if (status === 409 && attempt === 1 && /already exists/i.test((err as Error).message)) return register(subject, text, 2);
-      // 409: incompatible with the subject's compatibility rule; 422: not a valid schema.
+      // 409: incompatible with the subject's compatibility rule; 422: not a valid schema. Either
+      // refuses every record of the subject, not one: a per-record error would dead-letter them
+      // all while the task says RUNNING. The task fails, with the registry's words.
       if (status === 409 || status === 422) {
-        throw new DataError(`avro converter: schema refused by the registry for subject ${subject}: ${(err as Error).message}`, { cause: err });
+        throw new FatalError(
+          `avro converter: the registry refused the schema for subject ${subject} (${status === 409 ? "incompatible with the subject's compatibility rule" : 'not a valid schema'}): ${(err as Error).message}. Make the schema compatible (or change the subject's rule: PUT /config/${subject}), then restart the task`,
+          { cause: err },
+        );
       }
       throw new RetriableError(`avro converter: schema registry unavailable: ${(err as Error).message}`, { cause: err });
     }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { DataError } from '../../runtime/api/index.js';
+import { DataError, FatalError } from '../../runtime/api/index.js';
 import { createConverter } from '../../runtime/converters/index.js';
 import { services, uniqueName } from '../helpers/services.js';
 
@@ -33,7 +33,13 @@ t.test('avro converter against the real registry: subject <topic>-value, wire fo
   const unknown = Buffer.concat([Buffer.from([0]), Buffer.from([0x7f, 0xff, 0xff, 0x00]), Buffer.from([0x02])]);
   await t.rejects(avro.toConnect(topic, unknown), DataError, 'an unknown schema id');
   const incompatible = { ...schema, fields: [...schema.fields, { name: 'status', type: 'string' }] };
-  await t.rejects(avro.fromConnect(topic, { id: 'o-3', total: 1, status: 'new' }, incompatible), DataError, 'a schema the BACKWARD rule refuses');
+  // Not one bad record: every record of the subject would be refused, so the task must fail, visibly.
+  const refused = await avro.fromConnect(topic, { id: 'o-3', total: 1, status: 'new' }, incompatible).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  t.ok(refused instanceof FatalError, 'a schema the BACKWARD rule refuses fails the task (FatalError), not the record');
+  t.match((refused as Error).message, new RegExp(`subject ${topic}-value \\(incompatible with the subject's compatibility rule\\)`));
 });
 
 t.test('avro converter: the synchronous fast path answers once the schema is cached, with the same bytes', async (t) => {
