@@ -85,6 +85,12 @@ export class RecordErrorHandler {
     const failedStage = err instanceof StageError ? err.stage : stage;
     const cause = err instanceof StageError && err.cause instanceof Error ? err.cause : err;
     const error = cause instanceof Error ? cause : new Error(String(cause));
+    if (error instanceof FatalError) {
+      // Not this record's problem but the task's (a schema the registry refuses would refuse every
+      // record after it): no tolerance applies, the task fails with it.
+      this.metrics.errors.inc({ ...this.labels, stage: failedStage, outcome: 'failed' });
+      throw error;
+    }
     if (this.policy.tolerance === 'none') {
       this.metrics.errors.inc({ ...this.labels, stage: failedStage, outcome: 'failed' });
       throw new FatalError(`${failedStage} failed and errors.tolerance=none: ${error.message}`, { cause: error });

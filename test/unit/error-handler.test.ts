@@ -48,3 +48,12 @@ t.test('recover: without retries (timeout 0) a retriable failure is rejected lik
   t.match(outcome, { ok: false, stage: 'convert', error: { message: 'down' } });
   t.same(dead, ['convert: down']);
 });
+
+t.test('recover: a FatalError fails the task even under tolerance all, and nothing is dead-lettered', async (t) => {
+  const dead: string[] = [];
+  await t.rejects(
+    handler({ tolerance: 'all' }, dead).recover('convert', original, async () => 1, new FatalError('the registry refused the schema')),
+    { name: 'FatalError', message: 'the registry refused the schema' },
+  );
+  t.same(dead, [], 'not one record of a subject the registry refuses goes to the dead-letter topic');
+});
