@@ -21,8 +21,8 @@ const RECONCILE_EVERY_MS = 5_000;
 export const SETTLED_MISMATCH_MS = 90_000;
 
 /**
- * Waits until the warehouse agrees with MongoDB: when the sinks have no lag and the topics stopped
- * growing, reconciles (at most every few seconds: reading the dead-letter topic joins a consumer
+ * Waits until the warehouse agrees with MongoDB: when the sinks have no lag and nothing changes
+ * (MongoDB, the warehouse, the dead letters), reconciles (at most every few seconds: reading the dead-letter topic joins a consumer
  * group). Gives up after `timeoutMs`, after a mismatch that outlasts a standstill of
  * SETTLED_MISMATCH_MS, or on a second Ctrl-C, and returns the last reconciliation.
  */
@@ -43,7 +43,10 @@ export async function catchUp(
     const settled =
       previous !== undefined &&
       Object.values(s.lag).every((v) => v === 0) &&
-      JSON.stringify(s.topics) === JSON.stringify(previous.topics) &&
+      // Not the topics' sizes: the source's watermark records make them grow on a quiet pipeline
+      // too. No lag says the sinks have read everything there is; then nothing may change.
+      JSON.stringify(s.warehouse) === JSON.stringify(previous.warehouse) &&
+      JSON.stringify(s.mongo) === JSON.stringify(previous.mongo) &&
       s.deadLettered === previous.deadLettered;
     previous = s;
     settledSince = settled ? (settledSince ?? Date.now()) : undefined;
