@@ -111,7 +111,9 @@ async function run(command: string, rest: string[], out: (line: string) => void,
     // Other users of the machine can read a command line (ps, /proc); the environment they cannot.
     err('warning: --token is visible to other users in the process list; prefer the CONFLUX_REST_TOKEN environment variable');
   }
-  if (values['database-url'] && hasPassword(values['database-url'])) {
+  // Only as typed on the command line: the option defaults to $DATABASE_URL, which no one else sees.
+  const typedUrl = rest.find((a, i) => rest[i - 1] === '--database-url' || a.startsWith('--database-url='));
+  if (typedUrl !== undefined && hasPassword(typedUrl.replace(/^--database-url=/, ''))) {
     err('warning: --database-url carries a password, visible to other users in the process list; prefer DATABASE_URL or PGPASSWORD in the environment');
   }
   const client = () => new WorkerClient(values.url!, values.token);
