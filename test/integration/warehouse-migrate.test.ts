@@ -7,16 +7,19 @@ import { uniqueSchema } from '../helpers/warehouse.js';
 t.test('conflux warehouse migrate creates the warehouse once and is idempotent', async (t) => {
   const { schema, client } = await uniqueSchema(t);
   const out: string[] = [];
+  // The password in --database-url is warned about on stderr; stdout says what was done.
+  const warnings: string[] = [];
   const args = ['warehouse', 'migrate', '--database-url', services().databaseUrl, '--schema', schema];
   t.equal(
     await main(
       args,
       (l) => out.push(l),
-      (l) => out.push(l),
+      (l) => warnings.push(l),
     ),
     0,
-    out.join('\n'),
+    [...warnings, ...out].join('\n'),
   );
+  t.match(warnings, [/^warning: --database-url carries a password/]);
   t.match(out, ['applied 0001_warehouse.sql', 'applied 0002_sink_state.sql', 'applied 0003_positions_and_rejections.sql', /is at version 3$/]);
 
   const { rows: tables } = await client.query<{ table_name: string }>(
@@ -46,7 +49,7 @@ t.test('conflux warehouse migrate creates the warehouse once and is idempotent',
     await main(
       args,
       (l) => out.push(l),
-      (l) => out.push(l),
+      (l) => warnings.push(l),
     ),
     0,
   );
