@@ -5,8 +5,8 @@ import {
   NotYetError,
   compareEventTime,
   defineTransform,
-  eventTimeOf,
   formatEventTime,
+  readTimeOf,
   withRecord,
   type ConnectRecord,
   type EventTime,
@@ -47,7 +47,7 @@ export const EnrichCustomer = defineTransform({
   description:
     'Adds customer_name, customer_email and customer_segment to each order upsert (from ParseOrder), looked up by customer_id in a ' +
     'lookup table of the customers CDC topic. Deletes pass unchanged. A missing customer is decided from event time: once the table holds ' +
-    "every customer change up to the order's own time (the source's watermarks), the customer did not exist then and the order is rejected " +
+    "every customer change up to the order's own time (its event time, or for a copied order its read time; the source's watermarks), the customer did not exist then and the order is rejected " +
     '(rule unknown-customer); until then the order is parked while other orders go on.',
   config: Type.Object({
     // Literal-only: the value names a topic the worker reads and labels metrics with.
@@ -95,7 +95,9 @@ export const EnrichCustomer = defineTransform({
         const customerId = change.order.customer_id;
         const entry = customerId === null ? undefined : table.get(customerId);
         const customer = customerOf(entry);
-        const at = eventTimeOf(record);
+        // A copied order (snapshot) is taken as of its read time: its customer existed by then,
+        // even if created after the copy's event time (the snapshot's start).
+        const at = readTimeOf(record);
         if (customer && at && createdAfter(entry, table.timeOf(customerId), at)) {
           // The table holds the customer, but as created after the order: unknown at the order's time.
           byWatermark.inc();

@@ -1,4 +1,4 @@
-import { Timestamp, type ChangeStream, type ChangeStreamDocument, type ChangeStreamOptions, type Collection, type Document } from 'mongodb';
+import { Timestamp, type ChangeStream, type ChangeStreamDocument, type ChangeStreamOptions, type Collection, type Db, type Document } from 'mongodb';
 import { FatalError, compareEventTime, positionRecord, watermarkRecord, type EventTime, type Logger, type SourceRecord } from '../../runtime/api/index.js';
 import { extendedJson, fromExtendedJson } from './bson.js';
 import type { MongoSourceTaskConfig } from './config.js';
@@ -6,6 +6,7 @@ import type { RecordShape } from './events.js';
 import { afterId } from './id-order.js';
 import { tokenClusterTime } from './resume-token.js';
 import { shareMatch } from './shares.js';
+import { clusterEventTime, readChunk } from './snapshot-chunk.js';
 import type { SourceMetrics } from './source-metrics.js';
 
 /** Where a change stream starts: after a resume token, or at a cluster time (both canonical Extended JSON). */
@@ -18,7 +19,11 @@ interface Snapshot {
   total: number;
   /** The stream position noted before the copy: streaming continues there, so nothing is missed. */
   readonly start: StreamStart;
-  /** Cluster time the copy started at: the `cluster_time_ms` (and event time) of its records. */
+  /**
+   * The noted stream position's cluster time: the `cluster_time_ms` (and event time) of the copy's
+   * records. Every copy holds at least the writes up to it, so dating the copy there orders it
+   * before every change the stream delivers after it; a copy dated later could hide one.
+   */
   readonly clusterTime: EventTime;
 }
 
@@ -49,8 +54,8 @@ export interface ReaderContext {
   readonly config: MongoSourceTaskConfig;
   readonly logger: Logger;
   readonly metrics: SourceMetrics;
-  /** The cluster time of the server's last write (from `hello`), to date snapshot records. */
-  readonly clusterTime: () => Promise<EventTime>;
+  /** The collection's database, for the snapshot's queries. */
+  readonly db: Db;
   /** The change stream's maxAwaitTimeMS (poll.await.time.ms): the task waits on its collections at once. */
   readonly awaitTimeMs: number;
 }
@@ -188,6 +193,15 @@ export class CollectionReader {
     }
   }
 
+  /** The cluster time of a noted stream position (see Snapshot.clusterTime). */
+  private startTime(start: StreamStart): EventTime {
+    const time =
+      'resume_token' in start ? tokenClusterTime(fromExtendedJson(start.resume_token)) : clusterEventTime(fromExtendedJson(start.start_at) as Timestamp);
+    if (!time)
+      throw new FatalError(`cannot date the snapshot of ${this.name}: the change stream's resume token holds no cluster time (${JSON.stringify(start)})`);
+    return time;
+  }
+
   private async estimateTotal(): Promise<number> {
     const all = await this.c.collection.estimatedDocumentCount();
     return Math.ceil(all / (this.c.config.share?.count ?? 1));
@@ -196,7 +210,7 @@ export class CollectionReader {
   private async beginSnapshot(): Promise<void> {
     await this.close();
     const start = await this.notePosition();
-    const clusterTime = await this.c.clusterTime();
+    const clusterTime = this.startTime(start);
     this.snapshot = { lastId: null, copied: 0, total: await this.estimateTotal(), start, clusterTime };
     // Handed over before the first copied document: the runtime stores a new partition's first
     // position before it sends what follows, so a crash during the copy resumes it from this
@@ -209,11 +223,7 @@ export class CollectionReader {
   private async readSnapshot(s: Snapshot, out: SourceRecord[], room: number): Promise<void> {
     const limit = Math.min(room, this.c.config.snapshotChunkSize);
     const after: Document = s.lastId === null ? {} : afterId((fromExtendedJson(s.lastId) as { v: unknown }).v);
-    const share = this.c.config.share;
-    // In _id order, so that "after the last copied _id" is a complete resume point.
-    const docs = share
-      ? await this.c.collection.aggregate([{ $match: after }, shareMatch(share, '$_id'), { $sort: { _id: 1 } }, { $limit: limit }]).toArray()
-      : await this.c.collection.find(after).sort({ _id: 1 }).limit(limit).toArray();
+    const { docs, readTime } = await readChunk(this.c.db, this.c.collection.collectionName, this.c.config, after, limit);
     if (docs.length === 0) {
       this.snapshot = undefined;
       this.c.logger.info(`snapshot of ${this.name} done: ${s.copied} documents copied; streaming from the position noted before the copy`, {
@@ -231,7 +241,7 @@ export class CollectionReader {
       s.copied += 1;
       s.lastId = extendedJson({ v: doc._id });
       out.push(
-        this.c.shape.snapshotRecord(doc, s.clusterTime, {
+        this.c.shape.snapshotRecord(doc, s.clusterTime, readTime, {
           snapshot: 'running',
           last_id: s.lastId,
           copied: s.copied,

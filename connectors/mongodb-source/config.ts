@@ -114,6 +114,16 @@ export const mongoSourceConfig = Type.Object(
       maximum: 100000,
       default: 1000,
     }),
+    'snapshot.read.concern': Type.Enum(['majority', 'local'], {
+      description:
+        "Read concern of the snapshot's queries. majority (the default) copies only writes a majority of the replica set has, which a failover cannot roll back; local also copies writes that may be rolled back, which the stream then never reports (the warehouse would keep them).",
+      default: 'majority',
+    }),
+    'snapshot.read.preference': Type.Enum(['primary', 'primaryPreferred', 'secondary', 'secondaryPreferred', 'nearest'], {
+      description:
+        "Read preference of the snapshot's queries. A copy read from a secondary is as old as that secondary, and its records carry the read time that secondary reported (operationTime).",
+      default: 'primary',
+    }),
     'tombstones.on.delete': Type.Boolean({
       description:
         "After each delete record (op d), send a tombstone: a record with the same key and a null value, so that log compaction can drop the deleted document's key (as Debezium's tombstones.on.delete). Sink-side transforms and lookup tables skip tombstones.",
@@ -172,6 +182,8 @@ export interface MongoSourceTaskConfig {
   readonly heartbeatIntervalMs: number;
   readonly watermarkIntervalMs: number;
   readonly snapshotChunkSize: number;
+  readonly snapshotReadConcern: 'majority' | 'local';
+  readonly snapshotReadPreference: 'primary' | 'primaryPreferred' | 'secondary' | 'secondaryPreferred' | 'nearest';
   readonly tokenLostPolicy: 'fail' | 'resnapshot';
   readonly tombstonesOnDelete: boolean;
 }
@@ -309,6 +321,8 @@ export function planTasks(config: MongoSourceConfig, maxTasks: number): MongoSou
     heartbeatIntervalMs: config['heartbeat.interval.ms'],
     watermarkIntervalMs: config['watermark.interval.ms'],
     snapshotChunkSize: config['snapshot.chunk.size'],
+    snapshotReadConcern: config['snapshot.read.concern'],
+    snapshotReadPreference: config['snapshot.read.preference'],
     tokenLostPolicy: config['token.lost.policy'],
     tombstonesOnDelete: config['tombstones.on.delete'],
   }));

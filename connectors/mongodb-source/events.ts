@@ -42,9 +42,10 @@ export class RecordShape {
     return this.typed ? avroValue(doc) : extendedJson(doc);
   }
 
-  record(key: unknown, envelope: CdcEnvelope, sourceOffset: Readonly<Record<string, unknown>>, eventTime?: EventTime): SourceRecord {
+  record(key: unknown, envelope: CdcEnvelope, sourceOffset: Readonly<Record<string, unknown>>, eventTime?: EventTime, readTime?: EventTime): SourceRecord {
     return {
       ...(eventTime ? { eventTime } : {}),
+      ...(readTime ? { readTime } : {}),
       topic: this.topic,
       key: keyOf(key),
       keySchema: KEY_SCHEMA,
@@ -66,7 +67,7 @@ export class RecordShape {
   }
 
   /** An existing document copied by the snapshot (op r). */
-  snapshotRecord(doc: Document, clusterTime: EventTime, sourceOffset: Readonly<Record<string, unknown>>): SourceRecord {
+  snapshotRecord(doc: Document, clusterTime: EventTime, readTime: EventTime | undefined, sourceOffset: Readonly<Record<string, unknown>>): SourceRecord {
     const now = Date.now();
     const clusterTimeMs = clusterTime.ms;
     return this.record(
@@ -81,6 +82,7 @@ export class RecordShape {
       },
       sourceOffset,
       clusterTime,
+      readTime,
     );
   }
 

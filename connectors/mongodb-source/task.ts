@@ -1,5 +1,5 @@
-import { MongoClient, type Db } from 'mongodb';
-import type { EventTime, OffsetReader, SourceRecord, SourceTask, SourceTaskContext, TaskProgress } from '../../runtime/api/index.js';
+import { MongoClient } from 'mongodb';
+import type { OffsetReader, SourceRecord, SourceTask, SourceTaskContext, TaskProgress } from '../../runtime/api/index.js';
 import { CollectionReader } from './collection-reader.js';
 import { ReadsInFlight } from './reads-in-flight.js';
 import type { MongoSourceTaskConfig } from './config.js';
@@ -64,7 +64,7 @@ export class MongoSourceTask implements SourceTask<MongoSourceTaskConfig> {
         config,
         logger: ctx.logger,
         metrics: this.metrics!,
-        clusterTime: () => lastWriteTime(db),
+        db,
         awaitTimeMs,
       });
     });
@@ -106,11 +106,4 @@ export class MongoSourceTask implements SourceTask<MongoSourceTaskConfig> {
     this.metrics?.snapshotRemaining.set(remaining);
     this.ctx?.reportProgress(progress);
   }
-}
-
-/** The cluster time of the server's last write (`hello`'s lastWrite on replica sets), or now. */
-async function lastWriteTime(db: Db): Promise<EventTime> {
-  const hello = await db.admin().command({ hello: 1 });
-  const ts = (hello.lastWrite as { opTime?: { ts?: { high?: number; low?: number } } } | undefined)?.opTime?.ts;
-  return typeof ts?.high === 'number' ? { ms: ts.high * 1000, seq: ts.low ?? 0 } : { ms: Date.now(), seq: 0 };
 }

@@ -13,6 +13,9 @@ export interface EventTime {
 /** Header of every record a source gave an event time: `<ms>.<seq>`. */
 export const EVENT_TIME_HEADER = 'conflux.event.time';
 
+/** Header of a copied record's read time (SourceRecord.readTime): `<ms>.<seq>`. */
+export const READ_TIME_HEADER = 'conflux.read.time';
+
 /**
  * Watermark records: control records a source runner writes to every partition of a topic, saying
  * that every change of its source up to and including the event time in `conflux.watermark` is in
@@ -50,6 +53,15 @@ export function parseEventTime(value: string | Buffer | undefined): EventTime | 
 /** The event time the source gave a record (its `conflux.event.time` header), if any. */
 export function eventTimeOf(record: { readonly headers: Readonly<Record<string, string | Buffer>> }): EventTime | undefined {
   return parseEventTime(record.headers[EVENT_TIME_HEADER]);
+}
+
+/**
+ * The time a join must take a record as of: the source time by which its data had been read. For
+ * a copy (a snapshot record) that is its `conflux.read.time`, which can be later than its event
+ * time; for a change event it is its event time.
+ */
+export function readTimeOf(record: { readonly headers: Readonly<Record<string, string | Buffer>> }): EventTime | undefined {
+  return parseEventTime(record.headers[READ_TIME_HEADER]) ?? eventTimeOf(record);
 }
 
 /**

@@ -33,12 +33,14 @@ export { ConfigError, ConnectError, DataError, FatalError, NotYetError, Retriabl
 export type { EventTime } from './event-time.js';
 export {
   EVENT_TIME_HEADER,
+  READ_TIME_HEADER,
   WATERMARK_HEADER,
   WATERMARK_KEY,
   compareEventTime,
   eventTimeOf,
   formatEventTime,
   parseEventTime,
+  readTimeOf,
   watermarkRecord,
 } from './event-time.js';
 export type { TSecret } from './schema.js';

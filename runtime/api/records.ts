@@ -53,6 +53,14 @@ export interface SourceRecord extends ConnectRecord {
    * record's `conflux.event.time` header, where joins downstream read it.
    */
   readonly eventTime?: EventTime;
+  /**
+   * For a copy of data rather than a change (a snapshot record): a source time by which the copy
+   * had been read, so its data is from some time between `eventTime` and this. `eventTime` stays
+   * the lower bound, which orders the copy before every change it may miss; joins take the record
+   * as of this upper bound (readTimeOf), since anything the copy refers to existed by then. The
+   * runtime writes it into the `conflux.read.time` header.
+   */
+  readonly readTime?: EventTime;
   /** Set on a watermark record (build it with watermarkRecord): the runtime fans it out and sends nothing else. */
   readonly watermark?: EventTime;
 }

@@ -2,6 +2,7 @@ import type { Kafka, Message, Producer } from 'kafkajs';
 import {
   DataError,
   EVENT_TIME_HEADER,
+  READ_TIME_HEADER,
   formatEventTime,
   type Logger,
   type OffsetReader,
@@ -228,7 +229,7 @@ export class SourceTaskRunner extends BaseTaskRunner {
       const message: Message = {
         key,
         value,
-        headers: (out.eventTime ? { ...out.headers, [EVENT_TIME_HEADER]: formatEventTime(out.eventTime) } : out.headers) as Message['headers'],
+        headers: timeHeaders(out) as Message['headers'],
         timestamp: String(out.timestamp),
         ...(out.partition !== undefined ? { partition: out.partition } : {}),
       };
@@ -317,4 +318,14 @@ function sourcePayload(record: SourceRecord): DeadLetterPayload {
   const text = (v: unknown) =>
     v === null || v === undefined ? null : Buffer.isBuffer(v) ? v : JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
   return { key: text(record.key), value: text(record.value), headers: { ...record.headers }, topic: record.topic };
+}
+
+/** The record's headers with its event and read times, which joins downstream read. */
+function timeHeaders(record: SourceRecord): SourceRecord['headers'] {
+  if (!record.eventTime && !record.readTime) return record.headers;
+  return {
+    ...record.headers,
+    ...(record.eventTime ? { [EVENT_TIME_HEADER]: formatEventTime(record.eventTime) } : {}),
+    ...(record.readTime ? { [READ_TIME_HEADER]: formatEventTime(record.readTime) } : {}),
+  };
 }

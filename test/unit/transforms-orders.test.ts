@@ -3,6 +3,7 @@ import {
   ConfigError,
   DataError,
   EVENT_TIME_HEADER,
+  READ_TIME_HEADER,
   NotYetError,
   compareEventTime,
   formatEventTime,
@@ -271,6 +272,31 @@ t.test('EnrichCustomer: a customer the table holds as created after the order is
       'a customer whose latest change is an update existed before it',
     );
   }
+});
+
+t.test('EnrichCustomer: a copied order is taken as of its read time, not the snapshot start it is dated with', async (t) => {
+  // The copy started at 10 s; the customer was created at 12 s and its order copied at 15 s.
+  const copied = (id: string, readMs: number): SinkRecord =>
+    Object.freeze({
+      ...parsed(order(id)),
+      headers: { [EVENT_TIME_HEADER]: formatEventTime({ ms: 10_000, seq: 1 }), [READ_TIME_HEADER]: formatEventTime({ ms: readMs, seq: 0 }) },
+    });
+  const table = fakeTable({ 'c-1': envelope('c', 'customers', customer('c-1'), 12_000) });
+  table.times.set('c-1', { ms: 12_000, seq: 1 });
+  table.advance({ ms: 16_000, seq: 0 });
+  const { transform } = await enrich('wait', table);
+  t.match(transform.apply(copied('o1', 15_000)).value, { order: { customer_name: 'Customer c-1' } }, 'enriched: the customer existed when the order was read');
+  t.match(
+    (thrown(() => transform.apply(at(parsed(order('o2')), { ms: 10_000, seq: 1 }))) as Error).message,
+    /^unknown-customer: customer "c-1" of order o2 was created after the order/,
+    'a change event of that time is still rejected',
+  );
+  const missing = fakeTable({});
+  missing.advance({ ms: 14_000, seq: 0 });
+  const waiting = (await enrich('wait', missing)).transform;
+  t.ok(thrown(() => waiting.apply(copied('o3', 15_000))) instanceof NotYetError, 'a missing customer is waited for until the table reaches the read time');
+  missing.advance({ ms: 15_000, seq: 0 });
+  t.match((thrown(() => waiting.apply(copied('o3', 15_000))) as Error).message, /^unknown-customer: .* did not exist at the order's time/, 'and rejected then');
 });
 
 t.test('EnrichCustomer wait: a customers stream that stood still for the timeout (in read time) rejects; a broker outage does not count', async (t) => {

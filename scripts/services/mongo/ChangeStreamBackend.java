@@ -82,8 +82,21 @@ final class ChangeStreamBackend extends MemoryBackend {
     if (existed) log.append("dropDatabase", name, null, null, null, null);
   }
 
+  /**
+   * Every reply of a replica set member carries the operationTime of the command (manual: "Causal
+   * Consistency"); a read saw every write up to it. Taken after the command ran, it bounds what the
+   * command read from above, as MongoDB's read timestamp does.
+   */
   @Override
   public Document handleCommand(Channel channel, String db, String command, Document query) {
+    Document response = dispatch(channel, db, command, query);
+    if (!standalone && response != null && !response.containsKey("operationTime")) {
+      response.append("operationTime", new BsonTimestamp(log.lastTs()));
+    }
+    return response;
+  }
+
+  private Document dispatch(Channel channel, String db, String command, Document query) {
     switch (command.toLowerCase(Locale.ROOT)) {
       case "hello", "ismaster" -> {
         return hello(command.equals("hello"));

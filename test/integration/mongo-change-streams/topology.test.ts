@@ -7,7 +7,7 @@
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { MongoClient, type ChangeStream, type Document } from 'mongodb';
+import { MongoClient, Timestamp, type ChangeStream, type Document } from 'mongodb';
 import { connect, type Doc, freshCollection, mongoTestServer, openStream } from '../../helpers/change-streams.js';
 import { servicesScript } from '../../helpers/mongo-test-server.js';
 import { waitFor } from '../../helpers/services.js';
@@ -24,6 +24,24 @@ t.test('hello and isMaster answer as the primary of a replica set', async (t) =>
   const legacy = await client.db('admin').command({ isMaster: 1 });
   t.equal(legacy.ismaster, true);
   t.equal(legacy.setName, hello.setName);
+});
+
+t.test('replies carry the operationTime of the command: a read at or after the writes it saw', async (t) => {
+  const client = await connect(t);
+  const orders = await freshCollection<Doc>(t, client);
+  const stream = await openStream(t, orders);
+  await orders.insertOne({ _id: 'o-1' });
+  const event = (await stream.next()) as { clusterTime: Timestamp };
+  const db = client.db(orders.dbName);
+  const read = await db.command({ find: orders.collectionName, filter: {}, readConcern: { level: 'majority' } });
+  t.same(
+    (read.cursor as { firstBatch: Doc[] }).firstBatch.map((d) => d._id),
+    ['o-1'],
+  );
+  t.ok(read.operationTime instanceof Timestamp, 'a find reply has an operationTime');
+  t.ok((read.operationTime as Timestamp).compare(event.clusterTime) >= 0, "at or after the insert's cluster time");
+  const counted = await db.command({ count: orders.collectionName });
+  t.ok(counted.operationTime instanceof Timestamp, 'so does any other command');
 });
 
 t.test('a ?replicaSet= connection string reaches the primary; a wrong set name does not', async (t) => {
