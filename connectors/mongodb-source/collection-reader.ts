@@ -251,6 +251,7 @@ export class CollectionReader {
       );
     }
     this.c.metrics.snapshotCopied.inc(docs.length);
+    this.snapshotWatermark(out, s);
     this.positionTimeMs = Date.now();
     this.lastPositionAt = Date.now();
   }
@@ -317,17 +318,28 @@ export class CollectionReader {
 
   /**
    * Once the cursor's batch is drained, every change up to its postBatchResumeToken has been
-   * returned, so the topic gets that position as its watermark: at most every
-   * watermark.interval.ms, and again on a quiet stream every heartbeat.interval.ms. None is written
-   * during a copy (the reader is not streaming then).
+   * returned, so the topic gets that position as its watermark.
    */
   private watermark(out: SourceRecord[], stream: ChangeStream): void {
+    const time = tokenClusterTime(stream.resumeToken);
+    if (time) this.publishWatermark(out, time);
+  }
+
+  /**
+   * While copying, the topic's watermark stays just below the snapshot's start, which every copy
+   * is dated at: it promises nothing about the collection, yet tells a join that the source is
+   * alive and publishes watermarks, so a key it misses is waited for until the copy is complete.
+   */
+  private snapshotWatermark(out: SourceRecord[], s: Snapshot): void {
+    this.publishWatermark(out, { ms: s.clusterTime.ms - 1, seq: 0 });
+  }
+
+  /** At most every watermark.interval.ms, and again every heartbeat.interval.ms while it does not move. */
+  private publishWatermark(out: SourceRecord[], time: EventTime): void {
     const interval = this.c.config.watermarkIntervalMs;
     if (interval <= 0) return;
     const now = Date.now();
     if (now - this.lastWatermarkAt < interval) return;
-    const time = tokenClusterTime(stream.resumeToken);
-    if (!time) return;
     const moved = !this.lastWatermark || compareEventTime(time, this.lastWatermark) > 0;
     if (!moved && now - this.lastWatermarkAt < Math.max(interval, this.c.config.heartbeatIntervalMs)) return;
     this.lastWatermark = time;

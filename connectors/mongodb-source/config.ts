@@ -102,7 +102,7 @@ export const mongoSourceConfig = Type.Object(
     }),
     'watermark.interval.ms': Type.Integer({
       description:
-        "How often at most each collection's topic gets a watermark: control records saying that every change of the collection up to a cluster time is in the topic, from the stream's position (the postBatchResumeToken). Joins against the topic (EnrichCustomer) decide from them at once whether a key exists, instead of waiting on the clock. None is written while the collection is being copied; one is repeated at least every heartbeat.interval.ms on a quiet collection. 0 writes none.",
+        "How often at most each collection's topic gets a watermark: control records saying that every change of the collection up to a cluster time is in the topic, from the stream's position (the postBatchResumeToken). Joins against the topic (EnrichCustomer) decide from them at once whether a key exists, instead of waiting on the clock. While the collection is being copied the watermark stays just below the copy's start (the source is alive, nothing about the collection is promised yet); one is repeated at least every heartbeat.interval.ms on a quiet collection. 0 writes none.",
       minimum: 0,
       maximum: 60000,
       default: 200,

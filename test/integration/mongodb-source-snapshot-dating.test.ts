@@ -7,7 +7,18 @@
  */
 import t from 'tap';
 import type { Document } from 'mongodb';
-import { compareEventTime, eventTimeOf, readTimeOf, type EventTime, type SinkRecord } from '../../runtime/api/index.js';
+import {
+  READ_TIME_HEADER,
+  WATERMARK_HEADER,
+  compareEventTime,
+  eventTimeOf,
+  parseEventTime,
+  readTimeOf,
+  type EventTime,
+  type SinkRecord,
+} from '../../runtime/api/index.js';
+import { kafka } from '../fixtures/kafka.js';
+import { readToEnd } from '../helpers/reconcile.js';
 import { freshDb, mongo, startCapture, waitForRecords } from '../fixtures/mongodb-source.js';
 import { startWorker, tempDir } from '../fixtures/worker.js';
 import { waitFor } from '../helpers/services.js';
@@ -35,6 +46,8 @@ t.test('copies are dated by the noted stream position and carry the time they we
     'poll.max.batch.size': '50',
     'max.in.flight.batches': '1',
     'topic.compacted': 'customers',
+    // One partition: the topic's order is the order the source sent in.
+    'topic.partitions': '1',
   });
   await waitForRecords(worker, capture, 'orders', 100);
   // Written during the copy: a customer, then its order, whose _id sorts after every other.
@@ -68,4 +81,23 @@ t.test('copies are dated by the noted stream position and carry the time they we
   t.ok(compareEventTime(eventTimeOf(lateCopy)!, created) < 0, 'the late order is copied dated before its customer was created');
   t.ok(compareEventTime(readTimeOf(lateCopy)!, created) >= 0, 'and read after: a join finds its customer');
   t.ok(compareEventTime(eventTimeOf(lateInsert)!, eventTimeOf(lateCopy)!) > 0, 'its streamed insert is newer than its copy');
+
+  // The topic as Kafka holds it, watermark records included (the runtime hands none to a sink).
+  const marks: Array<{ time: EventTime; beforeCopyEnd: boolean }> = [];
+  let copiesLeft = TOTAL + 1;
+  await readToEnd(kafka, capture.topics.orders!, (_partition, message) => {
+    const mark = parseEventTime(message.headers?.[WATERMARK_HEADER.time]?.toString());
+    if (mark) marks.push({ time: mark, beforeCopyEnd: copiesLeft > 0 });
+    else if (message.headers?.[READ_TIME_HEADER] !== undefined) copiesLeft -= 1;
+  });
+  const during = marks.filter((m) => m.beforeCopyEnd);
+  t.ok(during.length > 0, `the topic has watermarks while the copy runs (${during.length})`);
+  t.ok(
+    during.every((m) => compareEventTime(m.time, start) < 0),
+    'all of them below the snapshot start',
+  );
+  t.ok(
+    marks.some((m) => !m.beforeCopyEnd && compareEventTime(m.time, start) >= 0),
+    'once streaming, the watermark passes the start',
+  );
 });
