@@ -97,8 +97,13 @@ export class CollectionReader {
     return `${this.c.shape.db}.${this.c.shape.collection}${share ? ` (share ${share.index} of ${share.count})` : ''}`;
   }
 
-  /** Positions the reader from its stored offset, or from `startup.mode` when there is none. */
-  async open(stored: Readonly<Record<string, unknown>> | undefined): Promise<void> {
+  /**
+   * Positions the reader from its stored offset, or from `startup.mode` when there is none. An
+   * offset `inherited` from replaced shares is stored at once as this partition's own, so a
+   * restart continues from it whatever the other shares store meanwhile.
+   */
+  async open(stored: Readonly<Record<string, unknown>> | undefined, inherited = false): Promise<void> {
+    if (stored && inherited) this.pending = positionRecord(this.partition, stored);
     if (stored?.snapshot === 'running') {
       const start =
         stored.stream_resume_token !== undefined ? { resume_token: String(stored.stream_resume_token) } : { start_at: String(stored.stream_start_at) };

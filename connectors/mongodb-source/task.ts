@@ -3,6 +3,7 @@ import type { OffsetReader, SourceRecord, SourceTask, SourceTaskContext, TaskPro
 import { CollectionReader } from './collection-reader.js';
 import { ReadsInFlight } from './reads-in-flight.js';
 import type { MongoSourceTaskConfig } from './config.js';
+import { startingOffset } from './retasking.js';
 import { RecordShape } from './events.js';
 import { sourceMetrics, type SourceMetrics } from './source-metrics.js';
 import { checkChangeStreamTopology, connectError } from './topology.js';
@@ -68,7 +69,17 @@ export class MongoSourceTask implements SourceTask<MongoSourceTaskConfig> {
         awaitTimeMs,
       });
     });
-    for (const reader of this.readers) await reader.open(offsets.offset(reader.partition));
+    const stored = offsets.stored();
+    for (const reader of this.readers) {
+      const start = startingOffset(stored, reader.partition);
+      if (start.inheritedFrom !== undefined) {
+        ctx.logger.info(
+          `${reader.name} has no stored position of its own (tasks.max changed): it continues from the oldest position of the ${start.inheritedFrom} share(s) it replaces`,
+          { replacedShares: start.inheritedFrom, offset: start.offset },
+        );
+      }
+      await reader.open(start.offset, start.inheritedFrom !== undefined);
+    }
     this.reads = new ReadsInFlight(Math.max(1, Math.floor(config.maxBatchSize / Math.max(1, this.readers.length))));
     this.report();
   }

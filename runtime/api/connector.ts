@@ -11,6 +11,17 @@ export interface OffsetReader {
    * matter). `undefined` means start from the beginning (or from the connector's configured start).
    */
   offset(sourcePartition: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> | undefined;
+  /**
+   * Every source partition of the connector with a stored offset, whichever task stored it: for a
+   * task that takes over partitions it cannot name, such as another task count's shares.
+   */
+  stored(): readonly StoredOffset[];
+}
+
+/** A source partition and its last committed offset. */
+export interface StoredOffset {
+  readonly partition: Readonly<Record<string, unknown>>;
+  readonly offset: Readonly<Record<string, unknown>>;
 }
 
 export interface TopicPartition {

@@ -9,6 +9,7 @@ export { positionRecord, withHeader, withRecord } from './records.js';
 export type {
   ConnectorDefinition,
   OffsetReader,
+  StoredOffset,
   SinkConnectorDefinition,
   SinkOffset,
   SinkOffsetsStore,

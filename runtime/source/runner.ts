@@ -159,7 +159,8 @@ export class SourceTaskRunner extends BaseTaskRunner {
     const entries = await this.o.offsetStore.getAll(this.o.connector);
     const byKey = new Map(entries.map((e) => [stableKey(e.partition), e.offset]));
     for (const [key, offset] of byKey) if (offset) this.storedPartitions.add(key);
-    return { offset: (partition) => byKey.get(stableKey(partition)) };
+    const stored = entries.filter((e) => e.offset);
+    return { offset: (partition) => byKey.get(stableKey(partition)), stored: () => stored };
   }
 
   /** Transforms and converts one polled batch; undefined when no record is left to send. */
