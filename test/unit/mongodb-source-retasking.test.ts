@@ -22,7 +22,11 @@ t.test('without re-tasking a share keeps its own offset, or has none', async (t)
   t.same(startingOffset([entry(part(), streaming(100))], part()), { offset: streaming(100) });
   const three = [entry(part('0/3'), streaming(100)), entry(part('1/3'), streaming(90)), entry(part('2/3'), streaming(120))];
   t.same(startingOffset(three, part('1/3')), { offset: streaming(90) });
-  t.same(startingOffset([entry(part(undefined, 'customers'), streaming(50))], part()), { offset: undefined }, "another collection's offsets are not this one's");
+  t.same(
+    startingOffset([entry(part(undefined, 'customers'), streaming(50))], part()),
+    { offset: undefined },
+    "another collection's offsets are not this one's",
+  );
 });
 
 t.test('1 -> 3: every new share continues from the single task position', async (t) => {
