@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import { DataError, defineTransform, eventTimeOf, withRecord, type ConnectRecord } from '../runtime/api/index.js';
 import type { OrderChange, WarehouseOrderItem } from '../connectors/postgres-sink/records.js';
-import { asEnvelope, carriesNoChange, tombstoneDelete, documentId, envelopeDocument, num, str, type PlainDocument } from './support/documents.js';
+import { asEnvelope, carriesNoChange, tombstoneDelete, documentId, envelopeDocument, num, referenceKey, str, type PlainDocument } from './support/documents.js';
 
 /** Money as a decimal string; a schemaless document may hold it as a number (a BSON double or int). */
 function money(v: unknown): string | null {
@@ -46,7 +46,7 @@ export function parseOrder(record: ConnectRecord): OrderChange {
     source_seq,
     order: {
       order_id: id,
-      customer_id: str(doc.customer_id) as string,
+      customer_id: referenceKey(doc, 'customer_id') as string,
       customer_name: null,
       customer_email: null,
       customer_segment: null,

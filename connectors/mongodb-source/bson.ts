@@ -1,4 +1,5 @@
 import { BSON } from 'mongodb';
+import { documentKey } from '../../runtime/api/index.js';
 
 const { EJSON } = BSON;
 
@@ -14,11 +15,10 @@ export const extendedJson = (value: unknown): string => EJSON.stringify(value, {
 /** Parses what {@link extendedJson} wrote back into BSON values. */
 export const fromExtendedJson = (text: string): unknown => EJSON.parse(text, { relaxed: false });
 
-/** The record key of a document: an ObjectId as hex, a string as is, anything else as canonical Extended JSON. */
+/** The record key of a document: its `_id` in the one id encoding (runtime/api documentKey). */
 export function keyOf(id: unknown): string {
-  if (typeof id === 'string') return id;
   if (typeof id === 'object' && id !== null && bsonType(id) === 'ObjectId') return (id as { toHexString(): string }).toHexString();
-  return extendedJson(id);
+  return documentKey(typeof id === 'string' ? id : EJSON.serialize(id, { relaxed: false }));
 }
 
 /**

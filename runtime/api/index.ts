@@ -48,3 +48,4 @@ export type { TSecret } from './schema.js';
 export { LITERAL_KEYWORD, LiteralOnly, SECRET_KEYWORD, Secret, isLiteralOnlySchema, isSecretSchema } from './schema.js';
 export type { CdcEnvelope, CdcOp, CdcSource, CdcUpdateDescription } from './cdc-envelope.js';
 export { EXTENDED_JSON, cdcEnvelopeSchema } from './cdc-envelope.js';
+export { documentKey } from './document-key.js';

@@ -6,6 +6,7 @@ import {
   READ_TIME_HEADER,
   NotYetError,
   compareEventTime,
+  documentKey,
   formatEventTime,
   noopMetrics,
   silentLogger,
@@ -86,11 +87,34 @@ t.test('ParseOrder reads the schemaless Extended JSON form', async (t) => {
     created_at: { $date: { $numberLong: '1768471200000' } },
     updated_at: { $date: { $numberLong: '1768471200001' } },
   });
-  const out = parse.apply(sinkRecord({ ...envelope('c', 'orders', ejson, 9000) }, 'ignored')).value as OrderChange & { op: 'upsert' };
-  t.equal(out.id, '65a1b2c3d4e5f60718293a4b', 'the ObjectId becomes its hex string');
+  const out = parse.apply(sinkRecord({ ...envelope('c', 'orders', ejson, 9000) }, null)).value as OrderChange & { op: 'upsert' };
+  t.equal(out.id, '65a1b2c3d4e5f60718293a4b', 'without a key, the ObjectId _id becomes its hex string');
   t.match(out.order, { customer_id: 'c-9', total: '0.30', created_at: 1768471200000, updated_at: 1768471200001, item_count: 1 });
   t.same(out.items, [{ line: 1, sku: 'A', name: 'a', quantity: 3, unit_price: '0.10' }], 'Decimal128 stays an exact string');
   t.throws(() => parse.apply(sinkRecord(envelope('c', 'orders', '{not json', 1))), DataError);
+});
+
+t.test('ParseOrder and ParseCustomer: ids in the one encoding of record keys, whatever their BSON type', async (t) => {
+  const doc = (id: unknown, customer: unknown) =>
+    JSON.stringify({ _id: id, customer_id: customer, status: 'paid', currency: 'EUR', items: [], total: { $numberDecimal: '1' } });
+  const cases: Array<[unknown, string]> = [
+    [{ $numberInt: '7' }, '{"$numberInt":"7"}'],
+    [{ $numberLong: '8' }, '{"$numberLong":"8"}'],
+    [{ $date: { $numberLong: '1767225600000' } }, '{"$date":{"$numberLong":"1767225600000"}}'],
+    [{ $oid: '65a1b2c3d4e5f60718293a4b' }, '65a1b2c3d4e5f60718293a4b'],
+    ['65a1b2c3d4e5f60718293a4b', '"65a1b2c3d4e5f60718293a4b"'],
+    ['c-1', 'c-1'],
+  ];
+  for (const [id, key] of cases) {
+    t.equal(documentKey(id), key, `documentKey(${JSON.stringify(id)})`);
+    const upsert = parse.apply(sinkRecord(envelope('c', 'orders', doc(id, id), 1000), null)).value as OrderChange & { op: 'upsert' };
+    t.equal(upsert.id, key, 'the upsert names the row as the key would');
+    t.equal(upsert.order.customer_id, key, 'the customer reference is encoded as the customer key is');
+    const deleted = parse.apply(sinkRecord(envelope('d', 'orders', null, 2000), key)).value as OrderChange;
+    t.equal(deleted.id, key, 'and the delete, which has only the key, names the same row');
+  }
+  t.not(documentKey({ $oid: '65a1b2c3d4e5f60718293a4b' }), documentKey('65a1b2c3d4e5f60718293a4b'), 'a string equal to an ObjectId hex is another id');
+  t.equal(new Set(['true', true, 'null', null, '{"a":1}', { a: 1 }].map(documentKey)).size, 6, 'strings that spell other encodings are quoted');
 });
 
 t.test('ParseOrder: op d is a delete by the before id or the key; c and r are upserts', async (t) => {

@@ -1,5 +1,5 @@
 import { BSON } from 'mongodb';
-import { DataError, type CdcEnvelope, type ConnectRecord, eventTimeOf } from '../../runtime/api/index.js';
+import { DataError, documentKey, type CdcEnvelope, type ConnectRecord, eventTimeOf } from '../../runtime/api/index.js';
 
 export type PlainDocument = Record<string, unknown>;
 
@@ -26,6 +26,21 @@ function plain(value: unknown): unknown {
   }
 }
 
+/** The canonical Extended JSON a schemaless document was parsed from, which keeps the BSON types of its ids. */
+const canonical = new WeakMap<PlainDocument, PlainDocument>();
+
+/**
+ * A field of a document that holds another document's id (an order's customer_id), in the one id
+ * encoding of record keys (documentKey), so that it finds the key of that document in a lookup
+ * table. A typed record's id fields are strings already in that encoding (its schema says so).
+ */
+export function referenceKey(doc: PlainDocument, name: string): string | null {
+  const raw = canonical.get(doc);
+  if (!raw) return str(doc[name]);
+  const value = raw[name];
+  return value === undefined || value === null ? null : documentKey(value);
+}
+
 /**
  * The document of an envelope's `before`/`after`: the typed Avro record as decoded, or the
  * schemaless form (canonical Extended JSON in a string) parsed into the same plain shape.
@@ -35,7 +50,10 @@ export function envelopeDocument(value: unknown, field: 'before' | 'after'): Pla
   if (doc === null || doc === undefined) return null;
   if (typeof doc === 'string') {
     try {
-      return plain(BSON.EJSON.parse(doc, { relaxed: false })) as PlainDocument;
+      const raw = JSON.parse(doc) as PlainDocument;
+      const parsed = plain(BSON.EJSON.deserialize(raw, { relaxed: false })) as PlainDocument;
+      canonical.set(parsed, raw);
+      return parsed;
     } catch (err) {
       throw new DataError(`${field} is not valid Extended JSON: ${(err as Error).message}`, { cause: err });
     }
@@ -80,12 +98,16 @@ export function tombstoneDelete<K extends 'order' | 'customer'>(
   return { kind, op: 'delete', id: record.key, source_ts_ms: time.ms, source_seq: time.seq };
 }
 
-/** The document id of a change: `_id` of after/before, else the record key. */
+/**
+ * The document id of a change: the record key, which the source wrote in the one id encoding
+ * (documentKey), so an upsert and the delete of the same document (whose key is all a delete
+ * has) name one row; without a key, the `_id` of after/before in that encoding.
+ */
 export function documentId(record: ConnectRecord, doc: PlainDocument | null): string {
-  const id = doc?._id ?? record.key;
-  if (typeof id === 'string' && id.length > 0) return id;
-  if (typeof id === 'number') return String(id);
-  throw new DataError('the change has no document id (_id or record key)');
+  if (typeof record.key === 'string' && record.key.length > 0) return record.key;
+  const id = doc ? (referenceKey(doc, '_id') ?? undefined) : undefined;
+  if (id !== undefined && id.length > 0) return id;
+  throw new DataError('the change has no document id (record key or _id)');
 }
 
 export const str = (v: unknown): string | null => (typeof v === 'string' ? v : v === null || v === undefined ? null : String(v));
