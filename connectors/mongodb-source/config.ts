@@ -124,6 +124,11 @@ export const mongoSourceConfig = Type.Object(
         "Read preference of the snapshot's queries. A copy read from a secondary is as old as that secondary, and its records carry the read time that secondary reported (operationTime).",
       default: 'primary',
     }),
+    'schema.drift': Type.Enum(['ignore', 'warn', 'fail'], {
+      description:
+        'What to do when a document of a collection with value.schema.<collection> has a field its schema does not declare (the typed record cannot carry it). warn: leave it out, log it once per field and count it in conflux_plugin_schema_drift_fields_total{collection,field}; ignore: leave it out, silently; fail: fail the task, naming the document and field. A declared field whose type changed is a record error (see errors.tolerance), naming the field, the expected and the found type.',
+      default: 'warn',
+    }),
     'tombstones.on.delete': Type.Boolean({
       description:
         "After each delete record (op d), send a tombstone: a record with the same key and a null value, so that log compaction can drop the deleted document's key (as Debezium's tombstones.on.delete). Sink-side transforms and lookup tables skip tombstones.",
@@ -185,6 +190,7 @@ export interface MongoSourceTaskConfig {
   readonly snapshotReadConcern: 'majority' | 'local';
   readonly snapshotReadPreference: 'primary' | 'primaryPreferred' | 'secondary' | 'secondaryPreferred' | 'nearest';
   readonly tokenLostPolicy: 'fail' | 'resnapshot';
+  readonly schemaDrift: 'ignore' | 'warn' | 'fail';
   readonly tombstonesOnDelete: boolean;
 }
 
@@ -324,6 +330,7 @@ export function planTasks(config: MongoSourceConfig, maxTasks: number): MongoSou
     snapshotReadConcern: config['snapshot.read.concern'],
     snapshotReadPreference: config['snapshot.read.preference'],
     tokenLostPolicy: config['token.lost.policy'],
+    schemaDrift: config['schema.drift'],
     tombstonesOnDelete: config['tombstones.on.delete'],
   }));
 }

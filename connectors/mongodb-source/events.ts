@@ -9,6 +9,7 @@ import {
   type SourceRecord,
 } from '../../runtime/api/index.js';
 import { avroValue, extendedJson, keyOf } from './bson.js';
+import type { SchemaDrift } from './schema-drift.js';
 import type { CollectionPlan } from './config.js';
 
 const KEY_SCHEMA: RecordSchema = Object.freeze({ type: 'string' });
@@ -26,6 +27,7 @@ export class RecordShape {
     readonly db: string,
     plan: CollectionPlan,
     readonly sourcePartition: Readonly<Record<string, unknown>>,
+    private readonly drift?: SchemaDrift,
   ) {
     this.topic = plan.topic;
     this.typed = plan.documentSchema !== undefined;
@@ -39,7 +41,9 @@ export class RecordShape {
   /** `after`/`before`: the typed record's values, or canonical Extended JSON for schemaless collections. */
   document(doc: Document | null | undefined): unknown {
     if (doc === null || doc === undefined) return null;
-    return this.typed ? avroValue(doc) : extendedJson(doc);
+    if (!this.typed) return extendedJson(doc);
+    this.drift?.check(doc, keyOf(doc._id));
+    return avroValue(doc);
   }
 
   record(key: unknown, envelope: CdcEnvelope, sourceOffset: Readonly<Record<string, unknown>>, eventTime?: EventTime, readTime?: EventTime): SourceRecord {

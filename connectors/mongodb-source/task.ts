@@ -4,6 +4,7 @@ import { CollectionReader } from './collection-reader.js';
 import { ReadsInFlight } from './reads-in-flight.js';
 import type { MongoSourceTaskConfig } from './config.js';
 import { startingOffset } from './retasking.js';
+import { SchemaDrift } from './schema-drift.js';
 import { RecordShape } from './events.js';
 import { sourceMetrics, type SourceMetrics } from './source-metrics.js';
 import { checkChangeStreamTopology, connectError } from './topology.js';
@@ -61,7 +62,12 @@ export class MongoSourceTask implements SourceTask<MongoSourceTaskConfig> {
       return new CollectionReader({
         connector: ctx.connector,
         collection: db.collection(plan.collection),
-        shape: new RecordShape(config.database, plan, partition),
+        shape: new RecordShape(
+          config.database,
+          plan,
+          partition,
+          plan.documentSchema && new SchemaDrift(plan.documentSchema, plan.collection, config.schemaDrift, ctx.logger, ctx.metrics),
+        ),
         config,
         logger: ctx.logger,
         metrics: this.metrics!,

@@ -5,8 +5,8 @@
  * or `JSON.parse` of a canonical Extended JSON text), so it needs no BSON library:
  *
  * - an ObjectId (`{"$oid": ...}`): its 24 lowercase hex digits;
- * - a string: itself, unless it could be read as another id's encoding (24 lowercase hex digits,
- *   a leading `{` or `"`, or `true`/`false`/`null`): then JSON-quoted, so the string
+ * - a string: itself, unless it is empty or could be read as another id's encoding (24 lowercase
+ *   hex digits, a leading `{` or `"`, or `true`/`false`/`null`): then JSON-quoted, so the string
  *   "65a1...0f" and the ObjectId 65a1...0f stay two documents;
  * - anything else (numbers, dates, embedded documents, binaries, booleans, null): its canonical
  *   Extended JSON text, e.g. `{"$numberInt":"1"}`, `{"$date":{"$numberLong":"1767225600000"}}`.
@@ -27,5 +27,5 @@ export function documentKey(id: unknown): string {
 const OBJECT_ID_HEX = /^[0-9a-f]{24}$/;
 
 function needsQuotes(s: string): boolean {
-  return OBJECT_ID_HEX.test(s) || s.startsWith('{') || s.startsWith('"') || s === 'true' || s === 'false' || s === 'null';
+  return s === '' || OBJECT_ID_HEX.test(s) || s.startsWith('{') || s.startsWith('"') || s === 'true' || s === 'false' || s === 'null';
 }

@@ -10,6 +10,12 @@ export interface TaskMetrics {
   gauge(name: string, help: string): Gauge;
   /** `buckets` are upper bounds in the unit of the observed values (seconds by convention). */
   histogram(name: string, help: string, buckets?: readonly number[]): Histogram;
+  /**
+   * A counter with labels of the plugin's own besides connector and task: `labels` names them,
+   * and the function returned gives the counter of one set of values. Keep the values few (a
+   * bounded set, such as collections); each set is a time series of its own.
+   */
+  labeledCounter(name: string, help: string, labels: readonly string[]): (values: Readonly<Record<string, string>>) => Counter;
 }
 
 export interface Counter {
@@ -32,4 +38,5 @@ export const noopMetrics: TaskMetrics = Object.freeze({
   counter: () => noopInstrument,
   gauge: () => noopInstrument,
   histogram: () => noopInstrument,
+  labeledCounter: () => () => noopInstrument,
 });

@@ -106,9 +106,10 @@ export function avroConverter(part: RecordPart, registry: SchemaRegistry): Conve
       return Buffer.concat([writer.header, writer.type.toBuffer(value)]);
     } catch (err) {
       const paths: string[] = [];
-      writer.type.isValid(value, { errorHook: (path) => paths.push(path.join('.')) });
-      const where = paths.length > 0 ? ` (invalid: ${paths.join(', ')})` : '';
-      throw new DataError(`avro converter: the ${part} for topic ${topic} does not match its schema${where}: ${(err as Error).message}`, { cause: err });
+      writer.type.isValid(value, { errorHook: (path, found, type) => paths.push(`${path.join('.')}: expected ${typeName(type)}, found ${kindOf(found)}`) });
+      // The library's own message quotes the value, which may be personal data: the paths say enough.
+      const why = paths.length > 0 ? ` (invalid: ${paths.join('; ')})` : `: ${(err as Error).message}`;
+      throw new DataError(`avro converter: the ${part} for topic ${topic} does not match its schema${why}`, { cause: err });
     }
   }
 
@@ -156,4 +157,23 @@ export function avroConverter(part: RecordPart, registry: SchemaRegistry): Conve
       return decode(readers.get(id) ?? (await loadReader(id)), topic, data);
     },
   };
+}
+
+/** An Avro type as a schema would spell it: its name, its logical type, or its branches. */
+function typeName(type: { typeName?: string; name?: string; types?: readonly unknown[] } | undefined): string {
+  if (!type) return 'unknown';
+  const t = type as { typeName: string; name?: string; types?: Array<{ typeName?: string; name?: string }> };
+  if (t.types) return t.types.map((branch) => typeName(branch)).join(' | ');
+  return t.name ?? t.typeName;
+}
+
+/** The kind of a value that failed its schema, without the value itself (it may be personal data). */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'nothing (missing)';
+  if (Array.isArray(value)) return 'an array';
+  if (Buffer.isBuffer(value)) return 'bytes';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'an integer number' : 'a number';
+  return `a ${typeof value}`;
 }

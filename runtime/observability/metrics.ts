@@ -105,6 +105,15 @@ export class WorkerMetrics {
           new client.Histogram({ name: name(n), help, labelNames: this.labels, buckets: buckets ? [...buckets] : LATENCY_BUCKETS, registers: [this.registry] });
         return { observe: (v) => m.observe(labels, v) };
       },
+      labeledCounter: (n, help, own) => {
+        const m = existing<client.Counter>(n) ?? new client.Counter({ name: name(n), help, labelNames: [...this.labels, ...own], registers: [this.registry] });
+        return (values) => {
+          // connector and task first (the order of the exposition), and never overridden.
+          const all: Record<string, string> = { ...labels };
+          for (const [k, v] of Object.entries(values)) if (!(k in all)) all[k] = v;
+          return { inc: (v = 1) => m.inc(all, v) };
+        };
+      },
     };
   }
 

@@ -82,13 +82,21 @@ t.test('copies are dated by the noted stream position and carry the time they we
   t.ok(compareEventTime(readTimeOf(lateCopy)!, created) >= 0, 'and read after: a join finds its customer');
   t.ok(compareEventTime(eventTimeOf(lateInsert)!, eventTimeOf(lateCopy)!) > 0, 'its streamed insert is newer than its copy');
 
-  // The topic as Kafka holds it, watermark records included (the runtime hands none to a sink).
-  const marks: Array<{ time: EventTime; beforeCopyEnd: boolean }> = [];
-  let copiesLeft = TOTAL + 1;
-  await readToEnd(kafka, capture.topics.orders!, (_partition, message) => {
-    const mark = parseEventTime(message.headers?.[WATERMARK_HEADER.time]?.toString());
-    if (mark) marks.push({ time: mark, beforeCopyEnd: copiesLeft > 0 });
-    else if (message.headers?.[READ_TIME_HEADER] !== undefined) copiesLeft -= 1;
+  // The topic as Kafka holds it, watermark records included (the runtime hands none to a sink),
+  // read again until a watermark written after the copy is in it.
+  const readMarks = async () => {
+    const marks: Array<{ time: EventTime; beforeCopyEnd: boolean }> = [];
+    let copiesLeft = TOTAL + 1;
+    await readToEnd(kafka, capture.topics.orders!, (_partition, message) => {
+      const mark = parseEventTime(message.headers?.[WATERMARK_HEADER.time]?.toString());
+      if (mark) marks.push({ time: mark, beforeCopyEnd: copiesLeft > 0 });
+      else if (message.headers?.[READ_TIME_HEADER] !== undefined) copiesLeft -= 1;
+    });
+    return marks;
+  };
+  const marks = await waitFor('a watermark after the copy', async () => {
+    const marks = await readMarks();
+    return marks.some((m) => !m.beforeCopyEnd) ? marks : undefined;
   });
   const during = marks.filter((m) => m.beforeCopyEnd);
   t.ok(during.length > 0, `the topic has watermarks while the copy runs (${during.length})`);

@@ -115,6 +115,7 @@ t.test('ParseOrder and ParseCustomer: ids in the one encoding of record keys, wh
   }
   t.not(documentKey({ $oid: '65a1b2c3d4e5f60718293a4b' }), documentKey('65a1b2c3d4e5f60718293a4b'), 'a string equal to an ObjectId hex is another id');
   t.equal(new Set(['true', true, 'null', null, '{"a":1}', { a: 1 }].map(documentKey)).size, 6, 'strings that spell other encodings are quoted');
+  t.equal(documentKey(''), '""', 'an empty string _id (legal in MongoDB) is quoted: a key is never empty');
 });
 
 t.test('ParseOrder: op d is a delete by the before id or the key; c and r are upserts', async (t) => {
