@@ -9,9 +9,10 @@ kafka_install() {
   say "downloading Kafka $KAFKA_VERSION jars"
   local dest; dest="$(kafka_home)"
   rm -rf "$dest"; mkdir -p "$dest"
-  mvn -q -B -f "$SERVICES_DIR/maven/kafka.pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+  mvn -q -B -C -f "$SERVICES_DIR/maven/kafka.pom.xml" -Dkafka.version="$KAFKA_VERSION" \
     dependency:copy-dependencies -DoutputDirectory="$dest" >"$LOG_DIR/maven-kafka.log" 2>&1 \
     || die "download of Kafka $KAFKA_VERSION failed; see $LOG_DIR/maven-kafka.log"
+  verify_checksums "$dest" "kafka-$KAFKA_VERSION"
   touch "$dest/.complete"
 }
 

@@ -68,6 +68,21 @@ ensure_maven() {
   apt_install maven
 }
 
+# Checks the files of a download against the SHA-256 sums pinned in scripts/services/checksums/<name>.sha256
+# (sha256sum's format, paths relative to dir) and refuses a mismatch: the files are removed and the install
+# stops. A version without pinned sums (set by a CONFLUX_*_VERSION) is used with a warning.
+verify_checksums() {
+  local dir="$1" name="$2" sums="$SERVICES_DIR/checksums/$2.sha256"
+  if [ ! -f "$sums" ]; then
+    say "WARNING: no pinned SHA-256 sums for $name (scripts/services/checksums/$name.sha256); its download is not verified"
+    return 0
+  fi
+  if ! (cd "$dir" && sha256sum --quiet --strict -c "$sums") >"$LOG_DIR/checksums-$name.log" 2>&1; then
+    rm -rf "$dir"
+    die "the download of $name does not match its pinned SHA-256 sums (see $LOG_DIR/checksums-$name.log); removed it. If the version changed on purpose, pin its sums in $sums"
+  fi
+}
+
 # Copies the dependencies of a throwaway pom into a cache folder, once.
 maven_fetch() {
   local pom="$1" dest="$2"
@@ -75,7 +90,7 @@ maven_fetch() {
   ensure_maven
   say "downloading $(basename "$pom" .pom.xml) jars into $dest"
   rm -rf "$dest"; mkdir -p "$dest"
-  mvn -q -B -f "$pom" dependency:copy-dependencies -DoutputDirectory="$dest" >"$LOG_DIR/maven-$(basename "$pom").log" 2>&1 \
+  mvn -q -B -C -f "$pom" dependency:copy-dependencies -DoutputDirectory="$dest" >"$LOG_DIR/maven-$(basename "$pom").log" 2>&1 \
     || die "maven download failed for $pom; see $LOG_DIR/maven-$(basename "$pom").log"
   touch "$dest/.complete"
 }

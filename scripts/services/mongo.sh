@@ -11,9 +11,10 @@ mongo_install() {
   say "downloading mongo-java-server $MONGO_SERVER_VERSION"
   local dest; dest="$(mongo_home)"
   rm -rf "$dest"; mkdir -p "$dest"
-  mvn -q -B -f "$SERVICES_DIR/maven/mongo.pom.xml" -Dmongo.server.version="$MONGO_SERVER_VERSION" \
+  mvn -q -B -C -f "$SERVICES_DIR/maven/mongo.pom.xml" -Dmongo.server.version="$MONGO_SERVER_VERSION" \
     dependency:copy-dependencies -DoutputDirectory="$dest" >"$LOG_DIR/maven-mongo.log" 2>&1 \
     || die "download of mongo-java-server failed; see $LOG_DIR/maven-mongo.log"
+  verify_checksums "$dest" "mongo-java-server-$MONGO_SERVER_VERSION"
   touch "$dest/.complete"
 }
 

@@ -10,9 +10,11 @@ registry_install() {
   say "downloading Apicurio Registry $REGISTRY_VERSION (about 160 MB, once)"
   local tmp="$CACHE_DIR/tmp-apicurio"
   rm -rf "$tmp" "$home"; mkdir -p "$tmp" "$home"
-  mvn -q -B dependency:copy -Dartifact="io.apicurio:apicurio-registry-app:$REGISTRY_VERSION:tar.gz:all" \
+  mvn -q -B -C dependency:copy -Dartifact="io.apicurio:apicurio-registry-app:$REGISTRY_VERSION:tar.gz:all" \
     -DoutputDirectory="$tmp" >"$LOG_DIR/maven-registry.log" 2>&1 \
     || die "download of Apicurio Registry failed; see $LOG_DIR/maven-registry.log"
+  # Checked before it is unpacked: the archive holds the code that runs.
+  verify_checksums "$tmp" "apicurio-registry-$REGISTRY_VERSION"
   tar xzf "$tmp"/*.tar.gz -C "$home" || die "could not unpack Apicurio Registry"
   rm -rf "$tmp"
   touch "$home/.complete"
