@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { createSecureContext } from 'node:tls';
 import { ConfigError, type Logger } from '../runtime/api/index.js';
 import { loadWorkerConfig } from '../runtime/config/load-worker-config.js';
 import { buildCommit } from '../runtime/support/build-info.js';
@@ -65,9 +66,44 @@ export async function serveRest(
   const token = config['rest.auth.token'];
   const health = probeServices({ brokers: parseList(config['bootstrap.servers']), schemaRegistryUrl: config['schema.registry.url'] });
   const allowedHosts = [host, ...parseList(config['rest.allowed.hosts'])];
-  const app = buildApp({ herder, logs, health, allowedHosts, ...(token ? { authToken: token } : {}), version, commit: buildCommit() });
+  const https = await tlsFiles(config);
+  const app = buildApp({
+    herder,
+    logs,
+    health,
+    allowedHosts,
+    ...(token ? { authToken: token } : {}),
+    ...(https ? { https } : {}),
+    version,
+    commit: buildCommit(),
+  });
   const address = await app.listen({ host, port: config['rest.port'] });
   return { app, address };
+}
+
+/**
+ * The HTTPS listener's key and certificate, read at start: an unreadable file or a key that does
+ * not open is a configuration error naming its key, never quoting the file.
+ */
+async function tlsFiles(config: WorkerConfig): Promise<{ key: Buffer; cert: Buffer; passphrase?: string } | undefined> {
+  const certFile = config['rest.tls.cert.file'];
+  const keyFile = config['rest.tls.key.file'];
+  if (!certFile || !keyFile) return undefined;
+  const read = (key: string, file: string) =>
+    readFile(file).catch((err: NodeJS.ErrnoException) => {
+      throw new ConfigError([{ key, message: `cannot read ${file} (${err.code ?? 'error'})` }]);
+    });
+  const [cert, key] = [await read('rest.tls.cert.file', certFile), await read('rest.tls.key.file', keyFile)];
+  const passphrase = config['rest.tls.key.password'];
+  try {
+    createSecureContext({ cert, key, ...(passphrase ? { passphrase } : {}) });
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? 'invalid';
+    throw new ConfigError([
+      { key: 'rest.tls.key.file', message: `the key and certificate do not make a TLS listener (${code}); check the files and rest.tls.key.password` },
+    ]);
+  }
+  return { cert, key, ...(passphrase ? { passphrase } : {}) };
 }
 
 /** How long a stopped worker process may take to exit on its own. */

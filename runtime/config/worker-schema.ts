@@ -36,6 +36,20 @@ export const workerConfigSchema = Type.Object(
         examples: ['conflux.internal,10.0.0.5'],
       }),
     ),
+    'rest.tls.cert.file': Type.Optional(
+      Type.String({
+        description:
+          'PEM certificate (chain) of an HTTPS listener: with rest.tls.key.file, the REST API (and /ui, /docs) is served over TLS only. Clients that do not trust its issuer take it with NODE_EXTRA_CA_CERTS (the conflux CLI, other workers of a cluster).',
+        minLength: 1,
+        examples: ['/etc/conflux/tls/worker.crt'],
+      }),
+    ),
+    'rest.tls.key.file': Type.Optional(
+      Type.String({ description: 'PEM private key of rest.tls.cert.file.', minLength: 1, examples: ['/etc/conflux/tls/worker.key'] }),
+    ),
+    'rest.tls.key.password': Type.Optional(
+      Secret(Type.String({ description: 'Passphrase of an encrypted rest.tls.key.file. Give it as ${env:NAME} or ${file:/path:key}.', minLength: 1 })),
+    ),
     'rest.allow.insecure.bind': Type.Boolean({
       description: 'Allow listening on a non-loopback interface without rest.auth.token.',
       default: false,
@@ -217,6 +231,15 @@ export function validateWorkerConfig(rawConfig: unknown, host: string = hostname
   for (const [heartbeat, session] of HEARTBEAT_KEYS) {
     const [h, st] = [config[heartbeat], config[session]]; // defaults filled in by the schema
     if (typeof h === 'number' && typeof st === 'number' && h >= st) errors.push({ key: heartbeat, message: `must be below ${session} (${st})` });
+  }
+  // An HTTPS listener needs both halves; one alone would silently serve plain HTTP.
+  const [cert, key] = [config['rest.tls.cert.file'], config['rest.tls.key.file']];
+  if ((cert === undefined) !== (key === undefined)) {
+    const missing = cert === undefined ? 'rest.tls.cert.file' : 'rest.tls.key.file';
+    errors.push({
+      key: missing,
+      message: `is required with ${cert === undefined ? 'rest.tls.key.file' : 'rest.tls.cert.file'} (an HTTPS listener needs both)`,
+    });
   }
   if (errors.length > 0) return { ok: false, errors };
   config['worker.id'] ??= `${host}:${String(config['rest.port'])}`;

@@ -37,6 +37,8 @@ export interface RestOptions {
   /** Reported by `GET /`; the build's git commit when known. */
   commit?: string;
   /** Maximum request body in bytes (default 1 MiB). */
+  /** Serve over TLS only: the PEM key and certificate (chain), and the key's passphrase if it has one. */
+  https?: { key: Buffer; cert: Buffer; passphrase?: string };
   bodyLimit?: number;
   /** Dependency check behind `GET /health` (see `probeServices`); without it they are reported unknown. */
   health?: HealthProbe;
@@ -81,6 +83,7 @@ function addCommonResponses(schema: FastifySchema & { hide?: boolean }): void {
 export function buildApp(options: RestOptions): FastifyInstance {
   const { herder, logs } = options;
   const app = fastify({
+    ...(options.https ? { https: options.https } : {}),
     loggerInstance: logs.get('rest').child as unknown as FastifyBaseLogger,
     // One line per request would drown the worker's own logs; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
