@@ -60,6 +60,38 @@ export const workerConfigSchema = Type.Object(
       default: '127.0.0.1:9092',
       examples: ['kafka-1:9092,kafka-2:9092'],
     }),
+    'security.protocol': Type.Enum(['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'], {
+      description:
+        "How every Kafka client of the worker and its tasks connects (Kafka's security.protocol): SSL and SASL_SSL over TLS (ssl.*), SASL_PLAINTEXT and SASL_SSL authenticated (sasl.*). The tasks' producers and consumers use the worker's connection, so they act as the worker's principal.",
+      default: 'PLAINTEXT',
+    }),
+    'ssl.ca.location': Type.Optional(
+      Type.String({
+        description: "PEM file of the CA certificates the brokers' certificates are checked against (the system's CAs without it).",
+        minLength: 1,
+      }),
+    ),
+    'ssl.certificate.location': Type.Optional(
+      Type.String({
+        description: 'PEM client certificate, for brokers that authenticate clients by TLS (ssl.client.auth=required); with ssl.key.location.',
+        minLength: 1,
+      }),
+    ),
+    'ssl.key.location': Type.Optional(Type.String({ description: 'PEM private key of ssl.certificate.location.', minLength: 1 })),
+    'ssl.key.password': Type.Optional(Secret(Type.String({ description: 'Passphrase of an encrypted ssl.key.location.', minLength: 1 }))),
+    'ssl.endpoint.identification.algorithm': Type.Enum(['https', 'none'], {
+      description: "https (the default) checks that a broker's certificate names the host connected to; none skips the check (not for production).",
+      default: 'https',
+    }),
+    'sasl.mechanism': Type.Optional(
+      Type.Enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'], {
+        description: 'SASL mechanism, with SASL_PLAINTEXT or SASL_SSL. PLAIN sends the password as is: use it over SASL_SSL only.',
+      }),
+    ),
+    'sasl.username': Type.Optional(Type.String({ description: 'SASL user name.', minLength: 1 })),
+    'sasl.password': Type.Optional(
+      Secret(Type.String({ description: 'SASL password. Give it as ${env:NAME} or ${file:/path:key}.', minLength: 1, examples: ['${env:KAFKA_PASSWORD}'] })),
+    ),
     'schema.registry.url': Type.String({
       description: 'Base URL of the Confluent-compatible Schema Registry API, used by the avro converter.',
       format: 'uri',
@@ -232,6 +264,7 @@ export function validateWorkerConfig(rawConfig: unknown, host: string = hostname
     const [h, st] = [config[heartbeat], config[session]]; // defaults filled in by the schema
     if (typeof h === 'number' && typeof st === 'number' && h >= st) errors.push({ key: heartbeat, message: `must be below ${session} (${st})` });
   }
+  errors.push(...kafkaSecurityErrors(config));
   // An HTTPS listener needs both halves; one alone would silently serve plain HTTP.
   const [cert, key] = [config['rest.tls.cert.file'], config['rest.tls.key.file']];
   if ((cert === undefined) !== (key === undefined)) {
@@ -244,4 +277,24 @@ export function validateWorkerConfig(rawConfig: unknown, host: string = hostname
   if (errors.length > 0) return { ok: false, errors };
   config['worker.id'] ??= `${host}:${String(config['rest.port'])}`;
   return { ok: true, config: Object.freeze(config) as WorkerConfig };
+}
+
+/** What a security.protocol needs besides itself; the names follow Kafka's and librdkafka's keys. */
+function kafkaSecurityErrors(config: Record<string, unknown>): ConfigErrorEntry[] {
+  const errors: ConfigErrorEntry[] = [];
+  const protocol = String(config['security.protocol'] ?? 'PLAINTEXT');
+  const sasl = protocol.startsWith('SASL_');
+  for (const key of ['sasl.mechanism', 'sasl.username', 'sasl.password']) {
+    if (sasl && config[key] === undefined) errors.push({ key, message: `is required with security.protocol=${protocol}` });
+    if (!sasl && config[key] !== undefined) errors.push({ key, message: `has no effect with security.protocol=${protocol}; use SASL_PLAINTEXT or SASL_SSL` });
+  }
+  const tls = protocol === 'SSL' || protocol === 'SASL_SSL';
+  for (const key of ['ssl.ca.location', 'ssl.certificate.location', 'ssl.key.location', 'ssl.key.password']) {
+    if (!tls && config[key] !== undefined) errors.push({ key, message: `has no effect with security.protocol=${protocol}; use SSL or SASL_SSL` });
+  }
+  if ((config['ssl.certificate.location'] === undefined) !== (config['ssl.key.location'] === undefined) && tls) {
+    const missing = config['ssl.certificate.location'] === undefined ? 'ssl.certificate.location' : 'ssl.key.location';
+    errors.push({ key: missing, message: 'a client certificate needs both ssl.certificate.location and ssl.key.location' });
+  }
+  return errors;
 }

@@ -1,12 +1,14 @@
 import { Kafka, logLevel as kafkaLogLevel, type logCreator } from 'kafkajs';
 import { parseList, type WorkerConfig } from '../config/index.js';
 import type { LogManager } from '../observability/logging.js';
+import { kafkaSecurity } from './security.js';
 
 /** The worker's Kafka client: its brokers from `bootstrap.servers`, its log lines in the worker's log. */
 export function kafkaClient(config: WorkerConfig, logs: LogManager): Kafka {
   return new Kafka({
     clientId: `conflux-${config['worker.id']}`,
     brokers: parseList(config['bootstrap.servers']),
+    ...kafkaSecurity(config),
     logLevel: kafkaLogLevel.WARN,
     logCreator: kafkaLogs(logs),
   });

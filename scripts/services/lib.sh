@@ -14,6 +14,10 @@ HOST=127.0.0.1
 KAFKA_VERSION="${CONFLUX_KAFKA_VERSION:-4.3.1}"
 KAFKA_PORT="${CONFLUX_KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${CONFLUX_KAFKA_CONTROLLER_PORT:-19093}"
+# Listeners with authentication (SASL SCRAM, no TLS) and with TLS (no authentication), for the security tests.
+KAFKA_SASL_PORT="${CONFLUX_KAFKA_SASL_PORT:-19094}"
+KAFKA_SSL_PORT="${CONFLUX_KAFKA_SSL_PORT:-19095}"
+KAFKA_SASL_USER=conflux
 REGISTRY_VERSION="${CONFLUX_REGISTRY_VERSION:-3.3.3}"
 REGISTRY_PORT="${CONFLUX_REGISTRY_PORT:-18081}"
 # Quarkus serves health and metrics on a separate management port.
@@ -66,6 +70,17 @@ apt_install() {
 ensure_maven() {
   command -v mvn >/dev/null && return
   apt_install maven
+}
+
+# A secret generated once into a 0600 file of the state dir (never a fixed one), printed on stdout.
+state_secret() {
+  local file="$STATE_DIR/$1"
+  [ -L "$file" ] && die "$file is a symbolic link; refusing to use it"
+  if [ ! -s "$file" ]; then
+    (umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$file") || die "cannot write $file"
+  fi
+  chmod 600 "$file"
+  cat "$file"
 }
 
 # Checks the files of a download against the SHA-256 sums pinned in scripts/services/checksums/<name>.sha256

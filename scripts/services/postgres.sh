@@ -45,13 +45,7 @@ pg_private_dir() {
 # file of the state dir. Never a fixed one: any local user could log in with it.
 pg_password() {
   if [ -n "${CONFLUX_POSTGRES_PASSWORD:-}" ]; then echo "$CONFLUX_POSTGRES_PASSWORD"; return; fi
-  local file="$STATE_DIR/postgres-password"
-  [ -L "$file" ] && die "$file is a symbolic link; refusing to use it"
-  if [ ! -s "$file" ]; then
-    (umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$file") || die "cannot write $file"
-  fi
-  chmod 600 "$file"
-  cat "$file"
+  state_secret postgres-password
 }
 
 # Who may connect: the superuser only through the socket and only as the cluster's OS user (peer),

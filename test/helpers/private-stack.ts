@@ -18,7 +18,7 @@ export type ServiceName = 'kafka' | 'registry' | 'mongo' | 'postgres';
 
 /** The CONFLUX_*_PORT variables each service listens on (scripts/services/lib.sh). */
 const PORTS: Record<ServiceName, string[]> = {
-  kafka: ['CONFLUX_KAFKA_PORT', 'CONFLUX_KAFKA_CONTROLLER_PORT'],
+  kafka: ['CONFLUX_KAFKA_PORT', 'CONFLUX_KAFKA_CONTROLLER_PORT', 'CONFLUX_KAFKA_SASL_PORT', 'CONFLUX_KAFKA_SSL_PORT'],
   registry: ['CONFLUX_REGISTRY_PORT', 'CONFLUX_REGISTRY_MANAGEMENT_PORT'],
   mongo: ['CONFLUX_MONGO_PORT'],
   postgres: ['CONFLUX_POSTGRES_PORT'],
