@@ -99,7 +99,7 @@ t.test('with a certificate and key the API answers over HTTPS only', async (t) =
     throw new Error(`${err.message}\n${worker.output()}`, { cause: err });
   });
   t.equal(status, 200, 'GET /health over TLS, verified against the certificate');
-  t.match(worker.output(), /REST API listening.*https:\/\/127\.0\.0\.1/, 'the log gives the https address');
+  t.match(worker.output(), new RegExp(`"address":"https://127\\.0\\.0\\.1:${port}"[^\\n]*REST API listening`), 'the log gives the https address');
   const plain = await getHttp(port, '/health');
   t.ok(plain instanceof Error, `plain HTTP gets no answer (${plain instanceof Error ? plain.message : plain})`);
   const untrusted = await getHttps(port, '/health', Buffer.alloc(0));

@@ -11,6 +11,8 @@ t.test('defaults', async (t) => {
     'rest.port': 8083,
     'rest.allow.insecure.bind': false,
     'bootstrap.servers': '127.0.0.1:9092',
+    'security.protocol': 'PLAINTEXT',
+    'ssl.endpoint.identification.algorithm': 'https',
     'schema.registry.url': 'http://127.0.0.1:8081',
     'offset.storage': 'file',
     'offset.storage.file.filename': 'state/offsets.json',
