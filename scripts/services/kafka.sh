@@ -118,6 +118,8 @@ kafka_jvm_opts() {
 kafka_start() {
   is_running kafka && return
   port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by a process that is not ours; set CONFLUX_KAFKA_PORT"
+  port_open "$KAFKA_SASL_PORT" && die "port $KAFKA_SASL_PORT is taken by a process that is not ours; set CONFLUX_KAFKA_SASL_PORT"
+  port_open "$KAFKA_SSL_PORT" && die "port $KAFKA_SSL_PORT is taken by a process that is not ours; set CONFLUX_KAFKA_SSL_PORT"
   local dir; dir="$(kafka_config)"
   kafka_jvm_opts
   if [ ! -f "$dir/data/meta.properties" ]; then

@@ -33,7 +33,7 @@ t.test('services up from a clone inside a 0700 directory', async (t) => {
 
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) if (name.startsWith('CONFLUX_')) delete env[name]; // the clone's own state dir
-  for (const name of ['KAFKA', 'KAFKA_CONTROLLER', 'REGISTRY', 'REGISTRY_MANAGEMENT', 'MONGO', 'POSTGRES']) {
+  for (const name of ['KAFKA', 'KAFKA_CONTROLLER', 'KAFKA_SASL', 'KAFKA_SSL', 'REGISTRY', 'REGISTRY_MANAGEMENT', 'MONGO', 'POSTGRES']) {
     env[`CONFLUX_${name}_PORT`] = String(await freePort());
   }
   if (process.env.CONFLUX_CACHE_DIR) env.CONFLUX_CACHE_DIR = process.env.CONFLUX_CACHE_DIR;
