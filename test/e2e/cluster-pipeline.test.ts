@@ -13,7 +13,7 @@ import t, { type Test } from 'tap';
 import { ClusterWorker, clusterSettings, tasksPer, waitAgreed, type ClusterSettings } from '../helpers/cluster.js';
 import { pipelineEnv, sinksOf, type PipelineEnv } from '../helpers/pipeline-env.js';
 import { renamedConnectors, serviceEnv } from '../helpers/pipeline.js';
-import { checkDeadLetters, readDeadLetters, readShop, waitReconciled } from '../helpers/reconcile.js';
+import { waitDeadLettersRight, waitReconciled } from '../helpers/reconcile.js';
 import { waitFor } from '../helpers/services.js';
 import { runWorkload, type WorkloadRun } from '../helpers/shop-workload.js';
 
@@ -177,17 +177,7 @@ t.test(
     t.equal(handovers.length, 3, 'every worker was stopped and started again');
     await reconciled(t, env, 'after the rolling restart');
 
-    let problems: string[] = [];
-    await waitFor(
-      'no valid order in the dead-letter topic',
-      async () => {
-        problems = checkDeadLetters(await readShop(env.db), await readDeadLetters(env.kafka, env.registry, names.ordersDlq)).problems;
-        return problems.length === 0 ? true : undefined;
-      },
-      60_000,
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\n${problems.join('\n')}`, { cause: err });
-    });
+    await waitDeadLettersRight({ kafka: env.kafka, registry: env.registry, db: env.db, topic: names.ordersDlq }, 'no valid order in the dead-letter topic');
     t.pass('no valid order was dead-lettered');
   },
 );

@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { pipelineEnv, sinksOf } from '../helpers/pipeline-env.js';
-import { checkDeadLetters, readDeadLetters, readShop, waitReconciled } from '../helpers/reconcile.js';
+import { waitDeadLettersRight, waitReconciled } from '../helpers/reconcile.js';
 import { waitFor } from '../helpers/services.js';
 import { runWorkload, type WorkloadRun } from '../helpers/shop-workload.js';
 
@@ -79,16 +79,6 @@ t.test('SIGKILL at five random moments of a live run loses and doubles nothing',
   t.equal(Number(items.rows[0]!.n), expectedItems, 'no order line is doubled or left behind');
   t.ok(shop.orders.size > 0, 'MongoDB holds orders');
 
-  let problems: string[] = [];
-  await waitFor(
-    'every broken order in the dead-letter topic',
-    async () => {
-      problems = checkDeadLetters(await readShop(env.db), await readDeadLetters(env.kafka, env.registry, env.names.ordersDlq)).problems;
-      return problems.length === 0 ? true : undefined;
-    },
-    60_000,
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}\n${problems.join('\n')}`, { cause: err });
-  });
+  await waitDeadLettersRight({ kafka: env.kafka, registry: env.registry, db: env.db, topic: env.names.ordersDlq });
   t.pass('every broken order has a dead letter with its rule, and only broken orders do');
 });

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import { pipelineEnv, sinksOf } from '../helpers/pipeline-env.js';
-import { checkDeadLetters, readDeadLetters, readShop, waitReconciled } from '../helpers/reconcile.js';
+import { waitDeadLettersRight, waitReconciled } from '../helpers/reconcile.js';
 import { waitFor } from '../helpers/services.js';
 import { runWorkload, type WorkloadRun } from '../helpers/shop-workload.js';
 
@@ -53,17 +53,7 @@ t.test('tasks.max 1 -> 3 -> 2 during a live run: no second snapshot, nothing los
   t.pass(`the warehouse reconciles with MongoDB: ${warehouse.orders.size} orders, ${warehouse.customers.size} customers`);
   const deletes = progress.counts.get('order-deleted') ?? 0;
   t.ok(deletes > 0, `deletes were among the live changes (${deletes})`);
-  let problems: string[] = [];
-  await waitFor(
-    'every broken order in the dead-letter topic, and only those',
-    async () => {
-      problems = checkDeadLetters(await readShop(env.db), await readDeadLetters(env.kafka, env.registry, env.names.ordersDlq)).problems;
-      return problems.length === 0 ? true : undefined;
-    },
-    60_000,
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}\n${problems.join('\n')}`, { cause: err });
-  });
+  await waitDeadLettersRight({ kafka: env.kafka, registry: env.registry, db: env.db, topic: env.names.ordersDlq });
 
   const log = await readFile(env.worker.logFile, 'utf8');
   const snapshots = log.split('\n').filter((line) => line.includes('"msg":"snapshot of') && line.includes('started'));

@@ -434,3 +434,25 @@ export async function waitReconciled(o: CatchUp): Promise<{ shop: ShopState; war
     throw new Error([(err as Error).message, lag, ...diffs, ...traced].join('\n'), { cause: err });
   }
 }
+
+/**
+ * Waits until the dead-letter topic holds a dead letter with its rule for every broken order of
+ * the shop, and none for a valid one; on timeout the error lists what is wrong.
+ */
+export async function waitDeadLettersRight(
+  o: { kafka: Kafka; registry: SchemaRegistry; db: Db; topic: string },
+  what = 'every broken order in the dead-letter topic, and only those',
+  timeoutMs = 60_000,
+): Promise<void> {
+  let problems: string[] = [];
+  await waitFor(
+    what,
+    async () => {
+      problems = checkDeadLetters(await readShop(o.db), await readDeadLetters(o.kafka, o.registry, o.topic)).problems;
+      return problems.length === 0 ? true : undefined;
+    },
+    timeoutMs,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}\n${problems.join('\n')}`, { cause: err });
+  });
+}
