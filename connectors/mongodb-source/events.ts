@@ -42,7 +42,7 @@ export class RecordShape {
   document(doc: Document | null | undefined): unknown {
     if (doc === null || doc === undefined) return null;
     if (!this.typed) return extendedJson(doc);
-    this.drift?.check(doc, keyOf(doc._id));
+    this.drift?.check(doc);
     return avroValue(doc);
   }
 

@@ -1,4 +1,5 @@
 import type { Document } from 'mongodb';
+import { keyOf } from './bson.js';
 import { FatalError, type Counter, type Logger, type RecordSchema, type TaskMetrics } from '../../runtime/api/index.js';
 
 export type DriftPolicy = 'ignore' | 'warn' | 'fail';
@@ -39,31 +40,32 @@ export class SchemaDrift {
   }
 
   /** Checks one document (an insert's or update's full document) against the schema. */
-  check(doc: Document, id: string): void {
+  check(doc: Document): void {
     if (this.policy === 'ignore') return;
-    this.walk(doc, this.shape, '', id);
+    this.walk(doc, this.shape, '', doc);
   }
 
-  private walk(doc: Document, shape: Shape, prefix: string, id: string): void {
+  private walk(doc: Document, shape: Shape, prefix: string, root: Document): void {
     for (const key of Object.keys(doc)) {
       const path = prefix + key;
       if (!shape.fields.has(key)) {
-        this.drifted(path, id);
+        this.drifted(path, root);
         continue;
       }
       const nested = shape.fields.get(key);
       if (!nested) continue;
       const value = doc[key] as unknown;
       for (const item of Array.isArray(value) ? value : [value]) {
-        if (isPlainDocument(item)) this.walk(item, nested, `${path}.`, id);
+        if (isPlainDocument(item)) this.walk(item, nested, `${path}.`, root);
       }
     }
   }
 
-  private drifted(path: string, id: string): void {
+  private drifted(path: string, root: Document): void {
     if (this.policy === 'fail') {
+      // The id is spelled only for the message: the check runs on every typed document.
       throw new FatalError(
-        `a document of ${this.collection} (_id ${id}) has the field ${path}, which its schema (value.schema.${this.collection}) does not declare, and schema.drift=fail: ` +
+        `a document of ${this.collection} (_id ${keyOf(root._id)}) has the field ${path}, which its schema (value.schema.${this.collection}) does not declare, and schema.drift=fail: ` +
           'add the field to the schema (as an optional union with null, a compatible change), or set schema.drift=warn to drop it from the records',
       );
     }
