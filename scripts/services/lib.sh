@@ -28,6 +28,8 @@ MONGO_PORT="${CONFLUX_MONGO_PORT:-27117}"
 MONGO_OPLOG_MAX_ENTRIES="${CONFLUX_MONGO_OPLOG_MAX_ENTRIES:-200000}"
 # replicaset (default), or standalone: answers as a standalone mongod, which has no change streams.
 MONGO_TOPOLOGY="${CONFLUX_MONGO_TOPOLOGY:-replicaset}"
+# The MongoDB version the test server reports (4.4 or 7.0); 7.0 adds $changeStreamSplitLargeEvent.
+MONGO_VERSION="${CONFLUX_MONGO_VERSION:-4.4}"
 POSTGRES_MAJOR=15
 POSTGRES_PORT="${CONFLUX_POSTGRES_PORT:-15432}"
 POSTGRES_DB=warehouse

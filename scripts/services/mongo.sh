@@ -41,7 +41,7 @@ mongo_start() {
   say "starting mongo-java-server $MONGO_SERVER_VERSION on $HOST:$MONGO_PORT"
   local classes; classes="$(mongo_classes)"
   spawn mongo "$JAVA" -Xms32m -Xmx1g -cp "$classes:$(mongo_home)/*" \
-    MongoTestServer "$HOST" "$MONGO_PORT" "$MONGO_OPLOG_MAX_ENTRIES" "$MONGO_TOPOLOGY"
+    MongoTestServer "$HOST" "$MONGO_PORT" "$MONGO_OPLOG_MAX_ENTRIES" "$MONGO_TOPOLOGY" "$MONGO_VERSION"
 }
 
 mongo_ready() { wait_until mongo "$READY_TIMEOUT" port_open "$MONGO_PORT"; }

@@ -1,6 +1,5 @@
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
-import de.bwaldvogel.mongo.MongoVersion;
 import de.bwaldvogel.mongo.backend.Cursor;
 import de.bwaldvogel.mongo.backend.Utils;
 import de.bwaldvogel.mongo.backend.aggregation.Aggregation;
@@ -34,15 +33,6 @@ import java.util.Set;
 final class ChangeStreamBackend extends MemoryBackend {
   static final String REPLICA_SET = "rs0";
 
-  /**
-   * The library's newest preset (MONGO_5_0) reports wire version 8, and the Node.js driver 7.x refuses servers
-   * below wire version 9 (MongoDB 4.4). Reporting a newer version would make drivers send commands the library
-   * does not know, so we report 4.4 / wire 9.
-   */
-  private static final MongoVersion MONGO_4_4 = new MongoVersion() {
-    public List<Integer> getVersionArray() { return List.of(4, 4, 0); }
-    public int getWireVersion() { return 9; }
-  };
   private static final Set<String> CHANGE_STREAM_OPTIONS = Set.of("fullDocument", "fullDocumentBeforeChange",
       "resumeAfter", "startAfter", "startAtOperationTime", "allChangesForCluster", "showExpandedEvents");
   /** The stages MongoDB allows after $changeStream. */
@@ -57,12 +47,14 @@ final class ChangeStreamBackend extends MemoryBackend {
   /** A standalone mongod rather than a replica set member: no replica set fields, no change streams. */
   private final boolean standalone;
   private final ObjectId electionId = new ObjectId("7fffffff0000000000000001");
+  private final ReportedVersion version;
 
-  ChangeStreamBackend(ChangeLog log, String me, boolean standalone) {
+  ChangeStreamBackend(ChangeLog log, String me, boolean standalone, ReportedVersion version) {
     this.log = log;
     this.me = me;
     this.standalone = standalone;
-    version(MONGO_4_4);
+    this.version = version;
+    version(version);
   }
 
   @Override
@@ -112,7 +104,7 @@ final class ChangeStreamBackend extends MemoryBackend {
           if (standalone) throw new MongoServerError(40573, "Location40573", "The $changeStream stage is only supported on replica sets");
           return openChangeStream(db, query, pipeline);
         }
-        if (leadingDocuments || HashedIndexKey.usedIn(pipeline)) return aggregate(db, query, pipeline);
+        if (leadingDocuments || DocumentOperators.usedIn(pipeline)) return aggregate(db, query, pipeline);
       }
       case "renamecollection" -> {
         if (db.equals("admin")) return renameCollection(channel, command, query);
@@ -164,7 +156,7 @@ final class ChangeStreamBackend extends MemoryBackend {
         .append("maxWriteBatchSize", 100_000)
         .append("localTime", Instant.now())
         .append("minWireVersion", 0)
-        .append("maxWireVersion", MONGO_4_4.getWireVersion())
+        .append("maxWireVersion", version.getWireVersion())
         .append("readOnly", false);
     Utils.markOkay(response);
     return response;
@@ -190,8 +182,15 @@ final class ChangeStreamBackend extends MemoryBackend {
       throw new MongoServerError(2, "BadValue", "fullDocumentBeforeChange: '" + before + "' needs pre-images, which this "
           + "test server does not record");
     }
-    for (Document stage : pipeline.subList(1, pipeline.size())) {
-      String name = stage.keySet().iterator().next();
+    List<Document> stages = pipeline.subList(1, pipeline.size());
+    boolean split = !stages.isEmpty() && stages.get(stages.size() - 1).containsKey(SplitLargeEvent.STAGE);
+    for (int i = 0; i < stages.size(); i++) {
+      String name = stages.get(i).keySet().iterator().next();
+      if (name.equals(SplitLargeEvent.STAGE)) {
+        if (!version.splitsLargeEvents()) throw new MongoServerError(40324, "Location40324", "Unrecognized pipeline stage name: '" + name + "'");
+        if (i != stages.size() - 1) throw new MongoServerError(2, "BadValue", name + " must be the last stage of the pipeline");
+        continue;
+      }
       if (!CHANGE_STREAM_STAGES.contains(name)) {
         throw new MongoServerError(2, "BadValue", name + " is not permitted in a $changeStream pipeline");
       }
@@ -209,7 +208,7 @@ final class ChangeStreamBackend extends MemoryBackend {
     }
     String streamDb = cluster ? null : db;
     MongoDatabase database = cluster ? null : resolveDatabase(db);
-    Pipelines stages = new Pipelines(pipeline.subList(1, pipeline.size()),
+    Pipelines compiled = new Pipelines(split ? stages.subList(0, stages.size() - 1) : stages,
         s -> Aggregation.fromPipeline(s, this::resolveDatabase, database, null, log));
 
     Object resumeAfter = spec.get("resumeAfter");
@@ -226,7 +225,12 @@ final class ChangeStreamBackend extends MemoryBackend {
         throw new MongoServerError(260, "InvalidResumeToken",
             "Attempting to resume a change stream using 'resumeAfter' is not allowed from an invalidate notification; use 'startAfter'");
       }
-      position = token.ts();
+      if (token.fragment() > 0 && !split) {
+        throw new MongoServerError(280, "ChangeStreamFatalError", "To resume from a split event fragment, the pipeline must end with "
+            + SplitLargeEvent.STAGE);
+      }
+      // a fragment's token resumes with the next fragment of the same event
+      position = token.fragment() > 0 ? token.ts() - 1 : token.ts();
     } else if (startAt instanceof BsonTimestamp ts) {
       position = ts.getValue() - 1; // startAtOperationTime is inclusive
     } else if (startAt != null) {
@@ -236,8 +240,9 @@ final class ChangeStreamBackend extends MemoryBackend {
     }
 
     ChangeStreamCursor cursor = new ChangeStreamCursor(getCursorRegistry().generateCursorId(), log, this, streamDb, coll,
-        fullDocument.equals("updateLookup"), stages, position);
-    if (token != null && !token.invalidate()) {
+        fullDocument.equals("updateLookup"), compiled, split, position);
+    if (token != null && token.fragment() > 0) cursor.resumeAfterFragment(token.ts(), token.fragment());
+    if (token != null && !token.invalidate() && token.fragment() == 0) {
       ChangeLog.Entry resumedAt = log.find(token.ts());
       if (resumedAt != null && cursor.invalidatedBy(resumedAt)) cursor.invalidateFirst(resumedAt);
     }

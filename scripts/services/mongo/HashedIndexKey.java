@@ -1,5 +1,4 @@
 import de.bwaldvogel.mongo.backend.Missing;
-import de.bwaldvogel.mongo.backend.aggregation.Expression;
 import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.bson.ObjectId;
 import de.bwaldvogel.mongo.exception.MongoServerError;
@@ -9,10 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
-import java.util.Map;
 
 /**
  * MongoDB 7's {@code $toHashedIndexKey} expression, which the library lacks. The hash is MongoDB's hashed-index
@@ -22,64 +19,12 @@ import java.util.Map;
  * embedded documents and arrays are hashed element by element, which is deterministic but not checked
  * against mongod.
  *
- * <p>The library's expression evaluator cannot be extended, so a stage that uses the operator is rewritten per
- * document: every {@code {$toHashedIndexKey: x}} becomes {@code {$literal: hash(x)}} evaluated on that document
- * (and a {@code $mod} around it is computed exactly, see {@link #exactModulo}).
+ * <p>Stages that use it are rewritten per document by {@link DocumentOperators}.
  */
 final class HashedIndexKey {
   static final String OPERATOR = "$toHashedIndexKey";
 
   private HashedIndexKey() {}
-
-  /** Whether the operator appears anywhere in this pipeline, stage or expression. */
-  static boolean usedIn(Object value) {
-    if (value instanceof Map<?, ?> map) {
-      return map.containsKey(OPERATOR) || map.values().stream().anyMatch(HashedIndexKey::usedIn);
-    }
-    if (value instanceof List<?> list) return list.stream().anyMatch(HashedIndexKey::usedIn);
-    return false;
-  }
-
-  /** A copy of {@code value} with each use of the operator replaced by its result for {@code document}. */
-  static Object substitute(Object value, Document document) {
-    if (value instanceof Document expression) {
-      if (expression.size() == 1 && expression.containsKey(OPERATOR)) {
-        Object operand = Expression.evaluateDocument(substitute(expression.get(OPERATOR), document), document);
-        return new Document("$literal", hash(operand));
-      }
-      if (expression.size() == 1 && expression.get("$mod") instanceof List<?> operands && usedIn(operands)) {
-        return exactModulo(operands, document);
-      }
-      Document copy = new Document();
-      expression.forEach((key, inner) -> copy.put(key, substitute(inner, document)));
-      return copy;
-    }
-    if (value instanceof List<?> list) {
-      List<Object> copy = new ArrayList<>(list.size());
-      for (Object inner : list) copy.add(substitute(inner, document));
-      return copy;
-    }
-    return value;
-  }
-
-  /**
-   * The library's $mod computes in double precision, which garbles 64-bit hashes (a hash share would put nearly
-   * every _id in share 0); on integers MongoDB's $mod is exact, with the sign of the dividend, as Java's %.
-   */
-  private static Object exactModulo(List<?> operands, Document document) {
-    Object substituted = substitute(operands, document);
-    List<?> args = (List<?>) substituted;
-    if (args.size() == 2) {
-      Object dividend = Expression.evaluateDocument(args.get(0), document);
-      Object divisor = Expression.evaluateDocument(args.get(1), document);
-      if ((dividend instanceof Long || dividend instanceof Integer) && (divisor instanceof Long || divisor instanceof Integer)
-          && ((Number) divisor).longValue() != 0) {
-        long result = ((Number) dividend).longValue() % ((Number) divisor).longValue();
-        return new Document("$literal", dividend instanceof Long || divisor instanceof Long ? (Object) result : (Object) (int) result);
-      }
-    }
-    return new Document("$mod", substituted);
-  }
 
   static long hash(Object value) {
     MessageDigest md5;

@@ -17,21 +17,31 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
  * The project's MongoDB test server: mongo-java-server's in-memory backend, extended (see
  * {@link ChangeStreamBackend}) so that its change streams behave as MongoDB documents them.
  *
- * <p>Usage: java -cp 'classes:libs/*' MongoTestServer HOST PORT MAX_HISTORY_ENTRIES [replicaset|standalone]
+ * <p>Usage: java -cp 'classes:libs/*' MongoTestServer HOST PORT MAX_HISTORY_ENTRIES [replicaset|standalone [4.4|7.0]]
  *
  * <p>{@code standalone} answers as a standalone mongod (no replica set in {@code hello}, no change streams), to
  * test what clients do with a server that cannot serve change streams.
+ *
+ * <p>The last argument is the MongoDB version to report ({@link ReportedVersion}), 4.4 unless given.
  *
  * <p>The netty pipeline is the one {@code MongoServer.bind} builds, with the request handler replaced by
  * {@link ConnectionThreadHandler}.
  */
 public final class MongoTestServer {
   public static void main(String[] args) throws Exception {
-    if (args.length < 3 || args.length > 4) {
-      System.err.println("usage: MongoTestServer HOST PORT MAX_HISTORY_ENTRIES [replicaset|standalone]");
+    if (args.length < 3 || args.length > 5) {
+      System.err.println("usage: MongoTestServer HOST PORT MAX_HISTORY_ENTRIES [replicaset|standalone [4.4|7.0]]");
       System.exit(2);
     }
-    String topology = args.length == 4 ? args[3] : "replicaset";
+    String topology = args.length >= 4 ? args[3] : "replicaset";
+    ReportedVersion version;
+    try {
+      version = ReportedVersion.parse(args.length == 5 ? args[4] : "4.4");
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+      return;
+    }
     if (!topology.equals("replicaset") && !topology.equals("standalone")) {
       System.err.println("CONFLUX_MONGO_TOPOLOGY must be replicaset or standalone, got '" + topology + "'");
       System.exit(2);
@@ -49,7 +59,7 @@ public final class MongoTestServer {
       return;
     }
 
-    ChangeStreamBackend backend = new ChangeStreamBackend(new ChangeLog(maxEntries), host + ":" + port, standalone);
+    ChangeStreamBackend backend = new ChangeStreamBackend(new ChangeLog(maxEntries), host + ":" + port, standalone, version);
     backend.enableOplog();
 
     EventLoopGroup boss = new NioEventLoopGroup(1);
@@ -78,7 +88,7 @@ public final class MongoTestServer {
       boss.shutdownGracefully();
       backend.close();
     }));
-    System.out.println("mongo test server (mongo-java-server, "
+    System.out.println("mongo test server (mongo-java-server as MongoDB " + version.toVersionString() + ", "
         + (standalone ? "standalone, no change streams" : "replica set " + ChangeStreamBackend.REPLICA_SET + ", history of " + maxEntries + " changes")
         + ") listening on " + host + ":" + port);
     server.closeFuture().sync();

@@ -8,11 +8,11 @@ import java.util.function.Function;
 
 /**
  * Runs aggregation stages on a list of documents with the library's stage implementations, adding what the
- * change streams and {@code $toHashedIndexKey} need: the stage aliases {@code $set} and {@code $replaceWith}
- * (MongoDB 4.2+), and the per-document rewrite of stages that use {@code $toHashedIndexKey}.
+ * change streams and {@link DocumentOperators} need: the stage aliases {@code $set} and {@code $replaceWith}
+ * (MongoDB 4.2+), and the per-document rewrite of stages that use {@code $toHashedIndexKey} or {@code $bsonSize}.
  */
 final class Pipelines {
-  /** Stages that look at one document at a time: only these may use $toHashedIndexKey here. */
+  /** Stages that look at one document at a time: only these may use the per-document operators here. */
   private static final Set<String> PER_DOCUMENT = Set.of("$match", "$project", "$addFields", "$replaceRoot", "$redact");
 
   private final List<Document> stages;
@@ -24,25 +24,25 @@ final class Pipelines {
     this.compile = compile;
     for (Document stage : this.stages) {
       String name = stage.keySet().iterator().next();
-      if (HashedIndexKey.usedIn(stage) && !PER_DOCUMENT.contains(name)) {
-        throw new MongoServerError(2, "BadValue", HashedIndexKey.OPERATOR + " is supported in $match, $project, $addFields, "
+      if (DocumentOperators.usedIn(stage) && !PER_DOCUMENT.contains(name)) {
+        throw new MongoServerError(2, "BadValue", String.join(" and ", DocumentOperators.OPERATORS) + " are supported in $match, $project, $addFields, "
             + "$set, $replaceRoot and $replaceWith on this test server, not in " + name);
       }
     }
-    this.compiled = HashedIndexKey.usedIn(this.stages) ? null : compile.apply(this.stages); // validates the stages
+    this.compiled = DocumentOperators.usedIn(this.stages) ? null : compile.apply(this.stages); // validates the stages
   }
 
   List<Document> run(List<Document> input) {
     if (compiled != null) return compiled.runStages(input.stream());
     List<Document> documents = input;
     for (Document stage : stages) {
-      if (!HashedIndexKey.usedIn(stage)) {
+      if (!DocumentOperators.usedIn(stage)) {
         documents = compile.apply(List.of(stage)).runStages(documents.stream());
         continue;
       }
       List<Document> output = new ArrayList<>();
       for (Document document : documents) {
-        Document rewritten = (Document) HashedIndexKey.substitute(stage, document);
+        Document rewritten = (Document) DocumentOperators.substitute(stage, document);
         output.addAll(compile.apply(List.of(rewritten)).runStages(java.util.stream.Stream.of(document)));
       }
       documents = output;
