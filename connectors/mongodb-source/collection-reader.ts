@@ -1,9 +1,19 @@
 import { Timestamp, type ChangeStream, type ChangeStreamDocument, type ChangeStreamOptions, type Collection, type Db, type Document } from 'mongodb';
-import { FatalError, compareEventTime, positionRecord, watermarkRecord, type EventTime, type Logger, type SourceRecord } from '../../runtime/api/index.js';
+import {
+  FatalError,
+  compareEventTime,
+  documentKey,
+  positionRecord,
+  watermarkRecord,
+  type EventTime,
+  type Logger,
+  type SourceRecord,
+} from '../../runtime/api/index.js';
 import { extendedJson, fromExtendedJson } from './bson.js';
 import type { MongoSourceTaskConfig } from './config.js';
 import type { RecordShape } from './events.js';
 import { afterId } from './id-order.js';
+import { FragmentAssembler, OVERSIZE_FIELD, checkSplitSupported, findOversized, isTooLarge, oversizeStages } from './oversize.js';
 import { tokenClusterTime } from './resume-token.js';
 import { shareMatch } from './shares.js';
 import { clusterEventTime, readChunk } from './snapshot-chunk.js';
@@ -80,6 +90,10 @@ export class CollectionReader {
   /** The last watermark written for the collection's topic, and when. */
   private lastWatermark: EventTime | undefined;
   private lastWatermarkAt = 0;
+  /** Where the open stream would resume now: its start, then each event's token. */
+  private resumePoint: StreamStart | undefined;
+  /** The fragments of a split event read so far (cursor.oversize.handling.mode=split). */
+  private readonly fragments = new FragmentAssembler();
 
   constructor(private readonly c: ReaderContext) {}
 
@@ -103,6 +117,7 @@ export class CollectionReader {
    * restart continues from it whatever the other shares store meanwhile.
    */
   async open(stored: Readonly<Record<string, unknown>> | undefined, inherited = false): Promise<void> {
+    if (this.c.config.oversizeMode === 'split') await checkSplitSupported(this.c.collection);
     if (stored && inherited) this.pending = positionRecord(this.partition, stored);
     if (stored?.snapshot === 'running') {
       const start =
@@ -149,6 +164,7 @@ export class CollectionReader {
     try {
       await this.readStream(out, room);
     } catch (err) {
+      if (isTooLarge(err)) throw await this.tooLarge(err);
       if (!isHistoryLost(err)) throw err;
       await this.historyLost();
     }
@@ -157,16 +173,31 @@ export class CollectionReader {
   async close(): Promise<void> {
     const stream = this.stream;
     this.stream = undefined;
+    this.fragments.reset();
     await stream?.close().catch(() => undefined);
   }
 
-  private pipeline(): Document[] {
+  /** The share's $match and the configured stages: what selects the events. */
+  private selection(): Document[] {
     const share = this.c.config.share;
     return [...(share ? [shareMatch(share, '$documentKey._id')] : []), ...this.c.config.pipeline];
   }
 
-  private streamOptions(): ChangeStreamOptions {
-    return { fullDocument: this.c.config.fullDocument, batchSize: this.c.config.maxBatchSize, maxAwaitTimeMS: this.c.awaitTimeMs };
+  private pipeline(): Document[] {
+    return [...this.selection(), ...oversizeStages(this.c.config.oversizeMode, this.c.config.oversizeSkipThreshold)];
+  }
+
+  /** The stream's options, starting at `start` when given. */
+  private streamOptions(start?: StreamStart): ChangeStreamOptions {
+    const options: ChangeStreamOptions = {
+      fullDocument: this.c.config.fullDocument,
+      batchSize: this.c.config.maxBatchSize,
+      maxAwaitTimeMS: this.c.awaitTimeMs,
+    };
+    // startAfter rather than resumeAfter: it also resumes after an invalidate event.
+    if (start && 'resume_token' in start) options.startAfter = fromExtendedJson(start.resume_token) as Document;
+    else if (start) options.startAtOperationTime = fromExtendedJson(start.start_at) as Timestamp;
+    return options;
   }
 
   /**
@@ -263,14 +294,9 @@ export class CollectionReader {
 
   private async openStream(start: StreamStart): Promise<void> {
     await this.close();
-    const options = this.streamOptions();
-    if ('resume_token' in start) {
-      // startAfter rather than resumeAfter: it also resumes after an invalidate event.
-      options.startAfter = fromExtendedJson(start.resume_token) as Document;
-      this.lastToken = start.resume_token;
-    } else {
-      options.startAtOperationTime = fromExtendedJson(start.start_at) as Timestamp;
-    }
+    this.resumePoint = start;
+    const options = this.streamOptions(start);
+    if ('resume_token' in start) this.lastToken = start.resume_token;
     this.stream = this.c.collection.watch(this.pipeline(), options);
   }
 
@@ -278,22 +304,34 @@ export class CollectionReader {
     const stream = this.stream!;
     let idle = false;
     while (room > 0) {
-      const event = (await stream.tryNext()) as ChangeStreamDocument | null;
+      const read = (await stream.tryNext()) as ChangeStreamDocument | null;
       // The server accepted the position the copy noted: the copy caught up with the history.
       if (this.streamAfterCopy) {
         this.streamAfterCopy = false;
         this.copiesOutlastingHistory = 0;
       }
-      if (event === null) {
+      if (read === null) {
         idle = true;
         break;
       }
+      // The fragments of a split event are one change: nothing is handed over before its last.
+      const event = this.fragments.add(read) as ChangeStreamDocument | undefined;
+      if (!event) continue;
+      if (event !== read) this.c.metrics.splitEvents.inc();
       const token = extendedJson(event._id);
       const offset = { resume_token: token };
+      this.resumePoint = offset;
       this.lastToken = token;
       this.lastPositionAt = Date.now();
       const clusterTime = (event as { clusterTime?: Timestamp }).clusterTime;
       this.positionTimeMs = clusterTime ? clusterTime.high * 1000 : Date.now();
+      const oversize = (event as { [OVERSIZE_FIELD]?: number })[OVERSIZE_FIELD];
+      if (oversize !== undefined) {
+        out.push(this.c.shape.skippedRecord(event, offset, oversize));
+        this.c.metrics.oversizeSkipped.inc();
+        room -= 1;
+        continue;
+      }
       const record = this.c.shape.changeRecord(event, token, offset);
       if (record) {
         out.push(record);
@@ -317,8 +355,34 @@ export class CollectionReader {
         return;
       }
     }
+    // Mid-event, the cursor's position is a fragment's: neither a position to store nor a watermark.
+    if (this.fragments.incomplete) return;
     if (idle) this.heartbeat(out, stream);
     if (stream.bufferedCount() === 0) this.watermark(out, stream);
+  }
+
+  /**
+   * The task's error for a change event over MongoDB's limit, naming the event when a second
+   * stream from the same position can find it.
+   */
+  private async tooLarge(err: unknown): Promise<FatalError> {
+    await this.close();
+    const mode = this.c.config.oversizeMode;
+    const found = this.resumePoint ? await findOversized(this.c.collection, this.selection(), this.streamOptions(this.resumePoint)) : undefined;
+    const time = found?.clusterTime ? ` at cluster time ${found.clusterTime.high}.${found.clusterTime.low}` : '';
+    const which = found
+      ? `the ${found.operationType} event of _id ${documentKey(found.id)}${time} carries ${found.bytes} bytes of document and update description`
+      : 'a change event';
+    const fix =
+      mode === 'fail'
+        ? 'Set cursor.oversize.handling.mode=skip to dead-letter such events and go on, or split (MongoDB 6.0.9+ or 7.0+) to receive them in fragments; or keep documents well under 16 MB (with full.document=updateLookup an update event carries the whole document and its update description).'
+        : mode === 'skip'
+          ? `cursor.oversize.skip.threshold (${this.c.config.oversizeSkipThreshold}) lets it through: lower it.`
+          : 'Split cannot deliver it either (one of its top-level fields alone is over 16 MB): use cursor.oversize.handling.mode=skip.';
+    return new FatalError(
+      `${which} in ${this.name} is over MongoDB's 16 MB limit for a change event (BSONObjectTooLarge, code 10334), so the stream cannot get past it and a restart reaches it again (cursor.oversize.handling.mode=${mode}). ${fix}`,
+      { cause: err },
+    );
   }
 
   /**

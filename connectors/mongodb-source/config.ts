@@ -75,6 +75,18 @@ export const mongoSourceConfig = Type.Object(
       default: '',
       examples: ['[{"$match": {"operationType": {"$in": ["insert", "update", "replace"]}}}]'],
     }),
+    'cursor.oversize.handling.mode': Type.Enum(['fail', 'skip', 'split'], {
+      description:
+        "What to do with a change event over MongoDB's 16 MB limit (BSONObjectTooLarge, code 10334; with updateLookup, a large document plus a large update description reaches it), which no reader of the stream can get past. fail: the task fails, naming the document and the fix. skip: the event is dead-lettered without its document (key: the _id; the reason names the collection, size and cluster time) and the stream goes on; it costs the server a $bsonSize per event (MongoDB 4.4+). split: the server splits such events into fragments ($changeStreamSplitLargeEvent, MongoDB 6.0.9+ or 7.0+), which the task puts back together before converting them; a record still larger than producer.max.request.size is then dead-lettered as any too-large record.",
+      default: 'fail',
+    }),
+    'cursor.oversize.skip.threshold': Type.Integer({
+      description:
+        "With cursor.oversize.handling.mode=skip: an event whose document, document before change and update description together exceed this many bytes (BSON) is skipped. The default leaves 16 KB for the event's other fields under MongoDB's limit.",
+      minimum: 1,
+      maximum: 16777216,
+      default: 16777216,
+    }),
     'full.document': Type.Enum(['updateLookup', 'default'], {
       description:
         'updateLookup: update events carry the current full document in after. default is refused: its update events carry no document (after is null), which every consumer of the envelope reads as a document deleted before the lookup, so each update would be lost without a trace.',
@@ -169,6 +181,9 @@ export interface Share {
   readonly count: number;
 }
 
+/** cursor.oversize.handling.mode: see oversize.ts. */
+export type OversizeMode = 'fail' | 'skip' | 'split';
+
 /** The config of one task: JSON-serialisable, because task configs are stored. */
 export interface MongoSourceTaskConfig {
   readonly uri: string;
@@ -182,6 +197,8 @@ export interface MongoSourceTaskConfig {
   readonly startupTimestampMs?: number;
   readonly pipeline: readonly Record<string, unknown>[];
   readonly fullDocument: 'updateLookup' | 'default';
+  readonly oversizeMode: OversizeMode;
+  readonly oversizeSkipThreshold: number;
   readonly maxBatchSize: number;
   readonly awaitTimeMs: number;
   readonly heartbeatIntervalMs: number;
@@ -215,6 +232,10 @@ function parsePipeline(text: string, errors: ConfigErrorEntry[]): Record<string,
   }
   stages.forEach((stage, i) => {
     const keys = typeof stage === 'object' && stage !== null ? Object.keys(stage) : [];
+    if (keys[0] === '$changeStreamSplitLargeEvent') {
+      errors.push({ key: 'pipeline', message: `stage ${i}: set cursor.oversize.handling.mode=split instead of adding $changeStreamSplitLargeEvent` });
+      return;
+    }
     if (keys.length !== 1 || keys[0] !== '$match') errors.push({ key: 'pipeline', message: `stage ${i} must be a single {"$match": ...} stage` });
   });
   return stages as Record<string, unknown>[];
@@ -322,6 +343,8 @@ export function planTasks(config: MongoSourceConfig, maxTasks: number): MongoSou
     ...(config['startup.timestamp.ms'] !== undefined ? { startupTimestampMs: config['startup.timestamp.ms'] } : {}),
     pipeline,
     fullDocument: config['full.document'],
+    oversizeMode: config['cursor.oversize.handling.mode'],
+    oversizeSkipThreshold: config['cursor.oversize.skip.threshold'],
     maxBatchSize: config['poll.max.batch.size'],
     awaitTimeMs: config['poll.await.time.ms'],
     heartbeatIntervalMs: config['heartbeat.interval.ms'],

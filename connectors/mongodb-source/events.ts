@@ -1,6 +1,7 @@
 import type { ChangeStreamDocument, Document } from 'mongodb';
 import {
   cdcEnvelopeSchema,
+  documentKey,
   EXTENDED_JSON,
   type CdcEnvelope,
   type CdcOp,
@@ -139,5 +140,30 @@ export class RecordShape {
       sourceOffset,
       e.clusterTime ? { ms: e.clusterTime.high * 1000, seq: e.clusterTime.low } : undefined,
     );
+  }
+
+  /**
+   * A change event the server emptied because it was over the size limit
+   * (cursor.oversize.handling.mode=skip): the runtime dead-letters it with the reason, sends
+   * nothing to the topic, and stores its position, so the stream goes on after it.
+   */
+  skippedRecord(event: Document, sourceOffset: Readonly<Record<string, unknown>>, bytes: number): SourceRecord {
+    const id = (event.documentKey as { _id?: unknown } | undefined)?._id;
+    const time = event.clusterTime as { high: number; low: number } | undefined;
+    const at = time ? ` at cluster time ${time.high}.${time.low}` : '';
+    return {
+      ...(time ? { eventTime: { ms: time.high * 1000, seq: time.low } } : {}),
+      topic: this.topic,
+      key: keyOf(id),
+      keySchema: KEY_SCHEMA,
+      value: null,
+      headers: {},
+      timestamp: Date.now(),
+      sourcePartition: this.sourcePartition,
+      sourceOffset,
+      skipReason:
+        `the ${String(event.operationType)} event of _id ${documentKey(id)} in ${this.db}.${this.collection}${at} carries ${bytes} bytes of document and update description, ` +
+        "over MongoDB's 16 MB limit for a change event; skipped (cursor.oversize.handling.mode=skip)",
+    };
   }
 }

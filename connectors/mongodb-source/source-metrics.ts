@@ -8,6 +8,8 @@ export interface SourceMetrics {
   readonly snapshotsStarted: Counter;
   readonly tokenLostResnapshots: Counter;
   readonly heartbeats: Counter;
+  readonly oversizeSkipped: Counter;
+  readonly splitEvents: Counter;
 }
 
 export function sourceMetrics(metrics: TaskMetrics): SourceMetrics {
@@ -21,5 +23,10 @@ export function sourceMetrics(metrics: TaskMetrics): SourceMetrics {
     snapshotsStarted: metrics.counter('snapshots_started_total', 'Snapshots started (first start, or token.lost.policy=resnapshot).'),
     tokenLostResnapshots: metrics.counter('token_lost_resnapshots_total', 'Collections copied again because their resume position had left the oplog.'),
     heartbeats: metrics.counter('heartbeats_total', "Positions moved to a quiet stream's postBatchResumeToken."),
+    oversizeSkipped: metrics.counter(
+      'oversize_events_skipped_total',
+      "Change events over MongoDB's 16 MB limit skipped and dead-lettered (cursor.oversize.handling.mode=skip).",
+    ),
+    splitEvents: metrics.counter('split_events_total', 'Change events received in fragments and put back together (cursor.oversize.handling.mode=split).'),
   };
 }

@@ -63,6 +63,13 @@ export interface SourceRecord extends ConnectRecord {
   readonly readTime?: EventTime;
   /** Set on a watermark record (build it with watermarkRecord): the runtime fans it out and sends nothing else. */
   readonly watermark?: EventTime;
+  /**
+   * Set on a record the source read but skips by its own configured policy (a change event too
+   * large to deliver): the runtime sends nothing to the topic, logs it, dead-letters the record
+   * (key, headers, no value) with this reason when a dead-letter topic is configured, whatever
+   * errors.tolerance says (skipping was asked for), and commits its position.
+   */
+  readonly skipReason?: string;
 }
 
 /**

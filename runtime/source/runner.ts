@@ -180,6 +180,11 @@ export class SourceTaskRunner extends BaseTaskRunner {
         handle.ack();
         continue;
       }
+      if (record.skipReason !== undefined) {
+        await o.errors.skip('source', () => sourcePayload(record), new DataError(record.skipReason));
+        handle.ack();
+        continue;
+      }
       let out: SourceRecord | null;
       try {
         const result = chain.empty ? record : chain.run(record);

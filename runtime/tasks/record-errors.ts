@@ -95,10 +95,22 @@ export class RecordErrorHandler {
       this.metrics.errors.inc({ ...this.labels, stage: failedStage, outcome: 'failed' });
       throw new FatalError(`${failedStage} failed and errors.tolerance=none: ${error.message}`, { cause: error });
     }
-    this.metrics.errors.inc({ ...this.labels, stage: failedStage, outcome: 'skipped' });
+    await this.tolerate(failedStage, original, error, this.policy.logErrors);
+  }
+
+  /**
+   * A record its connector skips by a policy of its own (SourceRecord.skipReason): counted, logged
+   * and dead-lettered as a tolerated error, whatever errors.tolerance says.
+   */
+  skip(stage: ErrorStage, original: () => DeadLetterPayload, error: Error): Promise<void> {
+    return this.tolerate(stage, original, error, true);
+  }
+
+  private async tolerate(stage: ErrorStage, original: () => DeadLetterPayload, error: Error, log: boolean): Promise<void> {
+    this.metrics.errors.inc({ ...this.labels, stage, outcome: 'skipped' });
     const payload = original();
-    if (this.policy.logErrors) {
-      this.logger.error(`record rejected at ${failedStage}`, {
+    if (log) {
+      this.logger.error(`record rejected at ${stage}`, {
         error: error.message,
         class: error.name,
         topic: payload.topic,
@@ -107,7 +119,7 @@ export class RecordErrorHandler {
       });
     }
     if (this.policy.deadLetter) {
-      await this.retry('dead-letter', () => this.policy.deadLetter!.send(payload, failedStage, error));
+      await this.retry('dead-letter', () => this.policy.deadLetter!.send(payload, stage, error));
       this.metrics.deadLettered.inc(this.labels);
     }
   }
