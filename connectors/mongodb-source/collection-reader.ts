@@ -1,6 +1,7 @@
 import { Timestamp, type ChangeStream, type ChangeStreamDocument, type ChangeStreamOptions, type Collection, type Db, type Document } from 'mongodb';
 import {
   FatalError,
+  snapshotCompleteRecord,
   compareEventTime,
   documentKey,
   positionRecord,
@@ -267,6 +268,10 @@ export class CollectionReader {
       });
       await this.openStream(s.start);
       this.streamAfterCopy = true;
+      // After every copied record: a sink that reads it on every partition has the whole copy, and
+      // may delete rows older than its start (snapshot-marker.ts). A share copies only part of the
+      // collection, so its end proves nothing about the rest: shares write no marker.
+      if (!this.c.config.share) out.push(snapshotCompleteRecord(this.c.shape.topic, s.clusterTime, { ms: s.clusterTime.ms - 1, seq: 0 }));
       // Stores the switch, so that a restart does not look for more documents to copy.
       out.push(positionRecord(this.partition, s.start));
       this.lastPositionAt = Date.now();
@@ -351,7 +356,10 @@ export class CollectionReader {
       out.push(positionRecord(this.partition, offset));
       this.c.logger.warn(`${event.operationType} event on ${this.name}`, { operationType: event.operationType });
       if (event.operationType === 'invalidate') {
-        await this.openStream({ resume_token: token });
+        // The collection was dropped, renamed away or replaced ($out): what it holds now (maybe
+        // nothing) is copied, and the copy's marker lets a sink delete the rows it no longer has.
+        this.c.logger.warn(`the change stream of ${this.name} was invalidated (drop, rename or $out): copying the collection again`);
+        await this.beginSnapshot();
         return;
       }
     }

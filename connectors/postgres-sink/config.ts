@@ -60,6 +60,12 @@ export const PostgresSinkConfig = Type.Object({
       "What a rejected version of a document (dead-lettered by a transform or the converter, or refused by PostgreSQL) does to the row its older version left: `delete` removes the row (the warehouse holds only versions that pass, and an older version replayed later cannot bring it back); `keep` leaves the row and marks it (rejected_at, rejected_rule, at the rejected version's position) until a newer valid version replaces it. Applied in the same transaction as the offsets.",
     default: 'delete',
   }),
+  'snapshot.sweep.topics': Type.String({
+    description:
+      "Topics whose completed source snapshots delete the rows their collection no longer has, as `<topic>:<order|customer>` pairs. A source that finishes copying a collection (a first snapshot, token.lost.policy=resnapshot, or the copy after the collection was dropped, renamed or replaced with $out) writes a marker to every partition of its topic; once this connector has read it on all of them, every row of that kind whose source position is still older than the snapshot's start (neither copied nor changed since) is deleted, in the same transaction as the offsets, so the warehouse converges to the collection. Empty: no sweeps. Rows the sink wrote for another topic of the same kind are swept too: give each kind one source topic.",
+    default: '',
+    examples: ['orders-cdc:order,customers-cdc:customer'],
+  }),
   'reprocess.epoch': Type.Integer({
     description:
       "Raise it to write records again that the warehouse already holds (after fixing a transform): a change is applied when its source position is newer than the row's, or equal in a higher epoch. Stop the connector, raise the epoch, move its offsets back (PATCH /connectors/{name}/offsets) and resume: rows are rewritten from the replayed records, and an older change still never overwrites a newer one.",

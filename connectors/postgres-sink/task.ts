@@ -15,6 +15,7 @@ import {
   type TopicPartitionOffsets,
 } from '../../runtime/api/index.js';
 import type { PostgresSinkConfig } from './config.js';
+import { parseSweepTopics, type SnapshotMark } from './snapshot-sweep.js';
 import { migrate } from './migrate.js';
 import { classifyPgError } from './pg-errors.js';
 import { ChangeBuffer, type Positioned } from './change-buffer.js';
@@ -76,6 +77,7 @@ interface Share {
   orders: Array<Positioned<OrderChange | RejectedChange>>;
   customers: Array<Positioned<CustomerChange | RejectedChange>>;
   offsets: TopicPartitionOffset[];
+  marks: SnapshotMark[];
 }
 
 /** The rule a dead-letter message starts with (`quantity-positive: ...`), else the whole reason, short. */
@@ -98,6 +100,9 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
   /** The kind of document each topic carries, as its records showed: what a rejected record that never parsed deletes. */
   private readonly kinds = new Map<string, 'order' | 'customer'>();
   private tables!: { orders: string; items: string; customers: string };
+  /** snapshot.sweep.topics, and the snapshot markers read since the last flush. */
+  private sweepKinds = new Map<string, 'order' | 'customer'>();
+  private marks: SnapshotMark[] = [];
 
   async start(ctx: SinkTaskContext, config: PostgresSinkConfig): Promise<void> {
     this.ctx = ctx;
@@ -107,6 +112,8 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
     this.customers = new ChangeBuffer(modes);
     this.tables = { orders: config['table.orders'], items: config['table.items'], customers: config['table.customers'] };
     ctx.offsetsManagedBySink();
+    this.sweepKinds = parseSweepTopics(config['snapshot.sweep.topics']);
+    if (this.sweepKinds.size > 0) ctx.receiveSnapshotMarkers();
     this.writers = Array.from({ length: config['flush.connections'] }, () => new WarehouseWriter(config, ctx.connector, ctx.logger));
     if (config['auto.migrate']) {
       const client = await this.writers[0]!.connection();
@@ -158,10 +165,17 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
     const revoked = new Set(partitions.map((p) => topicPartitionKey(p.topic, p.partition)));
     this.orders.dropPartitions(revoked);
     this.customers.dropPartitions(revoked);
+    this.marks = this.marks.filter((m) => !revoked.has(topicPartitionKey(m.topic, m.partition)));
   }
 
   async put(records: SinkRecord[]): Promise<void> {
     for (const record of records) {
+      if (record.snapshotComplete) {
+        const kind = this.sweepKinds.get(record.topic);
+        const { start, partitions } = record.snapshotComplete;
+        if (kind) this.marks.push({ topic: record.topic, partition: record.kafkaPartition, partitions, start, kind });
+        continue;
+      }
       const value = record.value as WarehouseChange;
       const why = problem(value) ?? columnProblem(value, this.tables);
       if (why) {
@@ -233,7 +247,7 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
   }
 
   async flush(offsets: TopicPartitionOffsets): Promise<void> {
-    if (this.orders.size === 0 && this.customers.size === 0 && offsets.length === 0) return;
+    if (this.orders.size === 0 && this.customers.size === 0 && offsets.length === 0 && this.marks.length === 0) return;
     const shares = this.share(offsets);
     // Every share is settled before this returns: a retry must not start on a connection that is
     // still writing. A share that committed is written again by the retry, which changes nothing
@@ -243,6 +257,7 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
     if (failed) throw failed.reason;
     this.orders.clear();
     this.customers.clear();
+    this.marks = [];
   }
 
   /**
@@ -254,26 +269,28 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
     const byTp = new Map<string, Share>();
     const of = (key: string) => {
       let s = byTp.get(key);
-      if (!s) byTp.set(key, (s = { orders: [], customers: [], offsets: [] }));
+      if (!s) byTp.set(key, (s = { orders: [], customers: [], offsets: [], marks: [] }));
       return s;
     };
     for (const e of this.orders.changes()) of(e.tp).orders.push(e);
     for (const e of this.customers.changes()) of(e.tp).customers.push(e);
     for (const o of offsets) of(topicPartitionKey(o.topic, o.partition)).offsets.push(o);
-    const shares: Share[] = this.writers.map(() => ({ orders: [], customers: [], offsets: [] }));
+    for (const m of this.marks) of(topicPartitionKey(m.topic, m.partition)).marks.push(m);
+    const shares: Share[] = this.writers.map(() => ({ orders: [], customers: [], offsets: [], marks: [] }));
     const size = (s: Share) => s.orders.length + s.customers.length;
     for (const part of [...byTp.values()].sort((a, b) => size(b) - size(a))) {
       const target = shares.reduce((min, s) => (size(s) < size(min) ? s : min));
       target.orders.push(...part.orders);
       target.customers.push(...part.customers);
       target.offsets.push(...part.offsets);
+      target.marks.push(...part.marks);
     }
     return shares;
   }
 
   private async writeShare(writer: WarehouseWriter, share: Share): Promise<void> {
-    const { orders, customers, offsets } = share;
-    if (orders.length === 0 && customers.length === 0 && offsets.length === 0) return;
+    const { orders, customers, offsets, marks } = share;
+    if (orders.length === 0 && customers.length === 0 && offsets.length === 0 && marks.length === 0) return;
     const max = this.cfg['batch.max.records'];
     // Every slice but the last commits rows only; replaying them after a crash is harmless because
     // the merge applies only newer positions. The last slice commits the offsets with its rows.
@@ -283,8 +300,13 @@ export class PostgresSinkTask implements SinkTask<PostgresSinkConfig> {
       const to = from + max;
       const o = orders.slice(Math.min(from, orders.length), Math.min(to, orders.length));
       const c = customers.slice(Math.max(0, from - orders.length), Math.max(0, to - orders.length));
-      await writer.write({ orders: o, customers: c }, i === slices - 1 ? offsets : [], (entry, error) =>
-        this.ctx.reportError(entry.record, new DataError(`postgres-sink: ${error.message}`)),
+      const last = i === slices - 1;
+      // The marks go with the last slice: after every row of the flush, with the offsets past them.
+      await writer.write(
+        { orders: o, customers: c },
+        last ? offsets : [],
+        (entry, error) => this.ctx.reportError(entry.record, new DataError(`postgres-sink: ${error.message}`)),
+        last ? marks : [],
       );
     }
   }

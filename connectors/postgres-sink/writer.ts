@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Logger, TopicPartition, TopicPartitionOffsets } from '../../runtime/api/index.js';
 import type { PostgresSinkConfig } from './config.js';
 import { copyRow } from './copy-text.js';
+import { recordSnapshots, type SnapshotMark, type SweepTables } from './snapshot-sweep.js';
 import { quoteIdent } from './identifiers.js';
 import { clientConfig } from './connection.js';
 import { classifyPgError } from './pg-errors.js';
@@ -104,6 +105,7 @@ export class WarehouseWriter {
   private readonly merge: MergeOptions;
   private readonly tables: { orders: MergeTable<OrderChange | RejectedChange>; customers: MergeTable<CustomerChange | RejectedChange> };
   private lastSweep = 0;
+  private readonly sweepTables: SweepTables;
 
   constructor(
     private readonly cfg: PostgresSinkConfig,
@@ -120,6 +122,15 @@ export class WarehouseWriter {
     };
     this.merge = { mode: cfg['insert.mode'], rejected: cfg['rejected.version.policy'], epoch: cfg['reprocess.epoch'], tombstones: this.t.tombstones };
     this.tables = { orders: ordersTable(this.t.orders, cfg['table.orders']), customers: customersTable(this.t.customers, cfg['table.customers']) };
+    this.sweepTables = {
+      snapshots: `${s}.conflux_sink_snapshots`,
+      sweeps: `${s}.conflux_sink_snapshot_sweeps`,
+      orders: this.t.orders,
+      items: this.t.items,
+      customers: this.t.customers,
+      ordersName: cfg['table.orders'],
+      customersName: cfg['table.customers'],
+    };
   }
 
   /** The connected client, opening (and preparing) a new one after a loss. */
@@ -189,7 +200,7 @@ export class WarehouseWriter {
    * halves of the batch, each behind a savepoint, until it stands alone; it goes to `refused` and
    * its row follows rejected.version.policy, while the rest commits with the offsets.
    */
-  async write(batch: WriteBatch, offsets: TopicPartitionOffsets, refused: RefusedChange): Promise<void> {
+  async write(batch: WriteBatch, offsets: TopicPartitionOffsets, refused: RefusedChange, marks: readonly SnapshotMark[] = []): Promise<void> {
     const client = await this.connection();
     try {
       await client.query('BEGIN');
@@ -202,6 +213,11 @@ export class WarehouseWriter {
         await client.query('ROLLBACK');
         await client.query('BEGIN');
         await this.isolate(client, batch, err, refused);
+      }
+      if (marks.length > 0) {
+        for (const [topic, deleted] of await recordSnapshots(client, this.connector, this.sweepTables, marks)) {
+          this.logger.info(`a snapshot of the collection behind ${topic} is complete: deleted the ${deleted} rows it no longer has`, { topic, deleted });
+        }
       }
       if (offsets.length > 0) {
         // Never backwards: a late flush of a task that lost its partitions cannot undo a newer one.

@@ -110,6 +110,12 @@ export interface SinkTaskContext extends TaskContext {
    */
   offsetsManagedBySink(): void;
   /**
+   * Declares that `put()` also receives snapshot markers (SinkRecord.snapshotComplete): a source
+   * finished copying the collection behind a topic, and every record of the copy on that
+   * partition came before the marker. Call it in `start()`; tasks that do not never see them.
+   */
+  receiveSnapshotMarkers(): void;
+  /**
    * Asks the runtime to continue from these positions (NEXT offsets to read). Takes effect before
    * the next `put()`; records already delivered are not redelivered unless a seek moves back.
    * Typically called from `open()` with the offsets read from the sink's own store. Called during

@@ -49,3 +49,5 @@ export { LITERAL_KEYWORD, LiteralOnly, SECRET_KEYWORD, Secret, isLiteralOnlySche
 export type { CdcEnvelope, CdcOp, CdcSource, CdcUpdateDescription } from './cdc-envelope.js';
 export { EXTENDED_JSON, cdcEnvelopeSchema } from './cdc-envelope.js';
 export { documentKey } from './document-key.js';
+export type { SnapshotComplete, SnapshotMarkerRecord } from './snapshot-marker.js';
+export { SNAPSHOT_HEADER, snapshotCompleteOf, snapshotCompleteRecord, snapshotHeaders } from './snapshot-marker.js';

@@ -1,4 +1,5 @@
 import type { EventTime } from './event-time.js';
+import type { SnapshotComplete } from './snapshot-marker.js';
 
 /**
  * Record headers. A header value is a string (UTF-8 on the wire) or raw bytes. Kafka allows repeated
@@ -70,6 +71,8 @@ export interface SourceRecord extends ConnectRecord {
    * errors.tolerance says (skipping was asked for), and commits its position.
    */
   readonly skipReason?: string;
+  /** Set on a watermark record that also ends a snapshot which started then (build it with snapshotCompleteRecord). */
+  readonly snapshotComplete?: EventTime;
 }
 
 /**
@@ -85,6 +88,12 @@ export interface SinkRecord extends ConnectRecord {
   readonly kafkaPartition: number;
   /** The record's int64 offset as a decimal string, as kafkajs reports it (no precision loss). */
   readonly kafkaOffset: string;
+  /**
+   * Set on a snapshot marker (see snapshot-marker.ts), handed only to tasks that asked for them
+   * (SinkTaskContext.receiveSnapshotMarkers), in order with the records of its partition, without
+   * key or value and past every transform.
+   */
+  readonly snapshotComplete?: SnapshotComplete;
 }
 
 /** The fields a transform may change. Identity fields (source offsets, Kafka position) are kept. */

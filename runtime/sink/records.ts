@@ -1,5 +1,5 @@
 import type { Batch, KafkaMessage } from 'kafkajs';
-import { NotYetError, WATERMARK_HEADER, type Headers, type RejectedRecord, type SinkRecord } from '../api/index.js';
+import { NotYetError, WATERMARK_HEADER, snapshotCompleteOf, type Headers, type RejectedRecord, type SinkRecord, type SnapshotComplete } from '../api/index.js';
 import { StageError } from '../errors.js';
 import type { ParkingLot, ResumePoint } from './parking.js';
 import type { Converter } from '../converters/index.js';
@@ -20,6 +20,8 @@ export interface SinkRecordDeps {
   parking?: Parker;
   /** A watermark control record of the batch's partition (it is handed to no one else). */
   onWatermark?: (topic: string, partition: number, message: KafkaMessage) => void;
+  /** The task asked for snapshot markers (SinkTaskContext.receiveSnapshotMarkers). */
+  snapshotMarkers?: boolean;
 }
 
 /** What the sink runner does with a record a transform could not decide yet. */
@@ -80,6 +82,8 @@ export async function toSinkRecords(
     }
     if (message.headers !== undefined && message.headers[WATERMARK_HEADER.time] !== undefined) {
       deps.onWatermark?.(topic, partition, message);
+      const snapshot = deps.snapshotMarkers ? snapshotCompleteOf(message.headers as Headers) : undefined;
+      if (snapshot) records.push(snapshotMarker(topic, partition, message, snapshot));
       continue;
     }
     if (parking && parking.lot.size > 0 && parking.lot.waiting(topic, partition, message)) {
@@ -113,6 +117,19 @@ export async function toSinkRecords(
 }
 
 const DROPPED: Outcome = Object.freeze({ kind: 'dropped' });
+
+function snapshotMarker(topic: string, partition: number, message: KafkaMessage, snapshotComplete: SnapshotComplete): SinkRecord {
+  return Object.freeze({
+    topic,
+    kafkaPartition: partition,
+    kafkaOffset: message.offset,
+    key: null,
+    value: null,
+    headers: NO_HEADERS,
+    timestamp: Number(message.timestamp),
+    snapshotComplete,
+  });
+}
 
 /**
  * The whole way of one record, with retries, errors.tolerance and the dead letter: converted and

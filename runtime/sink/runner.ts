@@ -45,7 +45,7 @@ export interface SinkRunnerOptions {
   abort: AbortController;
   metrics: WorkerMetrics;
   logger: Logger;
-  context: Omit<SinkTaskContext, 'offsetsManagedBySink' | 'seek' | 'assignment' | 'reportError'>;
+  context: Omit<SinkTaskContext, 'offsetsManagedBySink' | 'receiveSnapshotMarkers' | 'seek' | 'assignment' | 'reportError'>;
   /** Upper bound of bytes fetched per partition and request: caps the size of one fetched batch. */
   maxBytesPerPartition?: number;
   /** When staged records are put and flushed (see SinkAccumulator); DEFAULT_BATCH when absent. */
@@ -124,6 +124,8 @@ export class SinkTaskRunner extends BaseTaskRunner {
   private chainTurn: Promise<unknown> = Promise.resolve();
   /** Per partition, the watermarks read (for the watermark lag of each topic). */
   private readonly watermarks = new Map<string, TopicWatermarks>();
+  /** The task asked for snapshot markers in put(). */
+  private snapshotMarkers = false;
   private parkingFullSince: number | undefined;
 
   constructor(private readonly o: SinkRunnerOptions) {
@@ -178,6 +180,9 @@ export class SinkTaskRunner extends BaseTaskRunner {
       // Every sink resumes from the positions it asks for with seek(); declaring that they are its
       // own changes nothing in the runner, which commits to the group for monitoring either way.
       offsetsManagedBySink: () => undefined,
+      receiveSnapshotMarkers: () => {
+        this.snapshotMarkers = true;
+      },
       seek: (offsets) => {
         for (const { topic, partition, offset } of offsets) {
           this.positions.request(topic, partition, offset);
@@ -450,6 +455,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
       labels: this.labels,
       parking: { lot: this.parking, park: (topic, partition, message, notYet) => this.park(topic, partition, message, notYet) },
       onWatermark: (topic, partition, message) => this.watermarkRead(topic, partition, message),
+      snapshotMarkers: this.snapshotMarkers,
     };
   }
 

@@ -171,7 +171,8 @@ export class SourceTaskRunner extends BaseTaskRunner {
     let filtered = 0;
     for (const record of records) {
       if (record.watermark) {
-        for (const message of await this.watermarks.messages(record.topic, record.watermark)) requests.add(record.topic, message, recordBytes(message), null);
+        for (const message of await this.watermarks.messages(record.topic, record.watermark, record.snapshotComplete))
+          requests.add(record.topic, message, recordBytes(message), null);
         continue;
       }
       const handle = this.submitted.submit(record);

@@ -1,5 +1,5 @@
 import type { Admin, Kafka, Message } from 'kafkajs';
-import { WATERMARK_HEADER, WATERMARK_KEY, formatEventTime, type EventTime } from '../api/index.js';
+import { WATERMARK_HEADER, WATERMARK_KEY, formatEventTime, snapshotHeaders, type EventTime } from '../api/index.js';
 
 /** How long a topic's partition count is trusted before it is asked again (partitions may be added). */
 const PARTITIONS_TTL_MS = 60_000;
@@ -26,12 +26,14 @@ export class WatermarkFanOut {
     this.key = Buffer.from(`${WATERMARK_KEY}.${writer}`, 'utf8');
   }
 
-  async messages(topic: string, time: EventTime): Promise<Message[]> {
+  /** The control records of a watermark, and of the snapshot it completes when `snapshotStart` is given. */
+  async messages(topic: string, time: EventTime, snapshotStart?: EventTime): Promise<Message[]> {
     const count = await this.partitionCount(topic);
     const headers = {
       [WATERMARK_HEADER.time]: formatEventTime(time),
       [WATERMARK_HEADER.writer]: this.writer,
       [WATERMARK_HEADER.writers]: String(this.writers),
+      ...(snapshotStart ? snapshotHeaders(snapshotStart, count) : {}),
     };
     return Array.from({ length: count }, (_, partition) => ({ key: this.key, value: null, headers, partition, timestamp: String(time.ms) }));
   }

@@ -34,6 +34,7 @@ async function startTask(t: Test, cfg: PostgresSinkConfig, connector = 'semantic
     metrics: noopMetrics,
     reportProgress: () => undefined,
     offsetsManagedBySink: () => undefined,
+    receiveSnapshotMarkers: () => undefined,
     seek: () => undefined,
     assignment: () => [],
     reportError: async (_record, error) => {

@@ -20,7 +20,13 @@ t.test('conflux warehouse migrate creates the warehouse once and is idempotent',
     [...warnings, ...out].join('\n'),
   );
   t.match(warnings, [/^warning: --database-url carries a password/]);
-  t.match(out, ['applied 0001_warehouse.sql', 'applied 0002_sink_state.sql', 'applied 0003_positions_and_rejections.sql', /is at version 3$/]);
+  t.match(out, [
+    'applied 0001_warehouse.sql',
+    'applied 0002_sink_state.sql',
+    'applied 0003_positions_and_rejections.sql',
+    'applied 0004_snapshot_sweeps.sql',
+    /is at version 4$/,
+  ]);
 
   const { rows: tables } = await client.query<{ table_name: string }>(
     'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
@@ -28,7 +34,16 @@ t.test('conflux warehouse migrate creates the warehouse once and is idempotent',
   );
   t.same(
     tables.map((r) => r.table_name),
-    ['conflux_migrations', 'conflux_sink_offsets', 'conflux_sink_tombstones', 'dim_customers', 'fact_order_items', 'fact_orders'],
+    [
+      'conflux_migrations',
+      'conflux_sink_offsets',
+      'conflux_sink_snapshot_sweeps',
+      'conflux_sink_snapshots',
+      'conflux_sink_tombstones',
+      'dim_customers',
+      'fact_order_items',
+      'fact_orders',
+    ],
   );
   const { rows: indexes } = await client.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY 1', [
     schema,
@@ -53,12 +68,13 @@ t.test('conflux warehouse migrate creates the warehouse once and is idempotent',
     ),
     0,
   );
-  t.same(out, [`schema ${schema} is at version 3 (nothing to do)`]);
+  t.same(out, [`schema ${schema} is at version 4 (nothing to do)`]);
   const { rows: recorded } = await client.query(`SELECT version, name FROM "${schema}".conflux_migrations ORDER BY version`);
   t.same(recorded, [
     { version: 1, name: '0001_warehouse.sql' },
     { version: 2, name: '0002_sink_state.sql' },
     { version: 3, name: '0003_positions_and_rejections.sql' },
+    { version: 4, name: '0004_snapshot_sweeps.sql' },
   ]);
 });
 
@@ -69,7 +85,7 @@ t.test('two migrations racing apply each migration once', async (t) => {
   await other.connect();
   t.teardown(() => other.end());
   const [a, b] = await Promise.all([migrate(client, schema), migrate(other, schema)]);
-  t.same([...a.applied, ...b.applied].sort(), ['0001_warehouse.sql', '0002_sink_state.sql', '0003_positions_and_rejections.sql']);
+  t.same([...a.applied, ...b.applied].sort(), ['0001_warehouse.sql', '0002_sink_state.sql', '0003_positions_and_rejections.sql', '0004_snapshot_sweeps.sql']);
 });
 
 t.test('a migration edited after it was applied is refused', async (t) => {
