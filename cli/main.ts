@@ -10,6 +10,7 @@ import { WorkerClient } from './http-client.js';
 import { runDistributed } from './commands/distributed.js';
 import { runStandalone } from './commands/standalone.js';
 import { printStatus } from './commands/status.js';
+import { dlq } from './commands/dlq.js';
 import { validateFiles } from './commands/validate.js';
 import { warehouseMigrate } from './commands/warehouse.js';
 import type { PluginRegistry } from '../runtime/worker/plugin-registry.js';
@@ -30,6 +31,10 @@ const COMMANDS: Readonly<Record<string, string>> = {
       Check connector files against the plugin schemas; every error with its key.`,
   status: `  conflux status [name] [--url ...] [--token T]
       Connectors and tasks as a table.`,
+  dlq: `  conflux dlq list|show <connector> [--rule R] [--limit 20] [--json] [--url ...] [--token T]
+      A connector's dead-letter topic: list counts its records by rule and stage, with their
+      time range; show prints the newest records decoded (Avro through the registry) with
+      their conflux.error.* headers.`,
   warehouse: `  conflux warehouse migrate [--database-url postgres://...] [--schema public]
       Apply the pending warehouse migrations (sql/); --database-url defaults to $DATABASE_URL.`,
   generate: GENERATE_USAGE,
@@ -137,6 +142,14 @@ async function run(command: string, rest: string[], out: (line: string) => void,
       return await warehouseMigrate({ databaseUrl: values['database-url'], schema: values.schema! }, out);
     case 'status':
       return await printStatus(client(), positionals[0], out);
+    case 'dlq': {
+      const [action, connector] = positionals;
+      if ((action !== 'list' && action !== 'show') || connector === undefined || positionals.length !== 2)
+        throw new UsageError('dlq takes list or show and a connector name');
+      const limit = Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit takes a whole number from 1 to 1000');
+      return await dlq(client(), action, { connector, limit, json: values.json!, ...(values.rule !== undefined ? { rule: values.rule } : {}) }, out);
+    }
     default:
       throw new UsageError(`unknown command '${command}'`);
   }
@@ -154,6 +167,9 @@ function parseCommon(rest: string[]) {
       prune: { type: 'boolean', default: false },
       'database-url': { type: 'string', default: process.env.DATABASE_URL },
       schema: { type: 'string', default: 'public' },
+      rule: { type: 'string' },
+      limit: { type: 'string', default: '20' },
+      json: { type: 'boolean', default: false },
     },
   });
 }

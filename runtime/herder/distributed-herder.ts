@@ -1,3 +1,4 @@
+import type { DeadLetterQuery, DeadLetters } from '../tasks/dead-letter-reader.js';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '../api/index.js';
 import type { WorkerConfig } from '../config/index.js';
@@ -258,6 +259,11 @@ export class DistributedHerder implements Herder {
 
   kafkaClusterId(timeoutMs?: number): Promise<string | undefined> {
     return this.admin.kafkaClusterId(timeoutMs);
+  }
+
+  /** Any worker answers for any connector: the topic comes from the config topic's copy. */
+  deadLetters(name: string, query: DeadLetterQuery): Promise<DeadLetters> {
+    return this.o.worker.readDeadLetters(name, this.config(name), query);
   }
 
   // ---- writes: validated here, applied through the config topic ----

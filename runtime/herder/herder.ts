@@ -1,3 +1,4 @@
+import type { DeadLetterQuery, DeadLetters } from '../tasks/dead-letter-reader.js';
 import type { WorkerMetrics } from '../observability/metrics.js';
 import type { ConnectorOffset } from '../offsets/sink-group-offsets.js';
 import type { PluginRegistry } from '../worker/plugin-registry.js';
@@ -59,4 +60,6 @@ export interface Herder {
 
   /** The Kafka cluster's id for `GET /`, or undefined when Kafka cannot be reached in time. */
   kafkaClusterId(timeoutMs?: number): Promise<string | undefined>;
+  /** The newest records of the connector's dead-letter topic, grouped by rule (errors.deadletterqueue.topic.name). */
+  deadLetters(name: string, query: DeadLetterQuery): Promise<DeadLetters>;
 }

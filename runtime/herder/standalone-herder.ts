@@ -1,3 +1,4 @@
+import type { DeadLetterQuery, DeadLetters } from '../tasks/dead-letter-reader.js';
 import type { Logger } from '../api/index.js';
 import type { WorkerMetrics } from '../observability/metrics.js';
 import type { ConnectorOffset } from '../offsets/sink-group-offsets.js';
@@ -145,5 +146,9 @@ export class StandaloneHerder implements Herder {
 
   kafkaClusterId(timeoutMs?: number): Promise<string | undefined> {
     return this.worker.kafkaClusterId(timeoutMs);
+  }
+
+  deadLetters(name: string, query: DeadLetterQuery): Promise<DeadLetters> {
+    return this.worker.deadLetters(name, query);
   }
 }

@@ -16,6 +16,7 @@ import { cachedProbe, type HealthProbe } from './health-check.js';
 import { healthPlugin } from './health.js';
 import { metricsPlugin } from './metrics-route.js';
 import { offsetsPlugin } from './offsets.js';
+import { deadLettersPlugin } from './dead-letters.js';
 import { installOriginCheck } from './origin-check.js';
 import { swaggerOptions } from './openapi.js';
 import { rootPlugin } from './root.js';
@@ -124,6 +125,7 @@ export function buildApp(options: RestOptions): FastifyInstance {
     connectorConfigPlugin,
     connectorStatePlugin,
     offsetsPlugin,
+    deadLettersPlugin,
     connectorPluginsPlugin,
     adminLoggersPlugin,
     healthPlugin,

@@ -24,6 +24,7 @@ export function swaggerOptions(version: string): FastifyDynamicSwaggerOptions {
         { name: 'worker', description: 'Worker information' },
         { name: 'connectors', description: 'Connector lifecycle, config, status and tasks' },
         { name: 'offsets', description: 'Connector offsets (KIP-875)' },
+        { name: 'dead-letters', description: "A connector's dead-letter topic, read back" },
         { name: 'connector-plugins', description: 'Installed plugins and config validation' },
         { name: 'admin', description: 'Run-time log levels' },
         { name: 'health', description: 'Liveness and dependencies' },

@@ -1,3 +1,4 @@
+import { readDeadLetters, type DeadLetterQuery, type DeadLetters } from '../tasks/dead-letter-reader.js';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '../api/index.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
@@ -329,6 +330,17 @@ export class Worker {
   /** The Kafka cluster's id for `GET /`, or undefined when Kafka cannot be reached in time. */
   kafkaClusterId(timeoutMs?: number): Promise<string | undefined> {
     return this.admin.kafkaClusterId(timeoutMs);
+  }
+
+  deadLetters(name: string, query: DeadLetterQuery): Promise<DeadLetters> {
+    return this.readDeadLetters(name, this.get(name).raw, query);
+  }
+
+  /** Reads the dead-letter topic `raw` (a connector's config) names; 404 without one. */
+  readDeadLetters(name: string, raw: RawConfig, query: DeadLetterQuery): Promise<DeadLetters> {
+    const topic = raw['errors.deadletterqueue.topic.name'];
+    if (!topic) throw new NotFoundError(`connector ${name} has no dead-letter topic (errors.deadletterqueue.topic.name)`);
+    return readDeadLetters(this.o.kafka, this.o.schemaRegistry, topic, query);
   }
 
   /** Names of the topics the connector reads from or writes to (known statically). */

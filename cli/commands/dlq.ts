@@ -1,0 +1,45 @@
+import type { DeadLetters } from '../../runtime/tasks/dead-letter-reader.js';
+import type { WorkerClient } from '../http-client.js';
+
+export interface DlqOptions {
+  readonly connector: string;
+  readonly rule?: string;
+  readonly limit: number;
+  readonly json: boolean;
+}
+
+/** `conflux dlq list|show <connector>`: the dead-letter topic's rules with counts, or its latest records. */
+export async function dlq(client: WorkerClient, action: 'list' | 'show', o: DlqOptions, out: (line: string) => void): Promise<number> {
+  const query = new URLSearchParams({ limit: String(action === 'list' ? 0 : o.limit) });
+  if (o.rule !== undefined) query.set('rule', o.rule);
+  const result = await client.request<DeadLetters>('GET', `/connectors/${encodeURIComponent(o.connector)}/dead-letters?${query}`);
+  if (o.json) {
+    out(JSON.stringify(action === 'list' ? { ...result, records: undefined } : result, null, 2));
+    return 0;
+  }
+  const scope = result.scanned < result.total ? ` (newest ${result.scanned} of ${result.total} read)` : '';
+  if (action === 'list') {
+    out(`${result.topic}: ${result.total} records${scope}`);
+    table([['RULE', 'STAGE', 'COUNT', 'FIRST', 'LAST'], ...result.groups.map((g) => [g.rule, g.stage, String(g.count), g.first, g.last])], out);
+    return 0;
+  }
+  out(`${result.topic}: ${result.records.length} newest${o.rule ? ` of rule ${o.rule}` : ''}${scope}`);
+  for (const r of result.records) {
+    out(`--- partition ${r.partition} offset ${r.offset} at ${r.timestamp}: ${r.rule} (${r.stage})`);
+    out(`key: ${JSON.stringify(r.key)}`);
+    out(`value: ${JSON.stringify(r.value)}`);
+    for (const [name, value] of Object.entries(r.headers)) if (name.startsWith('conflux.error.')) out(`${name}: ${value}`);
+  }
+  return 0;
+}
+
+function table(rows: string[][], out: (line: string) => void): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows)
+    out(
+      r
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
+}
