@@ -60,6 +60,7 @@ t.test('every operation has a summary, tags and the error body for its error cod
     'GET /connectors/{name}/offsets',
     'PATCH /connectors/{name}/offsets',
     'DELETE /connectors/{name}/offsets',
+    'GET /connectors/{name}/dead-letters',
     'GET /connectors/{name}/topics',
     'GET /connector-plugins',
     'GET /connector-plugins/{plugin}/config',
