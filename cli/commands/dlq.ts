@@ -1,5 +1,6 @@
 import type { DeadLetters } from '../../runtime/tasks/dead-letter-reader.js';
 import type { WorkerClient } from '../http-client.js';
+import { printTable } from '../table.js';
 
 export interface DlqOptions {
   readonly connector: string;
@@ -20,7 +21,7 @@ export async function dlq(client: WorkerClient, action: 'list' | 'show', o: DlqO
   const scope = result.scanned < result.total ? ` (newest ${result.scanned} of ${result.total} read)` : '';
   if (action === 'list') {
     out(`${result.topic}: ${result.total} records${scope}`);
-    table([['RULE', 'STAGE', 'COUNT', 'FIRST', 'LAST'], ...result.groups.map((g) => [g.rule, g.stage, String(g.count), g.first, g.last])], out);
+    printTable([['RULE', 'STAGE', 'COUNT', 'FIRST', 'LAST'], ...result.groups.map((g) => [g.rule, g.stage, String(g.count), g.first, g.last])], out);
     return 0;
   }
   out(`${result.topic}: ${result.records.length} newest${o.rule ? ` of rule ${o.rule}` : ''}${scope}`);
@@ -31,15 +32,4 @@ export async function dlq(client: WorkerClient, action: 'list' | 'show', o: DlqO
     for (const [name, value] of Object.entries(r.headers)) if (name.startsWith('conflux.error.')) out(`${name}: ${value}`);
   }
   return 0;
-}
-
-function table(rows: string[][], out: (line: string) => void): void {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows)
-    out(
-      r
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    );
 }

@@ -1,5 +1,6 @@
 import type { ConnectorStatus } from '../../runtime/tasks/status.js';
 import type { WorkerClient } from '../http-client.js';
+import { printTable } from '../table.js';
 
 /** `conflux status [name]`: connectors and tasks as a table. */
 export async function printStatus(client: WorkerClient, name: string | undefined, out: (line: string) => void): Promise<number> {
@@ -15,14 +16,7 @@ export async function printStatus(client: WorkerClient, name: string | undefined
     rows.push([s.name, s.type, '-', s.connector.state, s.connector.worker_id, firstLine(s.connector.trace)]);
     for (const t of s.tasks) rows.push(['', '', String(t.id), t.state, t.worker_id, firstLine(t.trace)]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows)
-    out(
-      r
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    );
+  printTable(rows, out);
   return statuses.some((s) => s.connector.state === 'FAILED' || s.tasks.some((t) => t.state === 'FAILED')) ? 1 : 0;
 }
 
