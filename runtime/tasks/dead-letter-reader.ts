@@ -83,7 +83,7 @@ export async function readDeadLetters(kafka: Kafka, registry: SchemaRegistry | u
     }
     const matching = views
       .filter((v) => (query.rule === undefined || v.rule === query.rule) && (query.stage === undefined || v.stage === query.stage))
-      .sort((a, b) => (a.timestamp < b.timestamp ? 1 : a.timestamp > b.timestamp ? -1 : 0))
+      .sort(newestFirst)
       .slice(0, query.limit);
     return {
       topic,
@@ -99,6 +99,14 @@ export async function readDeadLetters(kafka: Kafka, registry: SchemaRegistry | u
 }
 
 type Range = { partition: number; from: bigint; high: bigint };
+
+/** By time, newest first; within a millisecond, by offset (in a partition the later record is newer). */
+function newestFirst(a: DeadLetterView, b: DeadLetterView): number {
+  if (a.timestamp !== b.timestamp) return a.timestamp < b.timestamp ? 1 : -1;
+  if (a.partition !== b.partition) return a.partition - b.partition;
+  const d = BigInt(b.offset) - BigInt(a.offset);
+  return d > 0n ? 1 : d < 0n ? -1 : 0;
+}
 
 /** The messages of each partition from `from` up to (not including) `high`. */
 async function fetchRanges(kafka: Kafka, groupId: string, topic: string, ranges: Range[]): Promise<Array<{ partition: number; message: KafkaMessage }>> {
