@@ -94,9 +94,10 @@ t.test('copies are dated by the noted stream position and carry the time they we
     });
     return marks;
   };
-  const marks = await waitFor('a watermark after the copy', async () => {
+  // The copy's end marker is itself a watermark below the start: wait for the stream's.
+  const marks = await waitFor('a watermark of the stream after the copy', async () => {
     const marks = await readMarks();
-    return marks.some((m) => !m.beforeCopyEnd) ? marks : undefined;
+    return marks.some((m) => !m.beforeCopyEnd && compareEventTime(m.time, start) >= 0) ? marks : undefined;
   });
   const during = marks.filter((m) => m.beforeCopyEnd);
   t.ok(during.length > 0, `the topic has watermarks while the copy runs (${during.length})`);
