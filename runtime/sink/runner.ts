@@ -1,11 +1,7 @@
 import type { Batch, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import {
-  compareEventTime,
   parseTopicPartitionKey,
   topicPartitionKey,
-  type EventTime,
-  type RejectedRecord,
-  type TopicPartitionOffset,
   type Logger,
   type SinkRecord,
   type SinkTask,
@@ -13,9 +9,10 @@ import {
   type TopicPartition,
   type TopicPartitionOffsets,
 } from '../api/index.js';
-import { abortable, connectUnlessStopped, delay, untilAborted, withTimeout } from '../support/abortable.js';
-import { TopicWatermarks } from '../lookup-tables/watermarks.js';
-import { DEFAULT_PARKING, ParkingLot, type Parked, type ParkingBounds } from './parking.js';
+import { abortable, connectUnlessStopped, untilAborted, withTimeout } from '../support/abortable.js';
+import { DEFAULT_PARKING, type ParkingBounds } from './parking.js';
+import { ParkedRetries } from './parked-retries.js';
+import { WatermarkLag } from './watermark-lag.js';
 import { waitForTopics } from './topics.js';
 import { withHeartbeats } from './heartbeat.js';
 import { leaveGroup } from '../kafka/leave-group.js';
@@ -23,7 +20,7 @@ import { DEFAULT_BATCH, SinkAccumulator, type BatchSettings, type StagedBatch, t
 import { assignedOnly, commitToGroup, isGroupChurn } from './commit.js';
 import { SinkLifecycle } from './lifecycle.js';
 import { SinkPositions } from './positions.js';
-import { decide, rawPayload, toSinkRecords, type NotYet, type SinkRecordDeps } from './records.js';
+import { rawPayload, toSinkRecords, type SinkRecordDeps } from './records.js';
 import type { Converter } from '../converters/index.js';
 import type { RecordErrorHandler } from '../tasks/record-errors.js';
 import type { WorkerMetrics } from '../observability/metrics.js';
@@ -55,9 +52,6 @@ export interface SinkRunnerOptions {
   /** How much may wait parked (see ParkingLot); DEFAULT_PARKING when absent. */
   parking?: ParkingBounds;
 }
-
-/** How soon a parked record is tried again when its transform names neither a time nor a wake-up. */
-const RETRY_PARKED_MS = 100;
 
 /** Records of one flush whose end-to-end latency is observed (see observeLatency). */
 const LATENCY_SAMPLES_PER_FLUSH = 100;
@@ -113,25 +107,39 @@ export class SinkTaskRunner extends BaseTaskRunner {
   private endToEnd: { observe(value: number): void } | undefined;
   /** Tail of the queue of task calls; see `exclusive`. */
   private serial: Promise<unknown> = Promise.resolve();
-  /** Records a transform could not decide yet, waiting per key (see ParkingLot). */
-  private readonly parking: ParkingLot;
+  /** Records a transform could not decide yet, waiting per key, and their retries. */
+  private readonly parked: ParkedRetries;
   /** Per partition, the next offset after the last batch staged: where a released record's batch says the partition stands. */
   private readonly fetchedNext = new Map<string, string>();
-  private parkTimer: NodeJS.Timeout | undefined;
-  private retryingParked: Promise<void> | undefined;
-  private retryAgain = false;
   /** Tail of the chain's uses: fetched batches and parked retries take turns, never overlap. */
   private chainTurn: Promise<unknown> = Promise.resolve();
-  /** Per partition, the watermarks read (for the watermark lag of each topic). */
-  private readonly watermarks = new Map<string, TopicWatermarks>();
+  private readonly watermarkLag: WatermarkLag;
   /** The task asked for snapshot markers in put(). */
   private snapshotMarkers = false;
-  private parkingFullSince: number | undefined;
 
   constructor(private readonly o: SinkRunnerOptions) {
     super(o.taskId, o.connector, o.abort);
     this.staged = new SinkAccumulator(o.batch ?? DEFAULT_BATCH);
-    this.parking = new ParkingLot(o.parking ?? DEFAULT_PARKING);
+    this.parked = new ParkedRetries(o.parking ?? DEFAULT_PARKING, {
+      labels: this.labels,
+      connector: o.connector,
+      metrics: o.metrics,
+      logger: o.logger,
+      context: o.context,
+      signal: o.abort.signal,
+      active: () => this.lifecycle.active,
+      ending: () => this.lifecycle.ending,
+      isOpen: (key) => this.opened.has(key),
+      fetchedNext: (key) => this.fetchedNext.get(key),
+      recordDeps: () => this.recordDeps(),
+      takeChainTurn: (fn) => this.takeChainTurn(fn),
+      stage: (batches) => {
+        for (const batch of batches) this.staged.add(batch, Date.now());
+        this.schedule();
+      },
+      fail: (err) => this.fail(err),
+    });
+    this.watermarkLag = new WatermarkLag((topic, lag) => o.metrics.watermarkLag.set({ ...this.labels, topic }, lag));
   }
 
   override pause(): void {
@@ -310,10 +318,9 @@ export class SinkTaskRunner extends BaseTaskRunner {
     const { o } = this;
     this.lifecycle.to('stopping');
     this.clearLinger();
-    this.clearParkTimer();
+    this.parked.stop();
     // Parked records are not committed (offsets stop below them); the next owner reads them again.
-    this.parking.drop();
-    this.parkedChanged();
+    this.parked.drop();
     // The flush in flight finishes (put, flush, commit) before anything else happens to the task.
     await this.flushing?.catch(() => undefined);
     // What is staged is flushed too, unless the task failed: a stop loses no work it can finish.
@@ -348,8 +355,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
    */
   private async afterJoin(): Promise<void> {
     this.staged.drop();
-    this.parking.drop();
-    this.parkedChanged();
+    this.parked.drop();
     const current = new Set(this.assigned.map((tp) => topicPartitionKey(tp.topic, tp.partition)));
     for (const key of this.opened) {
       // A partition kept before its first flush resumes where the task asked, not at the group's
@@ -383,8 +389,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
     // staged records are fetched again by that owner.
     this.positions.forget(keys);
     this.staged.drop(new Set(keys));
-    this.parking.drop(new Set(keys));
-    this.parkedChanged();
+    this.parked.drop(new Set(keys));
     for (const k of keys) this.fetchedNext.delete(k);
     for (const k of keys) {
       this.opened.delete(k);
@@ -410,21 +415,20 @@ export class SinkTaskRunner extends BaseTaskRunner {
       }
       if (plan.note) o.logger.warn(plan.note, { topic, partition });
       // Parked records are bounded: at the bound the partition waits, visibly, and loses nothing.
-      await this.waitForParkingRoom(membership);
+      await this.parked.waitForRoom(membership);
       if (membership.lost) return membership;
       const { records, rejected, stoppedAt } = await this.takeChainTurn(() => toSinkRecords(batch, plan.from, this.recordDeps()));
       o.metrics.recordsConsumed.inc(this.labels, batch.messages.length);
       if (membership.lost) return membership;
       // Revoked or sought (a rewind) while converting: the batch is fetched again from where it belongs.
       if (!this.lifecycle.active || isStale() || !this.opened.has(topicPartitionKey(topic, partition))) {
-        this.parking.dropFrom(topic, partition, BigInt(batch.messages[0]!.offset));
-        this.parkedChanged();
+        this.parked.dropFrom(topic, partition, BigInt(batch.messages[0]!.offset));
         return undefined;
       }
       const next = stoppedAt ?? (BigInt(batch.lastOffset()) + 1n).toString();
       this.fetchedNext.set(topicPartitionKey(topic, partition), next);
       this.staged.add({ topic, partition, records, messages: batch.messages, next, ...(rejected.length > 0 ? { rejected } : {}) }, Date.now());
-      this.armParkTimer();
+      this.parked.arm();
       // kafkajs fetches on from the resolved position; what is committed is decided by the flush.
       // A batch cut short at the parking bound is fetched again from where it stopped.
       resolveOffset((BigInt(next) - 1n).toString());
@@ -434,7 +438,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
       while (this.staged.isFull && this.flushing && !membership.lost) {
         await this.flushing.catch(() => undefined);
       }
-      if (stoppedAt !== undefined) await this.waitForParkingRoom(membership);
+      if (stoppedAt !== undefined) await this.parked.waitForRoom(membership);
       return membership.lost ? membership : undefined;
     });
     if (lost !== undefined) {
@@ -453,8 +457,8 @@ export class SinkTaskRunner extends BaseTaskRunner {
       ...this.o,
       chain: this.chain!,
       labels: this.labels,
-      parking: { lot: this.parking, park: (topic, partition, message, notYet) => this.park(topic, partition, message, notYet) },
-      onWatermark: (topic, partition, message) => this.watermarkRead(topic, partition, message),
+      parking: { lot: this.parked.lot, park: (topic, partition, message, notYet) => this.parked.park(topic, partition, message, notYet) },
+      onWatermark: (topic, partition, message) => this.watermarkLag.read(topic, partition, message, this.assigned),
       snapshotMarkers: this.snapshotMarkers,
     };
   }
@@ -464,138 +468,6 @@ export class SinkTaskRunner extends BaseTaskRunner {
     const run = this.chainTurn.then(fn);
     this.chainTurn = run.catch(() => undefined);
     return run;
-  }
-
-  private park(topic: string, partition: number, message: KafkaMessage, notYet?: NotYet): void {
-    const now = Date.now();
-    const retryAt = now + (notYet?.error.retryAfterMs ?? RETRY_PARKED_MS);
-    const entry = this.parking.park(topic, partition, message, notYet?.resume, retryAt, now);
-    if (notYet?.error.wake) this.wakeOn(entry, notYet.error.wake);
-    this.parkedChanged();
-  }
-
-  private wakeOn(entry: Parked, wake: PromiseLike<unknown>): void {
-    const woken = () => {
-      entry.woken = true;
-      this.retryParkedSoon();
-    };
-    Promise.resolve(wake).then(woken, woken);
-  }
-
-  /** A committed position never passes a parked record: a crash reads it again. */
-  private notPastParked(tp: TopicPartitionOffset): TopicPartitionOffset {
-    const low = this.parking.lowest(tp.topic, tp.partition);
-    return low !== undefined && low < BigInt(tp.offset) ? { ...tp, offset: low.toString() } : tp;
-  }
-
-  private armParkTimer(): void {
-    this.clearParkTimer();
-    const at = this.parking.nextRetryAt();
-    if (at === undefined || this.lifecycle.ending) return;
-    this.parkTimer = setTimeout(() => this.retryParkedSoon(), Math.max(0, at - Date.now()));
-  }
-
-  private clearParkTimer(): void {
-    if (this.parkTimer) clearTimeout(this.parkTimer);
-    this.parkTimer = undefined;
-  }
-
-  /** Tries the parked records that are due, one run at a time; a request meanwhile runs again after it. */
-  private retryParkedSoon(): void {
-    if (this.retryingParked) {
-      this.retryAgain = true;
-      return;
-    }
-    this.retryingParked = this.takeChainTurn(() => this.retryParked())
-      .catch((err: unknown) => {
-        if (!this.o.abort.signal.aborted) this.fail(err);
-      })
-      .finally(() => {
-        this.retryingParked = undefined;
-        if (this.retryAgain) {
-          this.retryAgain = false;
-          this.retryParkedSoon();
-        } else this.armParkTimer();
-      });
-  }
-
-  /**
-   * Tries every due head again from the stage that parked it. A head that passes (or is dropped or
-   * rejected) lets the next record of its key go, converted and transformed now; what passes is
-   * staged for the next flush, in key order.
-   */
-  private async retryParked(): Promise<void> {
-    if (!this.lifecycle.active) return;
-    const deps = this.recordDeps();
-    const released = new Map<string, Staged & { records: SinkRecord[]; messages: KafkaMessage[]; rejected: RejectedRecord[] }>();
-    const now = Date.now();
-    for (const head of this.parking.due(now)) {
-      let entry: Parked | undefined = head;
-      while (entry) {
-        const outcome = await decide(entry.topic, entry.partition, entry.message, deps, entry.resume);
-        if (!this.lifecycle.active) return;
-        if (outcome.kind === 'not-yet') {
-          this.parking.repark(entry, outcome.notYet.resume, Date.now() + (outcome.notYet.error.retryAfterMs ?? RETRY_PARKED_MS));
-          if (outcome.notYet.error.wake) this.wakeOn(entry, outcome.notYet.error.wake);
-          break;
-        }
-        this.o.metrics.parkedSeconds.observe(this.labels, (Date.now() - entry.parkedAt) / 1000);
-        const key = topicPartitionKey(entry.topic, entry.partition);
-        if ((outcome.kind === 'record' || outcome.kind === 'rejected') && this.opened.has(key)) {
-          let batch = released.get(key);
-          if (!batch) {
-            released.set(
-              key,
-              (batch = { topic: entry.topic, partition: entry.partition, records: [], messages: [], rejected: [], next: this.fetchedNext.get(key) ?? '0' }),
-            );
-          }
-          if (outcome.kind === 'record') batch.records.push(outcome.record);
-          else batch.rejected.push(outcome.rejected);
-          batch.messages.push(entry.message);
-        } else if (outcome.kind === 'dropped') this.o.metrics.recordsFiltered.inc(this.labels);
-        entry = this.parking.release(entry);
-      }
-    }
-    this.parkedChanged();
-    for (const batch of released.values()) this.staged.add(batch, Date.now());
-    if (released.size > 0) this.schedule();
-  }
-
-  /** The bound of parked records is reached: fetching waits for room, and says so in the task's status. */
-  private async waitForParkingRoom(membership: { readonly lost: boolean }): Promise<void> {
-    if (!this.parking.full) return;
-    const { maxRecords, maxBytes } = this.parking.bounds;
-    this.parkingFullSince = Date.now();
-    this.o.metrics.parkingFull.set(this.labels, 1);
-    this.o.logger.warn('parked records reached their bound; fetching waits until some are decided', { parked: this.parking.size, maxRecords, maxBytes });
-    this.o.context.reportProgress([{ phase: 'waiting: parked records at their bound', source: this.o.connector, done: this.parking.size, total: maxRecords }]);
-    while (this.parking.full && !membership.lost && this.lifecycle.active) {
-      await Promise.race([this.parking.room(), delay(1000, this.o.abort.signal)]);
-    }
-    this.o.metrics.parkingFull.set(this.labels, 0);
-    this.o.context.reportProgress([]);
-    this.o.logger.info('parked records below their bound again; fetching goes on', { waitedMs: Date.now() - this.parkingFullSince });
-    this.parkingFullSince = undefined;
-  }
-
-  private parkedChanged(): void {
-    this.o.metrics.recordsParked.set(this.labels, this.parking.size);
-  }
-
-  /** A watermark control record: how far the topic's source has written, for the watermark lag. */
-  private watermarkRead(topic: string, partition: number, message: KafkaMessage): void {
-    const key = topicPartitionKey(topic, partition);
-    let marks = this.watermarks.get(key);
-    if (!marks) this.watermarks.set(key, (marks = new TopicWatermarks(1)));
-    marks.observe(0, message.headers!);
-    let least: EventTime | undefined;
-    for (const tp of this.assigned) {
-      if (tp.topic !== topic) continue;
-      const t = this.watermarks.get(topicPartitionKey(tp.topic, tp.partition))?.current;
-      if (!t) return;
-      if (!least || compareEventTime(t, least) < 0) least = t;
-    }
-    if (least) this.o.metrics.watermarkLag.set({ ...this.labels, topic }, Math.max(0, Date.now() - least.ms) / 1000);
   }
 
   private clearLinger(): void {
@@ -677,7 +549,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
       // A seek the sink asked for during put() (a rewind) is where its partition continues, and
       // what is committed: committing past it would skip the rewound records after a crash.
       return group.offsets.map((staged) => {
-        const tp = this.notPastParked(staged);
+        const tp = this.parked.notPast(staged);
         const rewound = this.positions.take(tp.topic, tp.partition);
         if (rewound === undefined) return tp;
         this.staged.drop(new Set([topicPartitionKey(tp.topic, tp.partition)]));
