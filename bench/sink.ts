@@ -126,9 +126,9 @@ async function orchestrate() {
   }
   console.log('\n| ratio | value | goal |');
   console.log('| --- | ---: | ---: |');
-  if (results.a?.breakdown) console.log(`\n(a) breakdown: ${JSON.stringify(results.a.breakdown)}`);
   for (const [k, v] of Object.entries(ratios))
     console.log(`| ${k} | ${v.toFixed(2)} | >= ${goals[k as keyof typeof goals]} ${v >= goals[k as keyof typeof goals] ? 'met' : 'MISSED'} |`);
+  if (results.a?.breakdown) console.log(`\n(a) breakdown: ${JSON.stringify(results.a.breakdown)}`);
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   const file = `${dir}sink-${stamp}.json`;
