@@ -7,6 +7,28 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    // The web console: plain browser modules, no build step.
+    files: ['console/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'fetch',
+          'sessionStorage',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+          'clearInterval',
+          'CustomEvent',
+          'CSS',
+          'Node',
+        ].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['bin/**/*.js'],
     languageOptions: { globals: { URL: 'readonly', process: 'readonly', console: 'readonly' } },
   },

@@ -8,6 +8,7 @@ import { installBearerAuth, tokenCheck } from './auth.js';
 import { connectorConfigPlugin } from './connector-config.js';
 import { connectorPluginsPlugin } from './connector-plugins.js';
 import { connectorStatePlugin } from './connector-state.js';
+import { consolePlugin } from './console.js';
 import { connectorsPlugin } from './connectors.js';
 import type { RouteContext } from './context.js';
 import { docsPlugin } from './docs.js';
@@ -131,6 +132,7 @@ export function buildApp(options: RestOptions): FastifyInstance {
     healthPlugin,
     metricsPlugin,
     docsPlugin,
+    consolePlugin,
   ]) {
     void app.register(plugin, ctx);
   }

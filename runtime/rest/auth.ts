@@ -14,11 +14,12 @@ export function tokenCheck(token: string): (request: FastifyRequest) => boolean 
 }
 
 /**
- * Requires `Authorization: Bearer <token>` on every request except three reads that reveal nothing
+ * Requires `Authorization: Bearer <token>` on every request except reads that reveal nothing
  * about this worker: `GET /health`, which load balancers and orchestrators probe without
- * credentials (and which then answers with the overall status only), and the API description
+ * credentials (and which then answers with the overall status only), the API description
  * (`/docs`, Swagger UI, and `/openapi.json`, the content of the repository's openapi.yaml), so
- * that Swagger UI loads and its Authorize button then sends the token on the calls it makes.
+ * that Swagger UI loads and its Authorize button then sends the token on the calls it makes, and
+ * the web console's static files (`/ui/`), which ask for the token before they call anything.
  */
 export function installBearerAuth(app: FastifyInstance, token: string): void {
   const authorized = tokenCheck(token);
@@ -31,5 +32,5 @@ export function installBearerAuth(app: FastifyInstance, token: string): void {
 }
 
 function isPublic(path: string): boolean {
-  return path === '/health' || path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/');
+  return path === '/health' || path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/') || path === '/ui' || path.startsWith('/ui/');
 }

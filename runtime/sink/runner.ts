@@ -13,6 +13,7 @@ import { abortable, connectUnlessStopped, untilAborted, withTimeout } from '../s
 import { DEFAULT_PARKING, type ParkingBounds } from './parking.js';
 import { ParkedRetries } from './parked-retries.js';
 import { WatermarkLag } from './watermark-lag.js';
+import { PausedLag } from './paused-lag.js';
 import { waitForTopics } from './topics.js';
 import { withHeartbeats } from './heartbeat.js';
 import { leaveGroup } from '../kafka/leave-group.js';
@@ -114,6 +115,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
   /** Tail of the chain's uses: fetched batches and parked retries take turns, never overlap. */
   private chainTurn: Promise<unknown> = Promise.resolve();
   private readonly watermarkLag: WatermarkLag;
+  private readonly pausedLag: PausedLag;
   /** The task asked for snapshot markers in put(). */
   private snapshotMarkers = false;
 
@@ -140,11 +142,18 @@ export class SinkTaskRunner extends BaseTaskRunner {
       fail: (err) => this.fail(err),
     });
     this.watermarkLag = new WatermarkLag((topic, lag) => o.metrics.watermarkLag.set({ ...this.labels, topic }, lag));
+    this.pausedLag = new PausedLag(o.kafka, {
+      assigned: () => this.assigned,
+      position: (key) => this.fetchedNext.get(key) ?? this.flushed.get(key) ?? this.soughtAt.get(key),
+      set: (topic, partition, lag) => o.metrics.consumerLag.set({ ...this.labels, topic, partition: String(partition) }, lag),
+      logger: o.logger,
+    });
   }
 
   override pause(): void {
     super.pause();
     this.applyPause();
+    this.pausedLag.start();
     // A paused task holds nothing back: what is staged is flushed now rather than after the linger.
     this.schedule();
   }
@@ -152,6 +161,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
   override resume(): void {
     super.resume();
     this.applyPause();
+    void this.pausedLag.stop();
   }
 
   /**
@@ -318,6 +328,7 @@ export class SinkTaskRunner extends BaseTaskRunner {
     const { o } = this;
     this.lifecycle.to('stopping');
     this.clearLinger();
+    await this.pausedLag.stop();
     this.parked.stop();
     // Parked records are not committed (offsets stop below them); the next owner reads them again.
     this.parked.drop();

@@ -30,6 +30,8 @@ export interface PipelineEnvOptions {
   services?: Partial<PipelineServices>;
   overrides?: Record<string, Record<string, string>>;
   nodeArgs?: string[];
+  /** `rest.auth.token` of the worker. */
+  token?: string;
 }
 
 export async function pipelineEnv(t: Test, o: PipelineEnvOptions): Promise<PipelineEnv> {
@@ -102,6 +104,7 @@ export async function pipelineEnv(t: Test, o: PipelineEnvOptions): Promise<Pipel
     dir,
     overrides: o.overrides ?? {},
     ...(o.nodeArgs ? { nodeArgs: o.nodeArgs } : {}),
+    ...(o.token ? { token: o.token } : {}),
   });
   cleanups.push(() => worker.kill('SIGKILL'));
   return { names, services: svc, worker, db, warehouse, kafka, registry, dir };

@@ -118,6 +118,8 @@ export interface WorkerOptions {
   overrides?: Record<string, Record<string, string>>;
   /** Extra node options for the worker (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /** `rest.auth.token` of the worker; the helper's own REST calls send it. */
+  token?: string;
 }
 
 /** `conflux standalone` in a child process with the renamed versioned configs; killed at teardown. */
@@ -148,6 +150,7 @@ export class PipelineWorker {
       'offset.storage.file.filename': join(o.dir, 'state/offsets.json'),
       'state.dir': join(o.dir, 'state'),
       'config.providers.file.allowed.paths': join(repoRoot, 'config'),
+      ...(o.token ? { 'rest.auth.token': '${env:CONFLUX_REST_TOKEN}' } : {}),
     };
     await writeFile(join(o.dir, 'worker.json'), JSON.stringify(workerConfig, null, 2));
     for (const file of renamedConnectors(o.names, o.overrides)) {
@@ -177,6 +180,7 @@ export class PipelineWorker {
         ...process.env,
         ...serviceEnv(services),
         CONFLUX_LOG_LEVEL: process.env.CONFLUX_LOG_LEVEL ?? 'info',
+        ...(this.o.token ? { CONFLUX_REST_TOKEN: this.o.token } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -202,11 +206,16 @@ export class PipelineWorker {
     }
   }
 
+  private get auth(): Record<string, string> {
+    return this.o.token ? { authorization: `Bearer ${this.o.token}` } : {};
+  }
+
   async rest<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await fetch(`${this.url}${path}`, {
       method,
       signal: AbortSignal.timeout(10_000),
-      ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+      headers: { ...this.auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
@@ -214,7 +223,7 @@ export class PipelineWorker {
 
   /** The sum over a connector's tasks of a gauge in `GET /metrics` (0 when absent). */
   async gauge(name: string, connector: string): Promise<number> {
-    const res = await fetch(`${this.url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`${this.url}/metrics`, { signal: AbortSignal.timeout(10_000), headers: this.auth });
     const text = await res.text();
     let sum = 0;
     for (const line of text.split('\n')) {
