@@ -16,6 +16,7 @@ COPY connectors/ connectors/
 COPY transforms/ transforms/
 COPY generator/ generator/
 COPY cli/ cli/
+COPY console/ console/
 COPY config/ config/
 COPY sql/ sql/
 COPY tsconfig.json ./

@@ -110,7 +110,7 @@ export async function runDemo(o: DemoOptions, c: DemoContext): Promise<number> {
       c.plugins,
     );
     c.say(`worker: connectors ${files.map((f) => f.name).join(', ')}; log in ${logFile}`);
-    c.say(`REST API ${worker.address}  (Swagger UI ${worker.address}/docs, metrics ${worker.address}/metrics)`);
+    c.say(`REST API ${worker.address}  (console ${worker.address}/ui/, Swagger UI ${worker.address}/docs, metrics ${worker.address}/metrics)`);
     c.say(
       o.orders
         ? `writing ${o.orders} new orders at ${o.rate} changes/s; then waiting for the warehouse and reconciling`

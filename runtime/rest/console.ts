@@ -27,7 +27,7 @@ export const CONSOLE_CSP = [
 export const consolePlugin: FastifyPluginAsyncTypebox<RouteContext> = async (app) => {
   await app.register(fastifyStatic, {
     root: join(projectRoot(), 'console'),
-    prefix: '/ui/',
+    prefix: '/ui',
     index: 'index.html',
     redirect: true,
     dotfiles: 'deny',

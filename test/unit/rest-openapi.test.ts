@@ -70,6 +70,7 @@ t.test('every operation has a summary, tags and the error body for its error cod
     'PUT /admin/loggers/{name}',
     'GET /health',
     'GET /metrics',
+    'GET /metrics/connectors',
     'GET /openapi.json',
   ];
   const found: string[] = [];
