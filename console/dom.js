@@ -60,3 +60,20 @@ export function formatMs(seconds) {
 export function stateBadge(state) {
   return h('span', { class: `state state-${String(state).toLowerCase()}` }, state);
 }
+
+/** A task's long phases (a source's initial copy, parked records at their bound) as progress bars. */
+export function progressList(progress) {
+  if (!progress?.length) return null;
+  return h(
+    'ul',
+    { class: 'progress' },
+    progress.map((p) =>
+      h(
+        'li',
+        { 'data-phase': p.phase },
+        h('span', {}, `${p.phase} ${p.source}: ${formatNumber(p.done)}${p.total ? ` of ${formatNumber(p.total)}` : ''} `),
+        p.total ? h('progress', { value: Math.min(p.done, p.total), max: p.total, 'aria-label': `${p.phase} ${p.source}` }) : null,
+      ),
+    ),
+  );
+}

@@ -69,8 +69,9 @@ class Sampler {
   /** End-to-end latency quantile over the last LATENCY_WINDOW intervals, at each sample; null without records. */
   latency(name, q) {
     const points = [];
-    for (let i = LATENCY_WINDOW; i < this.samples.length; i++) {
-      const a = this.samples[i - LATENCY_WINDOW].connectors[name]?.endToEndLatency;
+    // The first points use the samples there are, so the chart starts with the second sample.
+    for (let i = 1; i < this.samples.length; i++) {
+      const a = this.samples[Math.max(0, i - LATENCY_WINDOW)].connectors[name]?.endToEndLatency;
       const b = this.samples[i].connectors[name]?.endToEndLatency;
       if (!b) continue;
       points.push({ t: this.samples[i].time, v: quantile(b, a, q) });

@@ -1,6 +1,6 @@
 import { api, connectorPath, describeError } from '../api.js';
 import { chart } from '../chart.js';
-import { h, render, formatMs, formatNumber, stateBadge } from '../dom.js';
+import { h, render, formatMs, formatNumber, progressList, stateBadge } from '../dom.js';
 import { lagOf, sampler, watermarkLagOf } from '../live.js';
 import { actionButtons } from './actions.js';
 import { deadLetters } from './dead-letters.js';
@@ -48,6 +48,7 @@ export function connectorView(container, name) {
             `task ${task.id} `,
             stateBadge(task.state),
             ` on ${task.worker_id}`,
+            progressList(task.progress),
             task.trace ? h('details', { 'data-key': `t${task.id}` }, h('summary', {}, 'trace'), h('pre', {}, task.trace)) : null,
           ),
         ),

@@ -1,5 +1,5 @@
 import { api, describeError } from '../api.js';
-import { h, render, formatNumber, stateBadge } from '../dom.js';
+import { h, render, formatNumber, progressList, stateBadge } from '../dom.js';
 import { sampler } from '../live.js';
 import { actionButtons } from './actions.js';
 
@@ -81,6 +81,7 @@ function row(name, { status, info }, refresh) {
           `#${task.id} `,
           stateBadge(task.state),
           h('span', { class: 'muted' }, ` on ${task.worker_id}`),
+          progressList(task.progress),
           task.trace ? trace(`${name}:${task.id}`, task.trace) : null,
         ),
       ),

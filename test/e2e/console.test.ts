@@ -105,7 +105,14 @@ t.test('the web console on the shop pipeline: token, overview, live charts, paus
       60_000,
     );
     t.ok(seen.size >= 2, `records/s written: ${[...seen].map((v) => v.toFixed(1)).join(', ')}`);
-    const [p50, p99] = [await lastValue(page, 'latency', 'p50'), await lastValue(page, 'latency', 'p99')];
+    const [p50, p99] = await waitFor(
+      'the latency chart to show p50 and p99',
+      async () => {
+        const values = [await lastValue(page, 'latency', 'p50'), await lastValue(page, 'latency', 'p99')];
+        return values.every((v) => v > 0) ? (values as [number, number]) : undefined;
+      },
+      30_000,
+    );
     t.ok(p50 > 0 && p99 >= p50 && p99 < 60, `end-to-end latency from the histogram: p50 ${p50} s, p99 ${p99} s`);
     await writing;
     await mkdir(dirname(SCREENSHOT), { recursive: true });
@@ -165,6 +172,54 @@ t.test('the web console on the shop pipeline: token, overview, live charts, paus
     t.ok(expected, 'the API names tasks.max');
     t.equal(await slot.innerText(), expected, 'the console shows that message next to tasks.max');
     t.equal((await worker.rest('GET', '/connectors/console-bad-value')).status, 404, 'nothing was created');
+  });
+
+  await t.test('editing a config in the form changes it, placeholders kept as written', async (t) => {
+    await page.goto(`${worker.url}/ui/#/connectors/${encodeURIComponent(names.ordersSink)}/edit`);
+    const input = page.locator('[data-field="batch.max.records"] input');
+    await input.waitFor({ timeout: 10_000 });
+    t.equal(await page.locator('#f-connection-url').inputValue(), '${env:DATABASE_URL}', 'the placeholder is shown, not its value');
+    await input.fill('4321');
+    await page.click('form.editor button[type=submit]');
+    await page.locator('section.head').waitFor({ timeout: 10_000 });
+    const config = await worker.rest<Record<string, string>>('GET', `/connectors/${names.ordersSink}/config`);
+    t.equal(config.body['batch.max.records'], '4321', 'the new value is stored');
+    t.equal(config.body['connection.url'], '${env:DATABASE_URL}', 'the placeholder is unchanged');
+    t.equal(config.body['transforms.enrich.type'], 'EnrichCustomer', 'keys outside the plugin schema are kept');
+    await worker.waitState(names.ordersSink, 'RUNNING');
+  });
+
+  await t.test('offsets: shown per partition, reset only while STOPPED and after a confirmation', async (t) => {
+    await page.goto(`${worker.url}/ui/#/connectors/${encodeURIComponent(names.ordersSink)}`);
+    await page.locator('.offset-table tbody tr code').first().waitFor({ timeout: 30_000 });
+    t.equal(await page.locator('section.offsets button.danger').count(), 0, 'no reset while RUNNING');
+    const stored = await worker.rest<{ offsets: unknown[] }>('GET', `/connectors/${names.ordersSink}/offsets`);
+    t.equal(await page.locator('.offset-table tbody tr').count(), stored.body.offsets.length, 'one row per stored partition');
+    await page.click('section.head button[data-action="stop"]');
+    await waitFor('the orders sink STOPPED', async () => ((await worker.status(names.ordersSink)).connector.state === 'STOPPED' ? true : undefined), 60_000);
+    const reset = page.locator('section.offsets button.danger');
+    await reset.waitFor({ timeout: 30_000 });
+    const dialogs: string[] = [];
+    page.once('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await reset.click();
+    await waitFor('the confirmation', async () => (dialogs.length > 0 ? true : undefined), 10_000);
+    t.match(dialogs[0], /Reset every offset/, 'a confirmation is asked');
+    t.same(
+      (await worker.rest<{ offsets: unknown[] }>('GET', `/connectors/${names.ordersSink}/offsets`)).body.offsets.length,
+      stored.body.offsets.length,
+      'dismissed: nothing reset',
+    );
+    page.once('dialog', (dialog) => void dialog.accept());
+    await reset.click();
+    await waitFor(
+      'the offsets to be reset',
+      async () => ((await worker.rest<{ offsets: unknown[] }>('GET', `/connectors/${names.ordersSink}/offsets`)).body.offsets.length === 0 ? true : undefined),
+      10_000,
+    );
+    t.pass('accepted: the stored offsets are gone');
   });
 
   await t.test('readable at 390 px wide: nothing but the tables scrolls sideways', async (t) => {
