@@ -31,10 +31,11 @@ const COMMANDS: Readonly<Record<string, string>> = {
       Check connector files against the plugin schemas; every error with its key.`,
   status: `  conflux status [name] [--url ...] [--token T]
       Connectors and tasks as a table.`,
-  dlq: `  conflux dlq list|show <connector> [--rule R] [--limit 20] [--json] [--url ...] [--token T]
+  dlq: `  conflux dlq list|show|replay <connector> [--rule R] [--limit 20] [--json] [--url ...] [--token T]
       A connector's dead-letter topic: list counts its records by rule and stage, with their
       time range; show prints the newest records decoded (Avro through the registry) with
-      their conflux.error.* headers.`,
+      their conflux.error.* headers; replay reads the rejected keys again from their source
+      (an incremental snapshot), so what was fixed since lands and the rest is rejected anew.`,
   warehouse: `  conflux warehouse migrate [--database-url postgres://...] [--schema public]
       Apply the pending warehouse migrations (sql/); --database-url defaults to $DATABASE_URL.`,
   generate: GENERATE_USAGE,
@@ -144,8 +145,8 @@ async function run(command: string, rest: string[], out: (line: string) => void,
       return await printStatus(client(), positionals[0], out);
     case 'dlq': {
       const [action, connector] = positionals;
-      if ((action !== 'list' && action !== 'show') || connector === undefined || positionals.length !== 2)
-        throw new UsageError('dlq takes list or show and a connector name');
+      if ((action !== 'list' && action !== 'show' && action !== 'replay') || connector === undefined || positionals.length !== 2)
+        throw new UsageError('dlq takes list, show or replay and a connector name');
       const limit = Number(values.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit takes a whole number from 1 to 1000');
       return await dlq(client(), action, { connector, limit, json: values.json!, ...(values.rule !== undefined ? { rule: values.rule } : {}) }, out);

@@ -98,6 +98,14 @@ export class CollectionReader {
 
   constructor(private readonly c: ReaderContext) {}
 
+  get collectionName(): string {
+    return this.c.shape.collection;
+  }
+
+  get shape(): RecordShape {
+    return this.c.shape;
+  }
+
   get partition(): Readonly<Record<string, unknown>> {
     return this.c.shape.sourcePartition;
   }

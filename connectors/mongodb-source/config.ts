@@ -126,6 +126,19 @@ export const mongoSourceConfig = Type.Object(
       maximum: 100000,
       default: 1000,
     }),
+    'snapshot.signal.collection': Type.String({
+      description:
+        "Collection of the source database where incremental snapshot requests (POST /connectors/{name}/snapshots) and their progress are kept, so that every worker and task sees them and a restart resumes them. The connector needs write access to it (like Debezium's signalling collection).",
+      minLength: 1,
+      pattern: '^[^$\\x00]+$',
+      default: 'conflux_signals',
+    }),
+    'snapshot.signal.interval.ms': Type.Integer({
+      description: 'How often each task looks for new, cancelled or resumed incremental snapshot requests in snapshot.signal.collection.',
+      minimum: 100,
+      maximum: 60000,
+      default: 1000,
+    }),
     'snapshot.read.concern': Type.Enum(['majority', 'local'], {
       description:
         "Read concern of the snapshot's queries. majority (the default) copies only writes a majority of the replica set has, which a failover cannot roll back; local also copies writes that may be rolled back, which the stream then never reports (the warehouse would keep them).",
@@ -204,6 +217,8 @@ export interface MongoSourceTaskConfig {
   readonly heartbeatIntervalMs: number;
   readonly watermarkIntervalMs: number;
   readonly snapshotChunkSize: number;
+  readonly signalCollection: string;
+  readonly signalIntervalMs: number;
   readonly snapshotReadConcern: 'majority' | 'local';
   readonly snapshotReadPreference: 'primary' | 'primaryPreferred' | 'secondary' | 'secondaryPreferred' | 'nearest';
   readonly tokenLostPolicy: 'fail' | 'resnapshot';
@@ -350,6 +365,8 @@ export function planTasks(config: MongoSourceConfig, maxTasks: number): MongoSou
     heartbeatIntervalMs: config['heartbeat.interval.ms'],
     watermarkIntervalMs: config['watermark.interval.ms'],
     snapshotChunkSize: config['snapshot.chunk.size'],
+    signalCollection: config['snapshot.signal.collection'],
+    signalIntervalMs: config['snapshot.signal.interval.ms'],
     snapshotReadConcern: config['snapshot.read.concern'],
     snapshotReadPreference: config['snapshot.read.preference'],
     tokenLostPolicy: config['token.lost.policy'],

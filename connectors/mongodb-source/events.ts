@@ -3,6 +3,7 @@ import {
   cdcEnvelopeSchema,
   documentKey,
   EXTENDED_JSON,
+  SNAPSHOT_ID_HEADER,
   type CdcEnvelope,
   type CdcOp,
   type EventTime,
@@ -89,6 +90,46 @@ export class RecordShape {
       clusterTime,
       readTime,
     );
+  }
+
+  /**
+   * A document read by an incremental snapshot (op r): dated by the read's cluster time, so that
+   * it orders against the stream's changes, and marked with the snapshot's id.
+   */
+  incrementalRecord(
+    doc: Document,
+    readTime: EventTime,
+    partition: Readonly<Record<string, unknown>>,
+    sourceOffset: Readonly<Record<string, unknown>>,
+    snapshotId: string,
+  ): SourceRecord {
+    const record = this.snapshotRecord(doc, readTime, readTime, sourceOffset);
+    return { ...record, sourcePartition: partition, headers: { ...record.headers, [SNAPSHOT_ID_HEADER]: snapshotId } };
+  }
+
+  /** An `_id` an incremental snapshot was asked for and found absent: a delete dated by that read. */
+  incrementalDelete(
+    id: unknown,
+    readTime: EventTime,
+    partition: Readonly<Record<string, unknown>>,
+    sourceOffset: Readonly<Record<string, unknown>>,
+    snapshotId: string,
+  ): SourceRecord {
+    const record = this.record(
+      id,
+      {
+        op: 'd',
+        ts_ms: Date.now(),
+        source: { db: this.db, collection: this.collection, cluster_time_ms: readTime.ms, snapshot: true, resume_token: '' },
+        before: null,
+        after: null,
+        update_description: null,
+      },
+      sourceOffset,
+      readTime,
+      readTime,
+    );
+    return { ...record, sourcePartition: partition, headers: { ...record.headers, [SNAPSHOT_ID_HEADER]: snapshotId } };
   }
 
   /**

@@ -1,5 +1,6 @@
 import { ConfigError, defineSourceConnector } from '../../runtime/api/index.js';
 import { mongoSourceConfig, planTasks, type MongoSourceConfig, type MongoSourceTaskConfig } from './config.js';
+import { cancelSnapshot, collectionOf, listSnapshots, requestSnapshot } from './snapshot-signals.js';
 import { MongoSourceTask } from './task.js';
 
 /**
@@ -29,5 +30,11 @@ export const mongodbSource = defineSourceConnector<typeof mongoSourceConfig, Mon
   },
   createTask() {
     return new MongoSourceTask();
+  },
+  snapshots: {
+    start: (config, connector, request) => requestSnapshot(config as MongoSourceConfig, connector, request),
+    list: (config, connector) => listSnapshots(config as MongoSourceConfig, connector),
+    cancel: (config, connector, id) => cancelSnapshot(config as MongoSourceConfig, connector, id),
+    collectionOf: (config, topic) => collectionOf(config as MongoSourceConfig, topic),
   },
 });

@@ -24,7 +24,14 @@ export function clusterEventTime(ts: Timestamp): EventTime {
  * snapshot's read concern and preference. The commands are run as such rather than through a
  * cursor, because only the reply says at what cluster time the server read.
  */
-export async function readChunk(db: Db, collection: string, config: MongoSourceTaskConfig, after: Document, limit: number): Promise<Chunk> {
+export async function readChunk(
+  db: Db,
+  collection: string,
+  config: Pick<MongoSourceTaskConfig, 'share' | 'snapshotReadConcern' | 'snapshotReadPreference'>,
+  after: Document,
+  limit: number,
+  projection?: Document,
+): Promise<Chunk> {
   const readConcern = { level: config.snapshotReadConcern };
   const options = { readPreference: ReadPreference.fromString(config.snapshotReadPreference) };
   const share = config.share;
@@ -33,13 +40,16 @@ export async function readChunk(db: Db, collection: string, config: MongoSourceT
     ? await db.command(
         {
           aggregate: collection,
-          pipeline: [{ $match: after }, shareMatch(share, '$_id'), { $sort: { _id: 1 } }, { $limit: limit }],
+          pipeline: [{ $match: after }, shareMatch(share, '$_id'), { $sort: { _id: 1 } }, { $limit: limit }, ...(projection ? [{ $project: projection }] : [])],
           cursor: { batchSize: limit },
           readConcern,
         },
         options,
       )
-    : await db.command({ find: collection, filter: after, sort: { _id: 1 }, limit, batchSize: limit, singleBatch: true, readConcern }, options);
+    : await db.command(
+        { find: collection, filter: after, sort: { _id: 1 }, limit, batchSize: limit, singleBatch: true, readConcern, ...(projection ? { projection } : {}) },
+        options,
+      );
   const cursor = reply.cursor as { firstBatch: Document[]; id?: unknown };
   // An aggregate cannot be asked for a single batch: a reply cut at 16 MB leaves its cursor open.
   if (share && cursor.id !== undefined && Number(cursor.id) !== 0) {

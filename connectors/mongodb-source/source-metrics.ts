@@ -10,6 +10,7 @@ export interface SourceMetrics {
   readonly heartbeats: Counter;
   readonly oversizeSkipped: Counter;
   readonly splitEvents: Counter;
+  readonly incrementalRead: Counter;
 }
 
 export function sourceMetrics(metrics: TaskMetrics): SourceMetrics {
@@ -28,5 +29,6 @@ export function sourceMetrics(metrics: TaskMetrics): SourceMetrics {
       "Change events over MongoDB's 16 MB limit skipped and dead-lettered (cursor.oversize.handling.mode=skip).",
     ),
     splitEvents: metrics.counter('split_events_total', 'Change events received in fragments and put back together (cursor.oversize.handling.mode=split).'),
+    incrementalRead: metrics.counter('incremental_snapshot_documents_total', 'Documents read by incremental snapshots (POST /connectors/{name}/snapshots).'),
   };
 }

@@ -1,6 +1,7 @@
 import { MongoClient } from 'mongodb';
 import type { OffsetReader, SourceRecord, SourceTask, SourceTaskContext, TaskProgress } from '../../runtime/api/index.js';
 import { CollectionReader } from './collection-reader.js';
+import { IncrementalSnapshotReader } from './incremental-snapshot.js';
 import { ReadsInFlight } from './reads-in-flight.js';
 import type { MongoSourceTaskConfig } from './config.js';
 import { startingOffset } from './retasking.js';
@@ -22,6 +23,7 @@ export class MongoSourceTask implements SourceTask<MongoSourceTaskConfig> {
   private ctx: SourceTaskContext | undefined;
   private config!: MongoSourceTaskConfig;
   private reads: ReadsInFlight | undefined;
+  private incremental: IncrementalSnapshotReader | undefined;
 
   async start(ctx: SourceTaskContext, config: MongoSourceTaskConfig, offsets: OffsetReader): Promise<void> {
     // start() is retried after a retriable failure: a second call starts from a clean slate.
@@ -76,6 +78,15 @@ export class MongoSourceTask implements SourceTask<MongoSourceTaskConfig> {
       });
     });
     const stored = offsets.stored();
+    this.incremental = new IncrementalSnapshotReader({
+      connector: ctx.connector,
+      db,
+      config,
+      shapes: new Map(this.readers.map((r) => [r.collectionName, r.shape])),
+      stored,
+      logger: ctx.logger,
+      metrics: this.metrics,
+    });
     for (const reader of this.readers) {
       const start = startingOffset(stored, reader.partition);
       if (start.inheritedFrom !== undefined) {
@@ -91,7 +102,8 @@ export class MongoSourceTask implements SourceTask<MongoSourceTaskConfig> {
   }
 
   async poll(_signal: AbortSignal): Promise<SourceRecord[]> {
-    const out = await this.reads!.poll(this.readers);
+    // The incremental snapshots read beside the streams: one chunk per poll, the changes flowing on.
+    const out = await this.reads!.poll([...this.readers, this.incremental!]);
     this.report();
     return out;
   }
@@ -100,6 +112,7 @@ export class MongoSourceTask implements SourceTask<MongoSourceTaskConfig> {
     const readers = this.readers;
     const client = this.client;
     this.readers = [];
+    this.incremental = undefined;
     this.client = undefined;
     this.reads?.clear();
     this.reads = undefined;
@@ -118,6 +131,14 @@ export class MongoSourceTask implements SourceTask<MongoSourceTaskConfig> {
       if (!snapshot) continue;
       remaining += Math.max(0, snapshot.total - snapshot.copied);
       progress.push({ phase: 'snapshot', source: reader.name, done: snapshot.copied, total: snapshot.total });
+    }
+    for (const s of this.incremental?.progress ?? []) {
+      progress.push({
+        phase: `incremental snapshot ${s.id}`,
+        source: `${this.config.database}.${s.collection}`,
+        done: s.documents,
+        ...(s.total !== undefined ? { total: s.total } : {}),
+      });
     }
     this.metrics?.positionAge.set((now - oldest) / 1000);
     this.metrics?.snapshotRemaining.set(remaining);

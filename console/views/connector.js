@@ -5,6 +5,7 @@ import { lagOf, sampler, watermarkLagOf } from '../live.js';
 import { actionButtons } from './actions.js';
 import { deadLetters } from './dead-letters.js';
 import { offsets } from './offsets.js';
+import { snapshots } from './snapshots.js';
 
 /** One connector: its state and tasks, live charts, dead letters and offsets. */
 export function connectorView(container, name) {
@@ -12,7 +13,8 @@ export function connectorView(container, name) {
   const live = h('section', { class: 'live', 'aria-label': 'Live numbers' });
   const dlq = h('section', { class: 'dlq' });
   const offs = h('section', { class: 'offsets' });
-  container.replaceChildren(h('p', {}, h('a', { href: '#/' }, '← Connectors')), head, live, dlq, offs);
+  const snaps = h('section', { class: 'snapshots-section' });
+  container.replaceChildren(h('p', {}, h('a', { href: '#/' }, '← Connectors')), head, live, snaps, dlq, offs);
   let status;
   let info;
   let redrawOffsets;
@@ -131,6 +133,7 @@ export function connectorView(container, name) {
 
   void loadStatus().then(() => {
     drawLive();
+    if (status.type === 'source') snapshots(snaps, name, info);
     deadLetters(dlq, name, info);
     redrawOffsets = offsets(offs, name, () => status);
   });

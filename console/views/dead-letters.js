@@ -1,5 +1,6 @@
 import { api, ApiError, connectorPath, describeError } from '../api.js';
 import { h, render, formatNumber } from '../dom.js';
+import { flash } from '../flash.js';
 
 const REFRESH_MS = 10_000;
 const show = (v) => (typeof v === 'string' ? v : JSON.stringify(v, null, 2));
@@ -47,7 +48,7 @@ export function deadLetters(container, name, info) {
           h(
             'tr',
             {},
-            ['Rule', 'Stage', 'Records', 'First', 'Last'].map((c) => h('th', { scope: 'col' }, c)),
+            ['Rule', 'Stage', 'Records', 'First', 'Last', ''].map((c) => h('th', { scope: 'col' }, c)),
           ),
         ),
         h(
@@ -62,6 +63,7 @@ export function deadLetters(container, name, info) {
               h('td', { class: 'num' }, formatNumber(g.count)),
               h('td', {}, g.first),
               h('td', {}, g.last),
+              h('td', {}, h('button', { type: 'button', 'data-key': `replay-${g.rule}`, 'data-replay': g.rule, onclick: () => void replay(g.rule) }, 'Replay')),
             ),
           ),
         ),
@@ -116,6 +118,18 @@ export function deadLetters(container, name, info) {
         ),
       ),
     );
+  };
+  /** Reads the rule's rejected keys again from their source: fixed records land, the rest is rejected anew. */
+  const replay = async (which) => {
+    if (!window.confirm(`Read the dead letters of ${which} again from their source?`)) return;
+    try {
+      const res = await api('POST', connectorPath(name, '/dead-letters/replay'), { rule: which });
+      const asked = res.replays.map((r) => `${r.keys} keys from ${r.source} (snapshot ${r.snapshot.id})`).join('; ');
+      const skipped = res.skipped.map((s) => `${s.records} of ${s.topic} skipped: ${s.reason}`).join('; ');
+      flash(`Replay of ${which}: ${[asked, skipped].filter(Boolean).join('; ')}`, res.replays.length === 0);
+    } catch (err) {
+      flash(`Replay of ${which} failed. ${describeError(err)}`, true);
+    }
   };
   const timer = setInterval(() => void load(), REFRESH_MS);
   draw();

@@ -1,4 +1,5 @@
 import type { ConfigErrorEntry } from './errors.js';
+import type { IncrementalSnapshots } from './incremental-snapshots.js';
 import type { Static, TSchema } from 'typebox';
 import type { Logger } from './logger.js';
 import type { TaskMetrics } from './metrics.js';
@@ -245,6 +246,8 @@ export interface SourceConnectorDefinition<C = unknown, TC = C> extends Connecto
   validate?(config: C): ConfigErrorEntry[];
   /** A new, unstarted task. Called once per task (re)start; tasks are never reused. */
   createTask(): SourceTask<TC>;
+  /** Incremental snapshots while streaming, when the source supports them. */
+  readonly snapshots?: IncrementalSnapshots<C>;
 }
 
 /** One partition's stored position as a sink keeps it: the next offset to read, or null for none (alter: remove it). */

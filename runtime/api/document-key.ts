@@ -29,3 +29,13 @@ const OBJECT_ID_HEX = /^[0-9a-f]{24}$/;
 function needsQuotes(s: string): boolean {
   return s === '' || OBJECT_ID_HEX.test(s) || s.startsWith('{') || s.startsWith('"') || s === 'true' || s === 'false' || s === 'null';
 }
+
+/**
+ * The id a {@link documentKey} string stands for, as a canonical Extended JSON value: its inverse,
+ * for a record key read back (a dead letter to replay).
+ */
+export function documentIdOf(key: string): unknown {
+  if (OBJECT_ID_HEX.test(key)) return { $oid: key };
+  if (key.startsWith('"') || key.startsWith('{') || key === 'true' || key === 'false' || key === 'null') return JSON.parse(key) as unknown;
+  return key;
+}

@@ -1,6 +1,6 @@
 import type { DeadLetterQuery, DeadLetters } from '../tasks/dead-letter-reader.js';
 import type { Kafka } from 'kafkajs';
-import type { Logger } from '../api/index.js';
+import type { Logger, SnapshotInfo, SnapshotRequest } from '../api/index.js';
 import type { WorkerConfig } from '../config/index.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { LogManager } from '../observability/logging.js';
@@ -264,6 +264,19 @@ export class DistributedHerder implements Herder {
   /** Any worker answers for any connector: the topic comes from the config topic's copy. */
   deadLetters(name: string, query: DeadLetterQuery): Promise<DeadLetters> {
     return this.o.worker.readDeadLetters(name, this.config(name), query);
+  }
+
+  // Any worker answers: the requests live where the plugin keeps them, not with the tasks.
+  startSnapshot(name: string, request: SnapshotRequest): Promise<SnapshotInfo> {
+    return this.o.worker.startSnapshot(name, request, this.config(name));
+  }
+
+  listSnapshots(name: string): Promise<SnapshotInfo[]> {
+    return this.o.worker.listSnapshots(name, this.config(name));
+  }
+
+  cancelSnapshot(name: string, id: string): Promise<SnapshotInfo> {
+    return this.o.worker.cancelSnapshot(name, id, this.config(name));
   }
 
   // ---- writes: validated here, applied through the config topic ----

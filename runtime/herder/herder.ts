@@ -1,3 +1,4 @@
+import type { SnapshotInfo, SnapshotRequest } from '../api/index.js';
 import type { DeadLetterQuery, DeadLetters } from '../tasks/dead-letter-reader.js';
 import type { WorkerMetrics } from '../observability/metrics.js';
 import type { ConnectorOffset } from '../offsets/sink-group-offsets.js';
@@ -62,4 +63,8 @@ export interface Herder {
   kafkaClusterId(timeoutMs?: number): Promise<string | undefined>;
   /** The newest records of the connector's dead-letter topic, grouped by rule (errors.deadletterqueue.topic.name). */
   deadLetters(name: string, query: DeadLetterQuery): Promise<DeadLetters>;
+  /** Incremental snapshots of a source connector that supports them (400 otherwise). */
+  startSnapshot(name: string, request: SnapshotRequest): Promise<SnapshotInfo>;
+  listSnapshots(name: string): Promise<SnapshotInfo[]>;
+  cancelSnapshot(name: string, id: string): Promise<SnapshotInfo>;
 }

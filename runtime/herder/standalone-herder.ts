@@ -1,5 +1,5 @@
 import type { DeadLetterQuery, DeadLetters } from '../tasks/dead-letter-reader.js';
-import type { Logger } from '../api/index.js';
+import type { Logger, SnapshotInfo, SnapshotRequest } from '../api/index.js';
 import type { WorkerMetrics } from '../observability/metrics.js';
 import type { ConnectorOffset } from '../offsets/sink-group-offsets.js';
 import type { PluginRegistry } from '../worker/plugin-registry.js';
@@ -150,5 +150,17 @@ export class StandaloneHerder implements Herder {
 
   deadLetters(name: string, query: DeadLetterQuery): Promise<DeadLetters> {
     return this.worker.deadLetters(name, query);
+  }
+
+  startSnapshot(name: string, request: SnapshotRequest): Promise<SnapshotInfo> {
+    return this.worker.startSnapshot(name, request);
+  }
+
+  listSnapshots(name: string): Promise<SnapshotInfo[]> {
+    return this.worker.listSnapshots(name);
+  }
+
+  cancelSnapshot(name: string, id: string): Promise<SnapshotInfo> {
+    return this.worker.cancelSnapshot(name, id);
   }
 }

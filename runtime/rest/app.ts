@@ -18,6 +18,7 @@ import { healthPlugin } from './health.js';
 import { metricsPlugin } from './metrics-route.js';
 import { offsetsPlugin } from './offsets.js';
 import { deadLettersPlugin } from './dead-letters.js';
+import { snapshotsPlugin } from './snapshots.js';
 import { installOriginCheck } from './origin-check.js';
 import { swaggerOptions } from './openapi.js';
 import { rootPlugin } from './root.js';
@@ -127,6 +128,7 @@ export function buildApp(options: RestOptions): FastifyInstance {
     connectorStatePlugin,
     offsetsPlugin,
     deadLettersPlugin,
+    snapshotsPlugin,
     connectorPluginsPlugin,
     adminLoggersPlugin,
     healthPlugin,

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { replayDeadLetters } from '../herder/dead-letter-replay.js';
 import type { RouteContext } from './context.js';
 import { ConnectorNameParams, errorResponses } from './schemas.js';
 
@@ -18,6 +19,7 @@ const Record = Type.Object({
   rule: Type.String(),
   stage: Type.String(),
   key: Type.Unknown({ description: 'Decoded: Avro through the Schema Registry, JSON as parsed, other text as is, else {base64}.' }),
+  keyText: Type.Optional(Type.String({ description: 'The key as written, when it is text (what a replay asks the source for).' })),
   value: Type.Unknown({ description: 'Decoded like key; null when the record was dead-lettered without its value.' }),
   headers: Type.Record(Type.String(), Type.String(), { description: 'Every header, conflux.error.* included.' }),
 });
@@ -54,5 +56,41 @@ export const deadLettersPlugin: FastifyPluginAsyncTypebox<RouteContext> = async 
       const { rule, stage, limit, scan } = request.query;
       return herder.deadLetters(request.params.name, { limit, scan, ...(rule !== undefined ? { rule } : {}), ...(stage !== undefined ? { stage } : {}) });
     },
+  );
+
+  app.post(
+    '/connectors/:name/dead-letters/replay',
+    {
+      schema: {
+        summary: 'Replay dead letters from their source',
+        description:
+          "Reads the keys of the connector's dead letters (optionally of one rule or stage) again from the source connector that writes their topic, by an incremental snapshot of those keys: a record fixed since lands, one still invalid is dead-lettered again with a fresh reason, a key deleted since becomes a delete. The records carry conflux.snapshot.id; the sink applies them by position, so a replay never doubles a row. 400 when there is nothing to replay.",
+        tags: ['dead-letters'],
+        params: ConnectorNameParams,
+        body: Type.Object(
+          {
+            rule: Type.Optional(Type.String({ description: 'Only dead letters of this rule.' })),
+            stage: Type.Optional(Type.String({ description: 'Only dead letters of this stage.' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          202: Type.Object({
+            replays: Type.Array(
+              Type.Object({
+                topic: Type.String(),
+                source: Type.String({ description: 'The source connector asked.' }),
+                collection: Type.String(),
+                keys: Type.Integer({ description: 'Distinct keys asked for.' }),
+                snapshot: Type.Object({ id: Type.String(), state: Type.String() }, { additionalProperties: true }),
+              }),
+            ),
+            skipped: Type.Array(Type.Object({ topic: Type.String(), records: Type.Integer(), reason: Type.String() })),
+          }),
+          ...errorResponses(400, 404, 503),
+        },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await replayDeadLetters(herder, request.params.name, request.body ?? {})),
   );
 };

@@ -30,6 +30,8 @@ export interface DeadLetterView {
   readonly rule: string;
   readonly stage: string;
   readonly key: unknown;
+  /** The key as the connector wrote it, when it is text (an Avro string key, or UTF-8): what a replay asks the source for. */
+  readonly keyText?: string;
   readonly value: unknown;
   readonly headers: Record<string, string>;
 }
@@ -62,6 +64,8 @@ export async function readDeadLetters(kafka: Kafka, registry: SchemaRegistry | u
   await admin.connect();
   const groupId = `conflux-dlq-reader-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
   try {
+    // No dead letter yet: the topic is created with the first one.
+    if (!(await admin.listTopics()).includes(topic)) return { topic, total: 0, scanned: 0, groups: [], records: [] };
     const offsets = await admin.fetchTopicOffsets(topic);
     const ranges = offsets.map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) }));
     const total = ranges.reduce((n, r) => n + Number(r.high - r.low), 0);
@@ -152,16 +156,26 @@ async function view(registry: SchemaRegistry | undefined, partition: number, mes
     if (v !== undefined) headers[name] = v.toString();
   }
   const stage = headers[DLQ_HEADER.stage] ?? '';
+  const key = await decode(registry, message.key);
+  const text = typeof key === 'string' ? key : textOf(message.key);
   return {
     partition,
     offset: message.offset,
     timestamp: new Date(Number(message.timestamp)).toISOString(),
     rule: ruleOf(headers[DLQ_HEADER.message], stage),
     stage,
-    key: await decode(registry, message.key),
+    key,
+    ...(text !== undefined ? { keyText: text } : {}),
     value: await decode(registry, message.value),
     headers,
   };
+}
+
+/** UTF-8 text as is (JSON not parsed), else undefined. */
+function textOf(bytes: Buffer | null): string | undefined {
+  if (bytes === null || (bytes[0] === CONFLUENT_MAGIC && bytes.length >= 5)) return undefined;
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes) ? text : undefined;
 }
 
 /** Avro (the Confluent wire format) through the registry, JSON as parsed, other text as is, else base64. */

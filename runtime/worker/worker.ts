@@ -1,6 +1,6 @@
 import { readDeadLetters, type DeadLetterQuery, type DeadLetters } from '../tasks/dead-letter-reader.js';
 import { isDeepStrictEqual } from 'node:util';
-import type { Logger } from '../api/index.js';
+import type { IncrementalSnapshots, Logger, SnapshotInfo, SnapshotRequest } from '../api/index.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import type { WorkerMetrics } from '../observability/metrics.js';
 import { validateOffsetWrites } from '../offsets/offset-value.js';
@@ -343,12 +343,37 @@ export class Worker {
     return readDeadLetters(this.o.kafka, this.o.schemaRegistry, topic, query);
   }
 
+  /** Asks the source connector (config `raw`) for an incremental snapshot; its tasks read it while streaming. */
+  async startSnapshot(name: string, request: SnapshotRequest, raw: RawConfig = this.get(name).raw): Promise<SnapshotInfo> {
+    const { support, config } = await this.snapshotSupport(name, raw);
+    return support.start(config, name, request);
+  }
+
+  async listSnapshots(name: string, raw: RawConfig = this.get(name).raw): Promise<SnapshotInfo[]> {
+    const { support, config } = await this.snapshotSupport(name, raw);
+    return support.list(config, name);
+  }
+
+  async cancelSnapshot(name: string, id: string, raw: RawConfig = this.get(name).raw): Promise<SnapshotInfo> {
+    const { support, config } = await this.snapshotSupport(name, raw);
+    const info = await support.cancel(config, name, id);
+    if (!info) throw new NotFoundError(`connector ${name} has no snapshot ${id}`);
+    return info;
+  }
+
   /** Names of the topics the connector reads from or writes to (known statically). */
   topics(name: string): string[] {
     return connectorTopics(this.get(name));
   }
 
   // ---- internals ----
+
+  private async snapshotSupport(name: string, raw: RawConfig): Promise<{ support: IncrementalSnapshots; config: unknown }> {
+    const v = await this.validate(raw);
+    const support = v.definition.type === 'source' ? v.definition.snapshots : undefined;
+    if (!support) throw new BadRequestError(`connector ${name} (${v.definition.name}) does not support incremental snapshots`);
+    return { support, config: v.config };
+  }
 
   private sinkOffsets(c: ConnectorInstance): SinkOffsets {
     return new SinkOffsets(c.definition, c.config, c.name, () => this.admin.client());

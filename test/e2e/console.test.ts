@@ -52,7 +52,11 @@ t.test('the web console on the shop pipeline: token, overview, live charts, paus
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('console', (msg) => {
     // The API's 400 and 401 answers are expected here (a bad form value, a wrong token); the browser logs them.
-    if (msg.type() === 'error' && !/status of (400|401)/.test(msg.text())) problems.push(`console: ${msg.text()}`);
+    // (5xx answers are reported with their URL by the response handler below.)
+    if (msg.type() === 'error' && !/status of (400|401|5\d\d)/.test(msg.text())) problems.push(`console: ${msg.text()}`);
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 500) problems.push(`${response.status()} from ${response.url()}`);
   });
   page.on('request', (request) => {
     if (!request.url().startsWith(worker.url) && !request.url().startsWith('data:')) external.push(request.url());
@@ -151,6 +155,20 @@ t.test('the web console on the shop pipeline: token, overview, live charts, paus
     const details = page.locator('.dlq-records li details').first();
     await details.locator('summary').click();
     t.match(await details.innerText(), /conflux\.error\.stage/, 'its conflux.error.* headers are shown');
+
+    // Replay: the rule's keys are read again from the source, whose page shows the snapshot.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click(`button[data-replay="${rule}"]`);
+    await page.locator('#flash', { hasText: 'keys from' }).waitFor({ timeout: 30_000 });
+    const said = await page.locator('#flash').innerText();
+    const id = /snapshot ([0-9a-f]{24})/.exec(said)?.[1];
+    t.ok(id, `the replay asked the source: ${said}`);
+    await page.goto(`${worker.url}/ui/#/connectors/${encodeURIComponent(names.source)}`);
+    const item = page.locator(`.snapshots li[data-snapshot="${id}"]`);
+    await item.and(page.locator('[data-state="done"]')).waitFor({ timeout: 60_000 });
+    t.match(await item.innerText(), /orders.*done.*documents/s, 'the source page shows the replay snapshot, done');
+    await page.goto(`${worker.url}/ui/#/connectors/${encodeURIComponent(names.ordersSink)}`);
+    await page.locator('section.dlq').waitFor();
   });
 
   await t.test('a bad value in the create form shows the API error next to its key', async (t) => {

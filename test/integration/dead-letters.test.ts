@@ -101,6 +101,11 @@ t.test('dead letters by rule, and the newest decoded with their reasons', async 
   const none = await app.inject({ method: 'GET', url: `/connectors/${name}-nodlq/dead-letters` });
   t.equal(none.statusCode, 404, 'a connector without a dead-letter topic');
   t.match(none.json().message, /has no dead-letter topic/);
+  const unwritten = { ...worker.config(name), 'errors.deadletterqueue.topic.name': uniqueName('never-written-dlq') };
+  await worker.createConnector(`${name}-fresh`, unwritten, 'STOPPED');
+  const fresh = await app.inject({ method: 'GET', url: `/connectors/${name}-fresh/dead-letters` });
+  t.equal(fresh.statusCode, 200, 'a dead-letter topic not created yet (nothing rejected) is empty, not an error');
+  t.match(fresh.json(), { total: 0, groups: [], records: [] });
 
   // The CLI, through the same route.
   const client: WorkerClient = {
