@@ -8,7 +8,8 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import t from 'tap';
-import { chromium, type Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
+import type { Page } from 'playwright-core';
 import { CONSOLE_CSP } from '../../runtime/rest/console.js';
 import { pipelineEnv } from '../helpers/pipeline-env.js';
 import { waitFor } from '../helpers/services.js';
@@ -17,17 +18,6 @@ import { runWorkload } from '../helpers/shop-workload.js';
 t.setTimeout(6 * 60_000);
 
 const TOKEN = 'console-e2e-token-0123456789';
-// Flags for a headless run as root on an offline machine: no sandbox (root), no background calls.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 /** Where the test saves its screenshot; the README shows the committed one (docs/images/console.png). */
 const SCREENSHOT = process.env.CONFLUX_CONSOLE_SCREENSHOT ?? '.tap/console.png';
 
@@ -44,7 +34,7 @@ t.test('the web console on the shop pipeline: token, overview, live charts, paus
   await worker.start();
   await runWorkload(env.db, { seed: 11, customers: 40, orders: 120, changes: 100, invalidRatio: 0.1 });
 
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   t.teardown(() => browser.close());
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const problems: string[] = [];

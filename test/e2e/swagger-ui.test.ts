@@ -1,20 +1,9 @@
 import t from 'tap';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { LogManager } from '../../runtime/observability/logging.js';
 import { buildApp } from '../../runtime/rest/app.js';
 import { startWorker, tempDir } from '../fixtures/worker.js';
 import { uniqueName } from '../helpers/services.js';
-
-// Flags for a headless run as root on an offline machine: no sandbox (root), no background calls to the internet.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 t.test('Swagger UI in a real browser: the operations are listed and "Try it out" runs GET /connectors', async (t) => {
   const worker = await startWorker(t, tempDir(t));
@@ -27,8 +16,7 @@ t.test('Swagger UI in a real browser: the operations are listed and "Try it out"
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => app.close());
 
-  // playwright-core gives each launch a new empty profile of its own.
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   t.teardown(() => browser.close());
   const page = await browser.newPage();
   const external: string[] = [];
@@ -67,7 +55,7 @@ t.test('Swagger UI with a token: the page loads without it, calls answer 401 unt
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => app.close());
 
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   t.teardown(() => browser.close());
   const page = await browser.newPage();
   await page.goto(`${url}/docs`);
