@@ -83,8 +83,10 @@ export class IncrementalSnapshotReader implements RecordReader {
 
   /** New, cancelled and resumed requests of this connector. */
   private async refresh(out: SourceRecord[]): Promise<void> {
-    const docs = await signals(this.c.db, this.c.config.signalCollection)
-      .find({ connector: this.c.connector, type: 'snapshot' })
+    // Only requests this part has not ended, without their id lists: this runs every second.
+    const coll = signals(this.c.db, this.c.config.signalCollection);
+    const docs = await coll
+      .find({ connector: this.c.connector, type: 'snapshot', [`parts.${this.part}.state`]: { $nin: [...ENDED] } }, { projection: { ids: 0, parts: 0 } })
       .sort({ requested_at: 1 })
       .toArray();
     const present = new Set(docs.map((d) => d._id));
@@ -103,8 +105,7 @@ export class IncrementalSnapshotReader implements RecordReader {
       }
       const partition = this.partitionOf(doc.collection, doc._id);
       const stored = this.storedOffset(partition);
-      const mine = doc.parts?.[this.part];
-      if ((stored && ENDED.has(String(stored.state))) || (mine && ENDED.has(mine.state) && !stored)) {
+      if (stored && ENDED.has(String(stored.state))) {
         this.ended.add(doc._id);
         continue;
       }
@@ -119,7 +120,8 @@ export class IncrementalSnapshotReader implements RecordReader {
         });
         continue;
       }
-      await this.begin(doc, shape, partition, stored);
+      const whole = await coll.findOne({ _id: doc._id });
+      if (whole) await this.begin(whole, shape, partition, stored);
     }
   }
 
