@@ -61,7 +61,9 @@ export class ProgressCollector {
     const existing = new Set(await this.io.admin.listTopics());
     const ends: Record<string, Map<number, number>> = {};
     for (const topic of [...this.topics.data, ...this.topics.deadLetter]) {
-      ends[topic] = existing.has(topic) ? new Map((await this.io.admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)])) : new Map();
+      // A topic created a moment ago may have no leader yet: it counts as empty until it has one.
+      const offsets = existing.has(topic) ? await this.io.admin.fetchTopicOffsets(topic).catch(() => []) : [];
+      ends[topic] = new Map(offsets.map((p) => [p.partition, Number(p.high)]));
     }
     const sum = (topic: string) => [...(ends[topic]?.values() ?? [])].reduce((a, b) => a + b, 0);
     const s = quoteIdent(this.schema);

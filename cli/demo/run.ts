@@ -127,7 +127,11 @@ export async function runDemo(o: DemoOptions, c: DemoContext): Promise<number> {
       }),
       `${worker.address}/metrics`,
     );
-    c.view.show(await progress.collect(), 'writing');
+    // The first view waits for nothing that may not be ready yet; the ticker shows the next.
+    await progress.collect().then(
+      (s) => c.view.show(s, 'writing'),
+      () => undefined,
+    );
     let collecting = false;
     const ticker = setInterval(() => {
       // On a loaded machine a collection can take longer than a tick: skip rather than pile up.

@@ -7,7 +7,7 @@
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
@@ -44,6 +44,7 @@ t.test('conflux demo --orders 500 catches up and reconciles; a warehouse row Mon
   const mongo = new MongoClient(s.mongoUri);
   await mongo.connect();
   const kafka = new Kafka({ brokers: s.kafkaBrokers, logLevel: logLevel.NOTHING });
+  let printed = () => '';
   t.teardown(async () => {
     await warehouse.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
     await warehouse.end();
@@ -58,10 +59,17 @@ t.test('conflux demo --orders 500 catches up and reconciles; a warehouse row Mon
     if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
     await admin.deleteGroups([`connect-warehouse-orders-${ns}`, `connect-warehouse-customers-${ns}`]).catch(() => undefined);
     await admin.disconnect();
+    // A failed run says what the demo printed and what its worker logged last.
+    if (!t.passing()) {
+      t.comment(`demo output:\n${printed()}`);
+      const log = await readFile(`${repoRoot}/state/demo-${ns}/worker.log`, 'utf8').catch(() => '');
+      t.comment(`worker log (last 40 lines):\n${log.split('\n').slice(-40).join('\n')}`);
+    }
     await rm(`${repoRoot}/state/demo-${ns}`, { recursive: true, force: true });
   });
 
   const first = demo(['--orders', '500', '--namespace', ns, '--port', '0', '--timeout', '900']);
+  printed = first.output;
   const api = await waitFor('the REST API address in the output', () => /REST API (http:\/\/\S+)/.exec(first.output())?.[1], 5 * 60_000);
   const connectors = (await (await fetch(`${api}/connectors`)).json()) as string[];
   t.same(
